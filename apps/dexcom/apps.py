@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DexcomConfig(AppConfig):
+    name = "apps.dexcom"
+    label = "dexcom"

@@ -1,0 +1,49 @@
+"""A patient's link to their Dexcom account. Tokens are stored only encrypted (see crypto.py)."""
+
+from django.conf import settings
+from django.db import models
+
+
+class DexcomConnection(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Connected"
+        NEEDS_REAUTH = "needs_reauth", "Needs re-authorization"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dexcom_connection"
+    )
+    dexcom_user_id = models.CharField(max_length=128, blank=True, db_index=True)
+    base_url = models.CharField(max_length=200, help_text="Dexcom host the tokens belong to")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # Fernet tokens (MultiFernet over TOKEN_ENCRYPTION_KEYS); never the clear value.
+    access_token_encrypted = models.TextField(blank=True, editable=False)
+    refresh_token_encrypted = models.TextField(blank=True, editable=False)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True)
+    # A refresh in progress: other workers wait for it instead of spending the single-use token.
+    refresh_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # One sync at a time per connection: a lease that simply expires if its worker dies.
+    sync_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    sync_lease_owner = models.CharField(max_length=64, blank=True, editable=False)
+    connected_at = models.DateTimeField(auto_now_add=True)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_sync_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, help_text="in plain words, shown to the patient")
+    backfill_total_days = models.IntegerField(default=0)
+    backfill_done_days = models.IntegerField(default=0)
+    backfill_completed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Dexcom connection of {self.user}"
+
+    @property
+    def backfill_percent(self) -> int:
+        if self.backfill_completed_at:
+            return 100
+        if not self.backfill_total_days:
+            return 0
+        return min(99, round(100 * self.backfill_done_days / self.backfill_total_days))
+
+    @property
+    def is_syncing_enabled(self) -> bool:
+        return self.status == self.Status.ACTIVE

@@ -1,0 +1,240 @@
+"""The patient's Dexcom records, one model per Dexcom record type.
+
+Times: `system_time` is the instant in UTC. Dexcom's displayTime is the wall clock the device
+showed; `display_offset_seconds` is the UTC offset it carried (None for receivers, which send no
+offset) and `display_delta_seconds` is displayTime's wall clock minus systemTime, which gives the
+patient's local wall-clock time for every record, receiver or app:
+    local wall clock = system_time + display_delta_seconds.
+Glucose values are always mg/dL as Dexcom reports them; conversion happens only for display.
+Unknown enum values from a newer Dexcom version are stored as they came, never rejected.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+
+
+class DexcomRecord(models.Model):
+    """Fields every timed Dexcom record shares."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    record_id = models.CharField(max_length=64)
+    system_time = models.DateTimeField()
+    display_delta_seconds = models.IntegerField(
+        help_text="displayTime's wall clock minus systemTime, in seconds"
+    )
+    display_offset_seconds = models.IntegerField(
+        null=True, blank=True, help_text="UTC offset displayTime carried; empty for receivers"
+    )
+    display_device = models.CharField(max_length=32, blank=True)
+    display_app = models.CharField(max_length=32, blank=True)
+    transmitter_id = models.CharField(max_length=64, blank=True)
+    transmitter_generation = models.CharField(max_length=32, blank=True)
+    transmitter_generation_variant = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def local_time(self):
+        """The wall-clock time the patient's device showed (naive: it is what they saw)."""
+        return (self.system_time + timedelta(seconds=self.display_delta_seconds)).replace(
+            tzinfo=None
+        )
+
+
+class Egv(DexcomRecord):
+    """An estimated glucose value: one reading every 5 minutes."""
+
+    value = models.SmallIntegerField(
+        null=True, help_text="mg/dL; 39 means below 40 (status low), 401 above 400 (status high)"
+    )
+    status = models.CharField(max_length=16, blank=True)
+    trend = models.CharField(max_length=32, blank=True)
+    trend_rate = models.FloatField(null=True, blank=True)
+    unit = models.CharField(max_length=16, blank=True)
+    rate_unit = models.CharField(max_length=16, blank=True)
+    transmitter_ticks = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "EGV"
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "record_id"], name="egv_unique_record")
+        ]
+        indexes = [models.Index(fields=["patient", "system_time"], name="egv_patient_time")]
+
+
+class Alert(DexcomRecord):
+    alert_name = models.CharField(max_length=32)
+    alert_state = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "record_id"], name="alert_unique_record")
+        ]
+        indexes = [models.Index(fields=["patient", "system_time"], name="alert_patient_time")]
+
+
+class Calibration(DexcomRecord):
+    value = models.SmallIntegerField(null=True)
+    unit = models.CharField(max_length=16, blank=True)
+    transmitter_ticks = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "record_id"], name="calibration_unique_record"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["patient", "system_time"], name="calibration_patient_time")
+        ]
+
+
+class Event(DexcomRecord):
+    """A user-entered event. Dexcom keeps the recordId when an event is updated or deleted."""
+
+    event_status = models.CharField(max_length=16)
+    event_type = models.CharField(max_length=32)
+    event_sub_type = models.CharField(max_length=32, blank=True)
+    value = models.CharField(max_length=512, blank=True, help_text="as Dexcom sent it (a string)")
+    numeric_value = models.FloatField(null=True, blank=True)
+    unit = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "record_id"], name="event_unique_record")
+        ]
+        indexes = [models.Index(fields=["patient", "system_time"], name="event_patient_time")]
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.event_status == "deleted"
+
+
+class Device(models.Model):
+    """A display device (receiver or phone app) with its transmitter, as Dexcom last reported it."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    device_key = models.CharField(
+        max_length=128, help_text="transmitterId, or generation/device/app when it is empty"
+    )
+    transmitter_id = models.CharField(max_length=64, blank=True)
+    transmitter_generation = models.CharField(max_length=32, blank=True)
+    transmitter_generation_variant = models.CharField(max_length=32, blank=True)
+    display_device = models.CharField(max_length=32, blank=True)
+    display_app = models.CharField(max_length=32, blank=True)
+    last_upload_date = models.DateTimeField(null=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "device_key"], name="device_unique_key")
+        ]
+
+
+class AlertSchedule(models.Model):
+    """One alert schedule of a device as last reported (the default one and e.g. a night one)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="schedules")
+    name = models.CharField(max_length=64, blank=True)
+    is_enabled = models.BooleanField()
+    is_default = models.BooleanField()
+    start_time = models.CharField(max_length=16)
+    end_time = models.CharField(max_length=16)
+    days_of_week = models.JSONField(default=list)
+    is_active = models.BooleanField(null=True)
+    override = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["device", "name"], name="schedule_unique_name")
+        ]
+
+
+class AlertSettingVersion(models.Model):
+    """One alert setting of a schedule as it was from `valid_from` on: the history of settings.
+
+    A new row is written only when the setting's content changes, so the table is the list of
+    what changed when; the current setting is the newest row per (device, schedule, alert).
+    """
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="setting_versions")
+    schedule_name = models.CharField(max_length=64, blank=True)
+    alert_name = models.CharField(max_length=32)
+    value = models.IntegerField(null=True, blank=True)
+    unit = models.CharField(max_length=16, blank=True)
+    snooze = models.IntegerField(null=True, blank=True)
+    enabled = models.BooleanField()
+    delay = models.IntegerField(null=True, blank=True)
+    secondary_trigger_condition = models.IntegerField(null=True, blank=True)
+    sound_theme = models.CharField(max_length=16, blank=True)
+    sound_output_mode = models.CharField(max_length=16, blank=True)
+    system_time = models.DateTimeField(null=True, help_text="when the user last adjusted it")
+    display_delta_seconds = models.IntegerField(null=True, blank=True)
+    content_hash = models.CharField(max_length=64)
+    valid_from = models.DateTimeField(help_text="adjustment time, or first seen when unknown")
+    observed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "schedule_name", "alert_name", "content_hash"],
+                name="alert_setting_unique_version",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["device", "alert_name", "valid_from"], name="alert_setting_history"
+            )
+        ]
+
+
+class DataRange(models.Model):
+    """The newest dataRange answer Dexcom gave for a patient."""
+
+    patient = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    egvs_start = models.DateTimeField(null=True)
+    egvs_end = models.DateTimeField(null=True)
+    events_start = models.DateTimeField(null=True)
+    events_end = models.DateTimeField(null=True)
+    calibrations_start = models.DateTimeField(null=True)
+    calibrations_end = models.DateTimeField(null=True)
+    fetched_at = models.DateTimeField(auto_now=True)
+
+
+class DailySummary(models.Model):
+    """Sums and band counts of one patient's EGVs for one local day, kept current by the sync.
+
+    Every consensus metric of a period can be computed from these rows without scanning raw
+    readings (the triage list of 1,000 patients reads these). LOW counts as 40 and HIGH as 400.
+    """
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(help_text="the patient's local date")
+    readings = models.IntegerField(default=0)
+    value_sum = models.FloatField(default=0)
+    value_sq_sum = models.FloatField(default=0)
+    below_54 = models.IntegerField(default=0)
+    from_54_to_69 = models.IntegerField(default=0)
+    from_70_to_140 = models.IntegerField(default=0)
+    from_70_to_180 = models.IntegerField(default=0)
+    from_181_to_250 = models.IntegerField(default=0)
+    above_250 = models.IntegerField(default=0)
+    last_reading_at = models.DateTimeField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "day"], name="daily_summary_unique_day")
+        ]

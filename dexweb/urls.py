@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("apps.accounts.urls")),
+    path("dexcom/", include("apps.dexcom.connection_urls")),
+    path("sharing/", include("apps.sharing.urls")),
+    path("api/v1/", include("apps.dashboard.api_urls")),
+    path("", include("apps.dashboard.urls")),
+]
+
+if settings.EMULATOR_ENABLED:
+    urlpatterns.insert(0, path("emulator/", include("apps.sandbox.urls")))
