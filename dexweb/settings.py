@@ -6,21 +6,27 @@ DEXWEB_ENV=production the defaults are refused and a misconfigured variable stop
 message naming it (see dexweb/config_checks.py).
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 
 from dexweb import config_checks
+from apps.sync.beat import BEAT_SCHEDULE as SYNC_BEAT_SCHEDULE
 from dexweb.dexcom_regions import resolve_dexcom_base_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("DEXWEB_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
-if (BASE_DIR / ".env").exists():
-    environ.Env.read_env(BASE_DIR / ".env")
+# A .env file fills in variables the environment leaves unset; DEXWEB_DOTENV points elsewhere
+# (tests point it at nothing so a developer's .env cannot change what they check).
+DOTENV_FILE = Path(env.str("DEXWEB_DOTENV", default=str(BASE_DIR / ".env")))
+if DOTENV_FILE.is_file():
+    environ.Env.read_env(DOTENV_FILE)
+
+VAR_DIR = Path(env.str("DEXWEB_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEXWEB_ENV = env.str("DEXWEB_ENV", default="development")
 PRODUCTION = DEXWEB_ENV == "production"
@@ -56,9 +62,11 @@ INSTALLED_APPS = [
     "apps.glucose",
     "apps.dashboard",
     "apps.sharing",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
+    "dexweb.health.HealthCheckMiddleware",  # first: answers before host and HTTPS checks
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -70,6 +78,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Clinicians/staff: TOTP before any page, idle session timeout (apps/accounts/middleware.py).
+    "apps.accounts.middleware.ClinicianSecurityMiddleware",
 ]
 
 ROOT_URLCONF = "dexweb.urls"
@@ -140,7 +150,7 @@ SOCIALACCOUNT_ADAPTER = "apps.accounts.adapters.SocialAccountAdapter"
 # allauth would keep OAuth tokens in clear; apps.dexcom keeps its own encrypted copy instead.
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
-SOCIALACCOUNT_PROVIDERS = {}
+SOCIALACCOUNT_PROVIDERS = {}  # "dexcom" is added below, once the Dexcom settings are read
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "dexweb"
 
@@ -148,6 +158,9 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "login"
+# allauth authenticates with {"email": ...}; this finds the address wherever it is.
+AXES_USERNAME_CALLABLE = "apps.accounts.lockout.login_username"
+AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
@@ -168,13 +181,22 @@ USE_TZ = True
 # --- Static files --------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "apps.dashboard.staticfiles.PlotlyFinder",  # plotly.min.js from the plotly package, no CDN
+]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start when it is missing
+# Hashed, compressed names in production. The image runs collectstatic at build time, where the
+# production checks cannot pass, so it asks for the manifest with STATIC_MANIFEST=true instead.
+STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=PRODUCTION)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if PRODUCTION
+            if STATIC_MANIFEST
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
@@ -197,6 +219,11 @@ DEXCOM_HTTP_TIMEOUT = env.float("DEXCOM_HTTP_TIMEOUT", default=30.0)
 # The app-wide Dexcom budget (Dexcom allows 60,000 calls per app per hour).
 DEXCOM_RATE_LIMIT_PER_HOUR = env.int("DEXCOM_RATE_LIMIT_PER_HOUR", default=60000)
 TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[DEV_TOKEN_ENCRYPTION_KEY])
+# The allauth provider in apps.dexcom: credentials from the settings above, no SocialApp row.
+SOCIALACCOUNT_PROVIDERS["dexcom"] = {
+    "APPS": [{"client_id": DEXCOM_CLIENT_ID, "secret": DEXCOM_CLIENT_SECRET, "key": ""}],
+    "SCOPE": ["offline_access"],
+}
 
 # --- Sync ---------------------------------------------------------------------------------------
 SYNC_INTERVAL_SECONDS = env.int("SYNC_INTERVAL_SECONDS", default=300)
@@ -227,11 +254,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=150
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE = {}  # filled by apps.sync (see apps/sync/schedule.py)
+CELERY_BEAT_SCHEDULE = {**SYNC_BEAT_SCHEDULE}  # apps/sync/beat.py: queue due syncs every minute
 CELERY_TIMEZONE = "UTC"
 
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Clinicians and admins are logged out after this much inactivity (patients keep SESSION_COOKIE_AGE).
+CLINICIAN_SESSION_IDLE_SECONDS = env.int("CLINICIAN_SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
@@ -258,6 +287,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+DEFAULT_EXCEPTION_REPORTER = "dexweb.error_reports.RedactingExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dexweb.error_reports.RedactingReporterFilter"
+
 # --- Logging ------------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
@@ -278,4 +310,4 @@ LOGGING = {
     },
 }
 
-config_checks.check_production_settings(globals())
+config_checks.check_production_settings(globals(), environ=os.environ)

@@ -1,6 +1,25 @@
+from datetime import timedelta
+
 import pytest
+from django.core.cache import cache
+from django.utils import timezone
 
 DEMO_PASSWORD = "correct-horse-battery-42"
+# Base32 TOTP secret of test clinicians/admins; codes: tests.conftest.totp_code().
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str = TEST_TOTP_SECRET) -> str:
+    """The current TOTP code for `secret`, computed with allauth's own helpers."""
+    import time
+
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    period = app_settings.TOTP_PERIOD
+    if time.time() % period > period - 3:  # allauth allows no drift: don't straddle a step
+        time.sleep(period - time.time() % period + 0.1)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // period))
 
 
 @pytest.fixture
@@ -8,11 +27,17 @@ def make_user(db, django_user_model):
     """Create a verified user (allauth email address included) that can sign in at once."""
     from allauth.account.models import EmailAddress
 
-    def _make_user(email="patient@example.com", role="patient", **fields):
+    def _make_user(email="patient@example.com", role="patient", *, with_totp=None, **fields):
         user = django_user_model.objects.create_user(
             email=email, password=DEMO_PASSWORD, role=role, **fields
         )
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        # Clinicians and admins must have a second factor (apps.accounts.middleware) or every
+        # page sends them to the TOTP setup; give them one unless a test wants them without.
+        if with_totp if with_totp is not None else role in ("clinician", "admin"):
+            from allauth.mfa.totp.internal.auth import TOTP
+
+            TOTP.activate(user, TEST_TOTP_SECRET)
         return user
 
     return _make_user
@@ -26,3 +51,45 @@ def patient(make_user):
 @pytest.fixture
 def clinician(make_user):
     return make_user("clinician@example.com", "clinician")
+
+
+@pytest.fixture
+def admin_user(db, django_user_model):
+    """pytest-django's admin_user (and so admin_client), with the TOTP admins must have."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    user = django_user_model.objects.create_superuser(email="admin@example.com", password="password")
+    TOTP.activate(user, TEST_TOTP_SECRET)
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate limits (allauth's, share-code attempts) and used TOTP codes live in the cache,
+    # which outlives a test; each test starts from a clean slate.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def other_patient(make_user):
+    return make_user("other@example.com", "patient")
+
+
+@pytest.fixture
+def make_share():
+    from apps.sharing.models import Share
+
+    def _make_share(patient, *, clinician=None, clinic=None, expires_in=None, revoked=False):
+        now = timezone.now()
+        return Share.objects.create(
+            patient=patient,
+            clinician=clinician,
+            clinic=clinic,
+            created_at=now - timedelta(days=30),
+            expires_at=now + expires_in if expires_in is not None else None,
+            revoked_at=now - timedelta(minutes=1) if revoked else None,
+        )
+
+    return _make_share

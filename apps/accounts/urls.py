@@ -4,4 +4,5 @@ from apps.accounts import views
 
 urlpatterns = [
     path("settings/", views.account_settings, name="account_settings"),
+    path("delete/", views.account_delete, name="account_delete"),
 ]

@@ -1,7 +1,24 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.dashboard import views
 
-urlpatterns = [
+# The patient's pages, reachable by plain names ("overview") and, for code that prefers
+# namespaces, as "dashboard:overview": the same views under both.
+patient_patterns = [
+    path("patients/<int:patient_id>/overview/", views.overview, name="overview"),
+    path("patients/<int:patient_id>/trace/", views.trace, name="trace"),
+    path("patients/<int:patient_id>/trace/day/<str:day>/", views.trace_day, name="trace_day"),
+    path("patients/<int:patient_id>/agp/", views.agp, name="agp"),
+    path("patients/<int:patient_id>/agp.pdf", views.agp_pdf, name="agp_pdf"),
+    path("patients/<int:patient_id>/alerts/", views.alerts, name="alerts"),
+    path("patients/<int:patient_id>/events/", views.events, name="events"),
+    path("patients/<int:patient_id>/devices/", views.devices, name="devices"),
+    path("patients/<int:patient_id>/export/", views.export, name="export"),
+    path("patients/<int:patient_id>/import/", views.import_view, name="import"),
     path("", views.home, name="home"),
+]
+
+urlpatterns = [
+    *patient_patterns,
+    path("", include((patient_patterns, "dashboard"))),
 ]

@@ -1,8 +1,349 @@
+"""The patient's pages. Each view asks apps.sharing.access.patient_for_viewer first."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from apps.dashboard import charts, exports, metric_display, pdf
+from apps.dashboard.forms import ClarityUploadForm
+from apps.dashboard.patient_page import load_patient_page
+from apps.dashboard.periods import (
+    PERIOD_CHOICES, TRACE_CHOICES, last_day_from_request, parse_days, period_ending,
+)
+from apps.glucose import alert_settings, clarity, localtime, selectors
+from apps.glucose.metrics import compute_metrics, metrics_from_daily_summaries
+from apps.glucose.units import convert_setting_value
+from apps.sharing.access import patient_for_viewer
+
+EVENT_TYPES = ("carbs", "insulin", "exercise", "health", "notes", "bloodGlucose")
+ALERT_NAMES = (
+    "urgentLow", "urgentLowSoon", "low", "high", "rise", "fall", "outOfRange", "noReadings",
+    "fixedLow",
+)
+
+
+def _context(page, patient, name: str, **extra) -> dict:
+    return {"page": page, "patient": patient, "unit": page.unit, "active": name, **extra}
+
+
+def _window_bounds(period):
+    """UTC bounds for the period's local days, and the period as naive local epoch seconds."""
+    start, end = localtime.utc_bounds_for_local_days(period.first_day, period.end_day)
+    local = (
+        localtime.naive_local_epoch(datetime.combine(period.first_day, time())),
+        localtime.naive_local_epoch(datetime.combine(period.end_day, time())),
+    )
+    return start, end, local
+
+
+def _in_window(rows, local_window):
+    return [row for row in rows if local_window[0] <= row[0] + row[1] < local_window[1]]
 
 
 @login_required
+@require_GET
 def home(request):
-    """The landing page after login."""
-    return render(request, "dashboard/home.html")
+    """Patients land on their overview; clinicians on the triage list (or a plain page)."""
+    user = request.user
+    if user.is_clinician:
+        try:
+            return redirect(reverse("sharing:triage"))
+        except NoReverseMatch:
+            return render(request, "dashboard/home.html")
+    return redirect("overview", patient_id=user.pk)
+
+
+@login_required
+@require_GET
+def overview(request, patient_id: int):
+    """Latest reading, consensus metrics of a period (from DailySummary) and the one before."""
+    patient = patient_for_viewer(request, patient_id, page="overview")
+    page = load_patient_page(patient)
+    days = parse_days(request.GET.get("days"), default=14, choices=PERIOD_CHOICES)
+    period = period_ending(page.today, days=days, local_now=page.local_now, tzinfo=patient.tzinfo)
+    previous = period.previous()
+    rows = selectors.daily_summaries(
+        patient_id=patient.pk, first_day=previous.first_day, end_day=period.end_day
+    )
+    current = metrics_from_daily_summaries(
+        [r for r in rows if period.contains(r.day)], period_days=period.elapsed_days
+    )
+    before = metrics_from_daily_summaries(
+        [r for r in rows if previous.contains(r.day)], period_days=previous.elapsed_days
+    )
+    return render(request, "dashboard/overview.html", _context(
+        page, patient, "overview", period=period, days=days, choices=PERIOD_CHOICES,
+        metrics=current, bands=metric_display.range_bands(current, page.unit),
+        summary=metric_display.summary_rows(current, page.unit),
+        wear_warning=metric_display.wear_warning(current, period_days=days),
+        comparison=metric_display.comparison_rows(current, before, page.unit),
+        previous=previous, has_previous=bool(before["readings"]),
+    ))
+
+
+def _trace_response(request, patient, page, *, last_day: date, days: int, day_view: bool):
+    period = period_ending(last_day, days=days)
+    start, end, local_window = _window_bounds(period)
+    series = selectors.egv_series_for_local_days(
+        patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
+    )
+    events = selectors.marker_rows(
+        selectors.events_between(patient_id=patient.pk, start=start, end=end),
+        "event_type", "event_sub_type", "value", "unit",
+    )
+    alerts = selectors.marker_rows(
+        selectors.alerts_between(patient_id=patient.pk, start=start, end=end),
+        "alert_name", "alert_state",
+    )
+    calibrations = selectors.marker_rows(
+        selectors.calibrations_between(patient_id=patient.pk, start=start, end=end), "value"
+    )
+    data = charts.trace_chart_data(
+        series, unit=page.unit, window_local_epoch=local_window,
+        events=_in_window(events, local_window), alerts=_in_window(alerts, local_window),
+        calibrations=_in_window(calibrations, local_window),
+    )
+    one_day = timedelta(days=1)
+    return render(request, "dashboard/trace.html", _context(
+        page, patient, "trace", period=period, days=days, choices=TRACE_CHOICES,
+        day_view=day_view, readings=len(series), chart_json=charts.to_json(data),
+        previous_day=period.first_day - one_day,
+        next_day=period.last_day + one_day if period.last_day < page.today else None,
+    ))
+
+
+@login_required
+@require_GET
+def trace(request, patient_id: int):
+    """The glucose trace of 1-90 local days ending ?end= (default today); ?day= is the day view."""
+    patient = patient_for_viewer(request, patient_id, page="trace")
+    page = load_patient_page(patient)
+    if request.GET.get("day"):
+        last_day = last_day_from_request(request.GET["day"], today=page.today)
+        return redirect("trace_day", patient_id=patient.pk, day=last_day.isoformat())
+    days = parse_days(request.GET.get("days"), default=1)
+    last_day = last_day_from_request(request.GET.get("end"), today=page.today)
+    return _trace_response(request, patient, page, last_day=last_day, days=days, day_view=False)
+
+
+@login_required
+@require_GET
+def trace_day(request, patient_id: int, day: str):
+    """One local day of the trace with previous/next day links."""
+    patient = patient_for_viewer(request, patient_id, page="trace")
+    page = load_patient_page(patient)
+    try:
+        last_day = date.fromisoformat(day)
+    except ValueError:
+        raise Http404("not a date") from None
+    return _trace_response(request, patient, page, last_day=last_day, days=1, day_view=True)
+
+
+def _agp_context(request, patient, page):
+    days = parse_days(request.GET.get("days"), default=14, choices=PERIOD_CHOICES)
+    last_day = last_day_from_request(request.GET.get("end"), today=page.today)
+    period = period_ending(last_day, days=days, local_now=page.local_now, tzinfo=patient.tzinfo)
+    series = selectors.egv_series_for_local_days(
+        patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
+    )
+    start = datetime.combine(period.first_day, time())
+    metrics = compute_metrics(
+        series.value, period_start=start, period_end=start + timedelta(days=period.elapsed_days),
+        days_with_data=len(set(series.local_day.tolist())),
+    )
+    data = charts.agp_chart_data(series, unit=page.unit, first_day=period.first_day, days=days)
+    return _context(
+        page, patient, "agp", period=period, days=days, choices=PERIOD_CHOICES, metrics=metrics,
+        bands=metric_display.range_bands(metrics, page.unit),
+        summary=metric_display.summary_rows(metrics, page.unit),
+        wear_warning=metric_display.wear_warning(metrics, period_days=days), chart_data=data,
+    )
+
+
+@login_required
+@require_GET
+def agp(request, patient_id: int):
+    """The AGP report: metrics, modal day percentiles, 14 daily profiles; prints on one page."""
+    patient = patient_for_viewer(request, patient_id, page="agp")
+    context = _agp_context(request, patient, load_patient_page(patient))
+    context["chart_json"] = charts.to_json(context.pop("chart_data"))
+    return render(request, "dashboard/agp.html", context)
+
+
+@login_required
+@require_GET
+def agp_pdf(request, patient_id: int):
+    """The AGP report as a PDF file, drawn with reportlab (no browser or system service)."""
+    patient = patient_for_viewer(request, patient_id, page="agp-pdf")
+    context = _agp_context(request, patient, load_patient_page(patient))
+    period = context["period"]
+    response = HttpResponse(pdf.agp_pdf(context), content_type="application/pdf")
+    filename = f"agp-{period.first_day}-{period.last_day}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def alerts(request, patient_id: int):
+    """Alert history with the threshold in force at each alert, and counts per type per day."""
+    patient = patient_for_viewer(request, patient_id, page="alerts")
+    page = load_patient_page(patient)
+    days = parse_days(request.GET.get("days"), default=14, choices=PERIOD_CHOICES)
+    last_day = last_day_from_request(request.GET.get("end"), today=page.today)
+    period = period_ending(last_day, days=days)
+    names = [n for n in request.GET.getlist("type") if n]
+    start, end, local_window = _window_bounds(period)
+    queryset = selectors.alerts_between(patient_id=patient.pk, start=start, end=end, names=names)
+    counts_rows = _in_window(selectors.marker_rows(queryset, "alert_name"), local_window)
+    counts = charts.alert_counts_chart_data(counts_rows, first_day=period.first_day, days=days)
+    # The list is paginated (newest first, 200 a page), so it takes the exact bounds of the
+    # period in the patient's zone rather than filtering each record's own offset in Python.
+    list_start, list_end = localtime.utc_bounds_in_zone(period.first_day, period.end_day, patient.tzinfo)
+    listed = selectors.alerts_between(patient_id=patient.pk, start=list_start, end=list_end, names=names)
+    alert_page = Paginator(listed.order_by("-system_time"), 200).get_page(request.GET.get("page"))
+    devices = selectors.devices_with_settings(patient_id=patient.pk)
+    rows = _alert_rows(list(alert_page), devices, page.unit)
+    return render(request, "dashboard/alerts.html", _context(
+        page, patient, "alerts", period=period, days=days, choices=PERIOD_CHOICES,
+        alert_names=ALERT_NAMES, selected=names, rows=rows, alert_page=alert_page,
+        total=len(counts_rows), chart_json=charts.to_json(counts),
+    ))
+
+
+def _alert_rows(alert_list, devices, unit: str) -> list[dict]:
+    timeline = alert_settings.SettingTimeline(
+        [v for device in devices for v in device.setting_versions.all()]
+    )
+    rows = []
+    for alert in alert_list:
+        device = alert_settings.device_for_record(devices, alert)
+        threshold = None
+        if device is not None:
+            schedule = alert_settings.active_schedule_name(device.schedules.all(), alert.local_time)
+            version = timeline.at(
+                device_id=device.pk, schedule_name=schedule, alert_name=alert.alert_name,
+                moment=alert.system_time,
+            )
+            if version is not None and version.value is not None:
+                threshold = " ".join(convert_setting_value(version.value, version.unit, unit))
+        rows.append({"alert": alert, "device": device, "threshold": threshold})
+    return rows
+
+
+@login_required
+@require_GET
+def events(request, patient_id: int):
+    """Carbs, insulin, exercise, health and notes of a period; deleted events are left out."""
+    patient = patient_for_viewer(request, patient_id, page="events")
+    page = load_patient_page(patient)
+    days = parse_days(request.GET.get("days"), default=14, choices=PERIOD_CHOICES)
+    last_day = last_day_from_request(request.GET.get("end"), today=page.today)
+    period = period_ending(last_day, days=days)
+    types = [t for t in request.GET.getlist("type") if t]
+    start, end, local_window = _window_bounds(period)
+    rows = [
+        event for event in selectors.events_between(
+            patient_id=patient.pk, start=start, end=end, types=types
+        ).order_by("-system_time")
+        if period.contains(event.local_time.date())
+    ]
+    return render(request, "dashboard/events.html", _context(
+        page, patient, "events", period=period, days=days, choices=PERIOD_CHOICES,
+        event_types=EVENT_TYPES, selected=types, rows=rows,
+        value_units={"mg/dL", "mmol/L"},
+    ))
+
+
+@login_required
+@require_GET
+def devices(request, patient_id: int):
+    """Devices, their alert schedules, every setting in the patient's unit and its history."""
+    patient = patient_for_viewer(request, patient_id, page="devices")
+    page = load_patient_page(patient)
+    device_list = []
+    for device in selectors.devices_with_settings(patient_id=patient.pk):
+        versions = list(device.setting_versions.all())
+        device_list.append({
+            "device": device,
+            "schedules": sorted(device.schedules.all(), key=lambda s: (not s.is_default, s.name)),
+            "settings": [_setting_row(v, page.unit) for v in alert_settings.current_settings(versions)],
+            "changes": [
+                {**change, "changed": [
+                    (field, _field_text(field, before, change["version"], page.unit),
+                     _field_text(field, after, change["version"], page.unit))
+                    for field, before, after in change["changed"]
+                ]}
+                for change in alert_settings.settings_changes(versions)
+            ],
+        })
+    return render(request, "dashboard/devices.html", _context(page, patient, "devices", devices=device_list))
+
+
+def _setting_row(version, unit: str) -> dict:
+    value, value_unit = convert_setting_value(version.value, version.unit, unit)
+    return {"version": version, "value": value, "value_unit": value_unit}
+
+
+def _field_text(field: str, value, version, unit: str) -> str:
+    if value is None:
+        return "—"
+    if field == "value":
+        return " ".join(convert_setting_value(value, version.unit, unit))
+    return str(value)
+
+
+@login_required
+@require_GET
+def export(request, patient_id: int):
+    """CSV of a record type for a period (?type=egvs&start=&end=), ZIP of everything (?all=1)."""
+    patient = patient_for_viewer(request, patient_id, page="export")
+    page = load_patient_page(patient)
+    if request.GET.get("all"):
+        return exports.zip_response(patient=patient, unit=page.unit)
+    record_type = request.GET.get("type")
+    if record_type:
+        if record_type not in exports.RECORD_TYPES:
+            raise Http404("unknown record type")
+        last_day = last_day_from_request(request.GET.get("end"), today=page.today)
+        try:
+            first_day = date.fromisoformat(request.GET.get("start") or "")
+        except ValueError:
+            first_day = last_day - timedelta(days=13)
+        return exports.csv_response(
+            patient=patient, record_type=record_type, first_day=min(first_day, last_day),
+            end_day=last_day + timedelta(days=1), unit=page.unit,
+        )
+    return render(request, "dashboard/export.html", _context(
+        page, patient, "export", record_types=exports.RECORD_TYPES,
+        default_start=page.today - timedelta(days=13), today=page.today,
+    ))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_view(request, patient_id: int):
+    """Upload a Dexcom Clarity CSV export; only the patient themselves may import."""
+    patient = patient_for_viewer(request, patient_id, page="import")
+    if request.user.pk != patient.pk:
+        raise Http404
+    page = load_patient_page(patient)
+    form = ClarityUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = clarity.import_clarity_file(
+                patient=patient, stream=form.cleaned_data["file"], tzinfo=patient.tzinfo
+            )
+        except clarity.ClarityFormatError as error:
+            form.add_error("file", str(error))
+        else:
+            messages.success(request, result.summary())
+            return redirect("overview", patient_id=patient.pk)
+    return render(request, "dashboard/import.html", _context(page, patient, "import", form=form))
+

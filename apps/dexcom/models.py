@@ -28,6 +28,9 @@ class DexcomConnection(models.Model):
     connected_at = models.DateTimeField(auto_now_add=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_sync_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When beat last queued a sync: at most one queued per interval slot, however many beats run.
+    last_sync_enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    tokens_refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, help_text="in plain words, shown to the patient")
     backfill_total_days = models.IntegerField(default=0)
     backfill_done_days = models.IntegerField(default=0)
@@ -47,3 +50,17 @@ class DexcomConnection(models.Model):
     @property
     def is_syncing_enabled(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def has_tokens(self) -> bool:
+        return bool(self.refresh_token_encrypted)
+
+    @property
+    def region(self) -> str:
+        from dexweb.dexcom_regions import dexcom_region_name
+
+        return dexcom_region_name(self.base_url)
+
+    @property
+    def is_backfilling(self) -> bool:
+        return self.is_syncing_enabled and self.backfill_completed_at is None

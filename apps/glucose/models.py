@@ -18,8 +18,10 @@ from django.db import models
 class DexcomRecord(models.Model):
     """Fields every timed Dexcom record shares."""
 
+    # No index of its own: (patient, record_id) and (patient, system_time) already lead with the
+    # patient, and one index less makes the bulk upserts of a backfill cheaper.
     patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     record_id = models.CharField(max_length=64)
     system_time = models.DateTimeField()
@@ -168,7 +170,8 @@ class AlertSettingVersion(models.Model):
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="setting_versions")
     schedule_name = models.CharField(max_length=64, blank=True)
     alert_name = models.CharField(max_length=32)
-    value = models.IntegerField(null=True, blank=True)
+    # In `unit`, as the device reports it: mmol/L devices send decimals (3.9, 0.11 mmol/L/min).
+    value = models.FloatField(null=True, blank=True)
     unit = models.CharField(max_length=16, blank=True)
     snooze = models.IntegerField(null=True, blank=True)
     enabled = models.BooleanField()

@@ -1,0 +1,49 @@
+"""Clinicians and admins: a second factor before any page, and shorter sessions."""
+
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+
+# Pages a user without an authenticator may still reach: the way to set one up, signing out,
+# email confirmation, static files. Nothing under these shows patient data.
+MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/emulator/", "/sharing/invitation/")
+DEFAULT_CLINICIAN_IDLE_SECONDS = 30 * 60
+
+
+def needs_mfa(user) -> bool:
+    """Clinicians and anyone who can reach the admin must use a second factor."""
+    return user.is_authenticated and (
+        user.role in (user.Role.CLINICIAN, user.Role.ADMIN) or user.is_staff or user.is_superuser
+    )
+
+
+def has_totp(user) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class ClinicianSecurityMiddleware:
+    """Sends clinicians/staff without TOTP to the setup page; idles their sessions out.
+
+    Runs after AuthenticationMiddleware. The TOTP check is a fresh query each request so
+    removing an authenticator takes effect at once.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and needs_mfa(user):
+            self._shorten_session(request)
+            if not request.path.startswith(MFA_EXEMPT_PREFIXES) and not has_totp(user):
+                return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
+        return self.get_response(request)
+
+    @staticmethod
+    def _shorten_session(request):
+        # Sliding idle timeout: each request pushes the expiry forward; a shared clinic
+        # workstation left alone logs out on its own.
+        seconds = getattr(settings, "CLINICIAN_SESSION_IDLE_SECONDS", DEFAULT_CLINICIAN_IDLE_SECONDS)
+        request.session.set_expiry(seconds)

@@ -1,0 +1,25 @@
+"""JSON API: the same numbers as `manage.py glucose_metrics`, for integrations and checking."""
+
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from apps.dashboard.charts import to_json
+from apps.dashboard.periods import BadPeriod, period_from_dates
+from apps.glucose.reports import local_now_for, period_metrics_report
+from apps.sharing.access import patient_for_viewer
+
+
+@require_GET
+def metrics(request, patient_id: int):
+    """GET /api/v1/patients/<id>/metrics?start=YYYY-MM-DD&end=YYYY-MM-DD (end inclusive)."""
+    patient = patient_for_viewer(request, patient_id, page="metrics-api")
+    local_now = local_now_for(patient, now=timezone.now())
+    try:
+        period = period_from_dates(request.GET.get("start"), request.GET.get("end"), local_now=local_now)
+    except BadPeriod as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    report = period_metrics_report(
+        patient=patient, first_day=period.first_day, end_day=period.end_day, local_now_at=local_now
+    )
+    return HttpResponse(to_json(report), content_type="application/json")

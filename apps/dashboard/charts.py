@@ -1,0 +1,130 @@
+"""Chart data for the static chart scripts: pure functions from numpy arrays to JSON bytes.
+
+Sizes matter (90 days = 25,920 readings): times go out as one base instant plus integer second
+offsets and values as integer mg/dL, serialised by orjson straight from numpy. 90 days come to
+about 300 KB. Times are the patient's local wall clock (system_time + display delta) written as
+if UTC, so Plotly, which has no time zones, shows what the patient's device showed.
+"""
+
+import numpy as np
+import orjson
+
+from apps.glucose import localtime
+from apps.glucose.metrics import HIGH_LIMIT_MGDL, LOW_LIMIT_MGDL, agp_percentiles
+from apps.glucose.units import MGDL_PER_MMOLL, MMOLL
+
+# The consensus says never interpolate: a break of more than 15 minutes (3 missed readings)
+# is drawn as a gap.
+GAP_SECONDS = 15 * 60
+TARGET_LOW_MGDL = 70
+TARGET_HIGH_MGDL = 180
+
+EVENT_LABELS = {
+    "carbs": "Carbs", "insulin": "Insulin", "exercise": "Exercise", "health": "Health",
+    "notes": "Note", "note": "Note", "bloodGlucose": "Blood glucose",
+}
+
+
+def to_json(data) -> str:
+    """orjson with numpy support; '</' escaped so the JSON is safe inside a <script> element."""
+    raw = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+    return raw.decode().replace("</", "<\\/")
+
+
+def gap_breaks(epoch_s: np.ndarray, local_epoch_s: np.ndarray) -> np.ndarray:
+    """Indexes i where the line must break before point i: a gap of more than 15 minutes, or
+    the local clock going back (DST ending, travel west), which would otherwise draw a loop."""
+    if epoch_s.size < 2:
+        return np.array([], dtype=np.int64)
+    gap = np.diff(epoch_s) > GAP_SECONDS
+    backwards = np.diff(local_epoch_s) <= 0
+    return np.flatnonzero(gap | backwards) + 1
+
+
+def _unit_fields(unit: str) -> dict:
+    # The JS divides mg/dL by this one constant for mmol/L; mg/dL is shown as is.
+    mmol = unit == MMOLL
+    return {"unit": unit, "divisor": MGDL_PER_MMOLL if mmol else 1, "decimals": 1 if mmol else 0}
+
+
+def trace_chart_data(
+    series, *, unit: str, window_local_epoch: tuple[int, int], events=(), alerts=(),
+    calibrations=(),
+) -> dict:
+    """The glucose trace: readings, gap breaks, LOW/HIGH marks and markers for a window.
+
+    `events`, `alerts`, `calibrations` are marker rows (epoch, delta, *fields) from selectors.
+    """
+    local = series.local_epoch_s
+    t0 = int(window_local_epoch[0])
+    return {
+        **_unit_fields(unit),
+        "t0": t0 * 1000,
+        "t": (local - t0).astype(np.int32),
+        "v": series.value.astype(np.int16),
+        "breaks": gap_breaks(series.epoch_s, local).astype(np.int32),
+        "limits": [LOW_LIMIT_MGDL, HIGH_LIMIT_MGDL],
+        "target": [TARGET_LOW_MGDL, TARGET_HIGH_MGDL],
+        "window": [t0 * 1000, int(window_local_epoch[1]) * 1000],
+        "events": _event_markers(events, t0),
+        "alerts": _alert_markers(alerts, t0),
+        "calibrations": _calibration_markers(calibrations, t0),
+    }
+
+
+def _offsets(rows, t0: int) -> list[int]:
+    return [epoch + delta - t0 for epoch, delta, *_ in rows]
+
+
+def _event_markers(rows, t0: int) -> dict:
+    text = []
+    for _, _, event_type, sub_type, value, unit in rows:
+        label = EVENT_LABELS.get(event_type, event_type)
+        detail = " ".join(part for part in (sub_type, value, unit) if part)
+        text.append(f"{label}: {detail}" if detail else label)
+    return {"t": _offsets(rows, t0), "text": text, "kind": [row[2] for row in rows]}
+
+
+def _alert_markers(rows, t0: int) -> dict:
+    return {
+        "t": _offsets(rows, t0),
+        "text": [f"Alert {name} ({state})" if state else f"Alert {name}" for _, _, name, state in rows],
+    }
+
+
+def _calibration_markers(rows, t0: int) -> dict:
+    return {"t": _offsets(rows, t0), "v": [value for _, _, value in rows]}
+
+
+def agp_chart_data(series, *, unit: str, first_day, days: int) -> dict:
+    """AGP modal day (percentiles per 5-minute slot) and the daily profiles (last 14 days)."""
+    local = series.local_epoch_s
+    profiles = []
+    day_numbers = localtime.local_day_numbers(local)
+    first = localtime.day_number(first_day)
+    for number in range(max(first, first + days - 14), first + days):
+        mask = day_numbers == number
+        profiles.append({
+            "date": localtime.date_of_day_number(number).isoformat(),
+            "t": (local[mask] % 86400 // 60).astype(np.int32),
+            "v": series.value[mask].astype(np.int16),
+        })
+    return {
+        **_unit_fields(unit),
+        "agp": agp_percentiles(local, series.value),
+        "profiles": profiles,
+        "limits": [LOW_LIMIT_MGDL, HIGH_LIMIT_MGDL],
+        "target": [TARGET_LOW_MGDL, TARGET_HIGH_MGDL],
+    }
+
+
+def alert_counts_chart_data(rows, *, first_day, days: int) -> dict:
+    """Alerts per type per local day: rows are (epoch, delta, alert_name)."""
+    first = localtime.day_number(first_day)
+    dates = [localtime.date_of_day_number(first + i).isoformat() for i in range(days)]
+    counts: dict[str, list[int]] = {}
+    for epoch, delta, name in rows:
+        index = (epoch + delta) // 86400 - first
+        if 0 <= index < days:
+            counts.setdefault(name, [0] * days)[index] += 1
+    return {"dates": dates, "series": [{"name": n, "counts": c} for n, c in sorted(counts.items())]}

@@ -1,0 +1,127 @@
+"""Metrics as the pages show them: formatted in the patient's unit, with targets and warnings."""
+
+from apps.glucose import metrics as m
+from apps.glucose.units import MGDL, format_glucose, mgdl_to_mmoll, range_limits
+
+BAND_COLORS = {
+    "very_high": "#e67e22", "high": "#f4c542", "in_range": "#2e9d5b",
+    "low": "#e05252", "very_low": "#a31b1b",
+}
+
+
+def _time_per_day(percent: float | None) -> str:
+    if percent is None:
+        return ""
+    minutes = round(percent / 100 * 1440)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min/day" if hours else f"{minutes} min/day"
+
+
+def _pct(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if 0 < value < 1:
+        return f"{value:.1f}%"
+    return f"{value:.0f}%"
+
+
+def range_bands(metrics: dict, unit: str) -> list[dict]:
+    """The five consensus bands, top to bottom as on the AGP report, with their targets."""
+    limits = range_limits(unit)
+    tbr_low = _sum(metrics["tbr_below_54_percent"], metrics["tbr_54_69_percent"])
+    tar_high = _sum(metrics["tar_181_250_percent"], metrics["tar_above_250_percent"])
+    rows = [
+        ("very_high", f"Very high (>{limits['very_high']})", metrics["tar_above_250_percent"],
+         "<5%", _met(metrics["tar_above_250_percent"], "<", 5)),
+        ("high", f"High ({limits['above_high']}–{limits['very_high']})", metrics["tar_181_250_percent"],
+         "<25% above " + limits["high"], _met(tar_high, "<", 25)),
+        ("in_range", f"In range ({limits['low']}–{limits['high']})", metrics["tir_70_180_percent"],
+         ">70%", _met(metrics["tir_70_180_percent"], ">", 70)),
+        ("low", f"Low ({limits['very_low']}–{limits['below_low']})", metrics["tbr_54_69_percent"],
+         "<4% below " + limits["low"], _met(tbr_low, "<", 4)),
+        ("very_low", f"Very low (<{limits['very_low']})", metrics["tbr_below_54_percent"],
+         "<1%", _met(metrics["tbr_below_54_percent"], "<", 1)),
+    ]
+    return [
+        {
+            "key": key, "label": label, "percent": percent, "percent_text": _pct(percent),
+            "time_per_day": _time_per_day(percent), "target": target, "met": met,
+            "color": BAND_COLORS[key], "width": round(percent or 0, 2),
+        }
+        for key, label, percent, target, met in rows
+    ]
+
+
+def _sum(a, b):
+    return None if a is None or b is None else a + b
+
+
+def _met(value, comparison: str, target: float) -> bool | None:
+    if value is None:
+        return None
+    return value < target if comparison == "<" else value > target if comparison == ">" else value <= target
+
+
+def summary_rows(metrics: dict, unit: str) -> list[dict]:
+    """Mean, GMI, SD, CV, GRI, TITR, wear: each with a value or the reason there is none."""
+    readings = metrics["readings"]
+    too_few = "not enough data"
+    mean = metrics["mean_mgdl"]
+    sd = metrics["sd_mgdl"]
+    gmi = metrics["gmi_percent"]
+    gri = metrics["gri"]
+    rows = [
+        ("Mean glucose", f"{format_glucose(mean, unit)} {unit}" if mean is not None else too_few, ""),
+        ("GMI", f"{gmi:.1f}% ({metrics['gmi_mmol_mol']:.0f} mmol/mol)" if gmi is not None
+         else f"needs {m.GMI_MIN_DAYS_WITH_DATA}+ days of data" if readings else too_few, ""),
+        ("SD (sample)", f"{_sd(sd, unit)} {unit}" if sd is not None else too_few, ""),
+        ("CV", f"{metrics['cv_percent']:.1f}%" if metrics["cv_percent"] is not None else too_few,
+         "target ≤36%"),
+        ("GRI", f"{gri:.0f} (zone {metrics['gri_zone']})" if gri is not None else too_few,
+         "zone A is best"),
+        ("Time in tight range (70–140 mg/dL)" if unit == MGDL else "Time in tight range (3.9–7.8 mmol/L)",
+         _pct(metrics["titr_70_140_percent"]) if readings else too_few,
+         _time_per_day(metrics["titr_70_140_percent"])),
+    ]
+    return [{"label": label, "value": value, "note": note} for label, value, note in rows]
+
+
+def _sd(sd: float, unit: str) -> str:
+    return format_glucose(sd, unit) if unit == MGDL else f"{mgdl_to_mmoll(sd):.1f}"
+
+
+def wear_warning(metrics: dict, *, period_days: int) -> str:
+    """The consensus sufficiency: 14 days and 70% wear; say plainly when it is not met."""
+    wear = metrics["wear_percent"]
+    if not metrics["readings"]:
+        return "No readings in this period."
+    if wear is not None and wear < m.SUFFICIENT_WEAR_PERCENT:
+        return (f"The sensor was worn {wear:.0f}% of the time; the consensus asks for at least "
+                f"{m.SUFFICIENT_WEAR_PERCENT}% over {m.SUFFICIENT_DAYS} days for reliable metrics.")
+    if period_days < m.SUFFICIENT_DAYS:
+        return f"Fewer than {m.SUFFICIENT_DAYS} days: the consensus metrics are meant for 14 days or more."
+    return ""
+
+
+def comparison_rows(current: dict, previous: dict, unit: str) -> list[dict]:
+    """This period against the one before it."""
+    def pct(key):
+        return _pct(current[key]), _pct(previous[key])
+
+    rows = [
+        ("Time in range", *pct("tir_70_180_percent")),
+        ("Time below range", _pct(_sum(current["tbr_below_54_percent"], current["tbr_54_69_percent"])),
+         _pct(_sum(previous["tbr_below_54_percent"], previous["tbr_54_69_percent"]))),
+        ("Time above range", _pct(_sum(current["tar_181_250_percent"], current["tar_above_250_percent"])),
+         _pct(_sum(previous["tar_181_250_percent"], previous["tar_above_250_percent"]))),
+        ("Mean", format_glucose(current["mean_mgdl"], unit), format_glucose(previous["mean_mgdl"], unit)),
+        ("GMI", _fmt(current["gmi_percent"], "%"), _fmt(previous["gmi_percent"], "%")),
+        ("CV", _fmt(current["cv_percent"], "%"), _fmt(previous["cv_percent"], "%")),
+        ("GRI", _fmt(current["gri"], "", 0), _fmt(previous["gri"], "", 0)),
+        ("Sensor wear", *pct("wear_percent")),
+    ]
+    return [{"label": label, "current": a, "previous": b} for label, a, b in rows]
+
+
+def _fmt(value, suffix: str, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}{suffix}"

@@ -1,0 +1,96 @@
+"""What every patient page needs: the patient, their unit, their sync state and newest reading."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from apps.dexcom.models import DexcomConnection
+from apps.glucose import localtime, selectors
+from apps.glucose.models import Egv
+from apps.glucose.units import effective_unit, format_glucose
+
+# Dexcom publishes readings with a delay of 1 h (US) to 3 h (elsewhere); older than this is stale.
+STALE_AFTER = timedelta(hours=4)
+
+TREND_ARROWS = {
+    "doubleUp": "⇈", "singleUp": "↑", "fortyFiveUp": "↗", "flat": "→",
+    "fortyFiveDown": "↘", "singleDown": "↓", "doubleDown": "⇊",
+}
+TREND_WORDS = {
+    "doubleUp": "rising quickly", "singleUp": "rising", "fortyFiveUp": "rising slowly",
+    "flat": "steady", "fortyFiveDown": "falling slowly", "singleDown": "falling",
+    "doubleDown": "falling quickly", "notComputable": "trend not computable",
+    "rateOutOfRange": "rate out of range",
+}
+
+
+@dataclass
+class PatientPage:
+    patient: object
+    unit: str
+    connection: DexcomConnection | None
+    latest: Egv | None
+    now: datetime
+    local_now: datetime
+
+    @property
+    def today(self) -> date:
+        return self.local_now.date()
+
+    @property
+    def latest_age(self) -> timedelta | None:
+        return self.now - self.latest.system_time if self.latest else None
+
+    @property
+    def is_stale(self) -> bool:
+        return self.latest is not None and self.latest_age > STALE_AFTER
+
+    @property
+    def sync_problem(self) -> str:
+        """Plain words on why the sync is not working, or ''."""
+        connection = self.connection
+        if connection is None:
+            return ""
+        if connection.status == DexcomConnection.Status.NEEDS_REAUTH:
+            return connection.last_error or "Dexcom no longer accepts our access: please reconnect."
+        if connection.status == DexcomConnection.Status.DISCONNECTED:
+            return "The Dexcom account is disconnected."
+        return connection.last_error
+
+    @property
+    def backfill_running(self) -> bool:
+        return self.connection is not None and self.connection.backfill_percent < 100
+
+    @property
+    def latest_display(self) -> dict | None:
+        latest = self.latest
+        if latest is None:
+            return None
+        text = format_glucose(latest.value, self.unit) if latest.value is not None else "—"
+        if latest.status == "low" or (latest.value is not None and latest.value < 40):
+            text = "LOW"
+        elif latest.status == "high" or (latest.value is not None and latest.value > 400):
+            text = "HIGH"
+        return {
+            "text": text,
+            "arrow": TREND_ARROWS.get(latest.trend, ""),
+            "trend": TREND_WORDS.get(latest.trend, ""),
+            "local_time": latest.local_time,
+            "age": self.latest_age,
+        }
+
+
+def load_patient_page(patient, *, now: datetime | None = None) -> PatientPage:
+    """Two or three queries: the connection, the newest reading, the device unit if needed."""
+    now = now or timezone.now()
+    connection = DexcomConnection.objects.filter(user_id=patient.pk).first()
+    latest = selectors.latest_egv(patient_id=patient.pk)
+    device_unit = None if patient.glucose_unit else selectors.device_glucose_unit(patient_id=patient.pk)
+    local_now = localtime.local_now(
+        patient, now=now, latest_delta_seconds=latest.display_delta_seconds if latest else None
+    )
+    return PatientPage(
+        patient=patient, unit=effective_unit(patient, device_unit=device_unit),
+        connection=connection, latest=latest, now=now, local_now=local_now,
+    )

@@ -1,0 +1,77 @@
+"""Admin for Dexcom connections: status and actions, never the tokens."""
+
+from django.contrib import admin, messages
+
+from apps.dexcom.models import DexcomConnection
+from apps.dexcom.services import disconnect
+
+
+@admin.register(DexcomConnection)
+class DexcomConnectionAdmin(admin.ModelAdmin):
+    list_display = [
+        "user",
+        "status",
+        "region",
+        "last_sync_at",
+        "last_error",
+        "access_token_expires_at",
+        "backfill_percent",
+    ]
+    list_filter = ["status"]
+    search_fields = ["user__email", "dexcom_user_id"]
+    # An explicit field list: the encrypted token columns are never rendered, not even read-only.
+    fields = [
+        "user",
+        "dexcom_user_id",
+        "base_url",
+        "status",
+        "access_token_expires_at",
+        "connected_at",
+        "last_sync_at",
+        "last_sync_attempt_at",
+        "last_error",
+        "backfill_total_days",
+        "backfill_done_days",
+        "backfill_completed_at",
+        "sync_lease_until",
+    ]
+    readonly_fields = fields
+    actions = ["sync_now", "full_backfill", "disconnect_selected"]
+
+    def has_add_permission(self, request):
+        return False  # connections are made by the patient through Dexcom's consent
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Region")
+    def region(self, obj):
+        return obj.region
+
+    @admin.display(description="Backfill %")
+    def backfill_percent(self, obj):
+        return obj.backfill_percent
+
+    @admin.action(description="Sync now")
+    def sync_now(self, request, queryset):
+        from apps.sync.tasks import enqueue_sync
+
+        active = queryset.filter(status=DexcomConnection.Status.ACTIVE)
+        for connection in active:
+            enqueue_sync(connection_id=connection.pk)
+        self.message_user(request, f"Queued a sync of {active.count()} connection(s).")
+
+    @admin.action(description="Full re-backfill")
+    def full_backfill(self, request, queryset):
+        from apps.sync.tasks import enqueue_backfill
+
+        active = queryset.filter(status=DexcomConnection.Status.ACTIVE)
+        for connection in active:
+            enqueue_backfill(connection_id=connection.pk, restart=True)
+        self.message_user(request, f"Queued a full backfill of {active.count()} connection(s).")
+
+    @admin.action(description="Disconnect (delete tokens)")
+    def disconnect_selected(self, request, queryset):
+        for connection in queryset:
+            disconnect(connection_id=connection.pk)
+        self.message_user(request, f"Disconnected {queryset.count()} connection(s).", messages.WARNING)

@@ -1,0 +1,169 @@
+"""Access tokens for the sync: read, refresh once under concurrency, retry once on 401.
+
+Dexcom refresh tokens are single-use: if two workers spend the same one, the second gets
+invalid_grant and the patient would have to reconnect. So a refresh is claimed first with a
+conditional UPDATE on `refresh_claimed_until` (plain SQL, same on SQLite and PostgreSQL, no
+SELECT ... FOR UPDATE held across an HTTP call). The claim names the refresh token it saw, so a
+worker that read an already replaced token cannot claim. Losers poll the row until the winner
+has stored the new pair, or until the claim expires (winner died) and they may claim themselves.
+The new pair replaces the old one in a single UPDATE committed at once (never inside the sync's
+transactions), so a rollback elsewhere cannot lose a freshly rotated refresh token.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from apps.dexcom import client
+from apps.dexcom.crypto import decrypt_token, encrypt_token
+from apps.dexcom.models import DexcomConnection
+
+logger = logging.getLogger(__name__)
+
+# Refresh a little before expiry so a token does not die in the middle of a window's request.
+EXPIRY_MARGIN = timedelta(seconds=120)
+POLL_SECONDS = 0.1
+
+REAUTH_MESSAGE = (
+    "Dexcom no longer accepts dexweb's access to your data (the permission was withdrawn or "
+    "has expired). Please reconnect your Dexcom account to resume syncing."
+)
+
+
+class ConnectionNotActive(Exception):
+    """The connection needs re-authorization or was disconnected: do not call Dexcom."""
+
+
+def _claim_seconds() -> float:
+    # Longer than one token request can take, so a live winner never loses its claim.
+    return 2 * float(settings.DEXCOM_HTTP_TIMEOUT) + 5
+
+
+def _load(connection_id: int) -> DexcomConnection:
+    connection = DexcomConnection.objects.get(pk=connection_id)
+    if not connection.is_syncing_enabled or not connection.has_tokens:
+        raise ConnectionNotActive(f"connection {connection_id} is {connection.status}")
+    return connection
+
+
+def _is_fresh(connection: DexcomConnection) -> bool:
+    expires = connection.access_token_expires_at
+    return bool(
+        connection.access_token_encrypted
+        and expires
+        and expires > timezone.now() + EXPIRY_MARGIN
+    )
+
+
+@sensitive_variables()
+def current_access_token(*, connection_id: int) -> tuple[str, str]:
+    """(clear access token, its ciphertext as stored); refreshes first when it is about to expire.
+
+    The ciphertext identifies which token a caller used, so a 401 can ask for a refresh of
+    exactly that token and not of one another worker already replaced.
+    """
+    connection = _load(connection_id)
+    if _is_fresh(connection):
+        return decrypt_token(connection.access_token_encrypted), connection.access_token_encrypted
+    return refresh_access_token(
+        connection_id=connection_id, stale_access_encrypted=connection.access_token_encrypted
+    )
+
+
+def refresh_access_token(*, connection_id: int, stale_access_encrypted: str) -> tuple[str, str]:
+    """A new access token replacing `stale_access_encrypted`, spending the refresh token at most
+    once across all workers."""
+    deadline = time.monotonic() + 3 * _claim_seconds()
+    while True:
+        connection = _load(connection_id)
+        if connection.access_token_encrypted != stale_access_encrypted and _is_fresh(connection):
+            # Someone else refreshed while we were deciding: use theirs.
+            return decrypt_token(connection.access_token_encrypted), connection.access_token_encrypted
+        if _claim_refresh(connection):
+            return _spend_refresh_token(connection)
+        if time.monotonic() > deadline:
+            raise client.DexcomUnavailable("another worker's token refresh did not finish")
+        time.sleep(POLL_SECONDS)
+
+
+def _claim_refresh(connection: DexcomConnection) -> bool:
+    now = timezone.now()
+    claimed = (
+        DexcomConnection.objects.filter(
+            pk=connection.pk,
+            status=DexcomConnection.Status.ACTIVE,
+            refresh_token_encrypted=connection.refresh_token_encrypted,
+        )
+        .filter(Q(refresh_claimed_until__isnull=True) | Q(refresh_claimed_until__lt=now))
+        .update(refresh_claimed_until=now + timedelta(seconds=_claim_seconds()))
+    )
+    return claimed == 1
+
+
+@sensitive_variables("refresh_token", "pair")
+def _spend_refresh_token(connection: DexcomConnection) -> tuple[str, str]:
+    refresh_token = decrypt_token(connection.refresh_token_encrypted)
+    try:
+        pair = client.refresh_tokens(refresh_token=refresh_token, base_url=connection.base_url)
+    except client.DexcomGrantRefused as error:
+        logger.warning(
+            "Dexcom refused the refresh for connection %s (%s): needs re-authorization",
+            connection.pk,
+            error.error_code,
+        )
+        mark_needs_reauth(connection_id=connection.pk)
+        raise
+    except BaseException:
+        # Nothing was spent that we know of: let the next caller try without waiting the claim out.
+        DexcomConnection.objects.filter(pk=connection.pk).update(refresh_claimed_until=None)
+        raise
+    access_encrypted = save_token_pair(connection_id=connection.pk, pair=pair)
+    logger.info("Refreshed the Dexcom access token of connection %s", connection.pk)
+    return pair.access_token, access_encrypted
+
+
+@sensitive_variables("pair")
+def save_token_pair(*, connection_id: int, pair: client.TokenPair) -> str:
+    """Store a new pair in one UPDATE (old pair replaced in the same statement); returns the
+    access token's ciphertext."""
+    access_encrypted = encrypt_token(pair.access_token)
+    DexcomConnection.objects.filter(pk=connection_id).update(
+        access_token_encrypted=access_encrypted,
+        refresh_token_encrypted=encrypt_token(pair.refresh_token),
+        access_token_expires_at=pair.expires_at,
+        refresh_claimed_until=None,
+        tokens_refreshed_at=timezone.now(),
+    )
+    return access_encrypted
+
+
+def mark_needs_reauth(*, connection_id: int, message: str = REAUTH_MESSAGE) -> None:
+    """Stop syncing and tell the patient; the dead tokens are deleted."""
+    DexcomConnection.objects.filter(pk=connection_id).update(
+        status=DexcomConnection.Status.NEEDS_REAUTH,
+        last_error=message,
+        access_token_encrypted="",
+        refresh_token_encrypted="",
+        access_token_expires_at=None,
+        refresh_claimed_until=None,
+    )
+
+
+def call_with_access_token(*, connection_id: int, call):
+    """`call(access_token)` with a valid token; on a 401 refresh once and retry once."""
+    access_token, access_encrypted = current_access_token(connection_id=connection_id)
+    try:
+        return call(access_token)
+    except client.DexcomGrantRefused:
+        raise
+    except client.DexcomAuthError:
+        logger.info("Dexcom answered 401 for connection %s: refreshing once", connection_id)
+    access_token, _ = refresh_access_token(
+        connection_id=connection_id, stale_access_encrypted=access_encrypted
+    )
+    return call(access_token)

@@ -1,0 +1,183 @@
+"""Reads of the patient's records for the pages: few queries, numpy arrays for the big ones."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import chain
+
+import numpy as np
+from django.db import connections
+from django.db.models import BigIntegerField, Case, Func, IntegerField, Value, When
+from django.db.models.functions import Coalesce
+
+from apps.glucose import localtime
+from apps.glucose.models import (
+    Alert, AlertSettingVersion, Calibration, DailySummary, Device, Egv, Event,
+)
+from apps.glucose.units import GLUCOSE_UNITS
+
+
+class EpochSeconds(Func):
+    """A datetime column as integer seconds since 1970 (UTC), so rows become numpy ints cheaply."""
+
+    output_field = BigIntegerField()
+
+    def as_sql(self, compiler, connection, **extra):
+        raise NotImplementedError(f"EpochSeconds has no SQL for {connection.vendor}")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql_template(
+            # date_part gives a double, cheaper than EXTRACT's numeric on 26k rows.
+            compiler, connection, "FLOOR(date_part('epoch', %(expressions)s))::bigint", **extra
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql_template(
+            compiler, connection, "CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)", **extra
+        )
+
+    def as_sql_template(self, compiler, connection, template, **extra):
+        return Func.as_sql(self, compiler, connection, template=template, **extra)
+
+
+# A null value with status low/high still is a reading (39 / 401); anything else without a
+# value is no reading (0, dropped in numpy).
+EGV_VALUE = Coalesce(
+    "value",
+    Case(When(status="low", then=Value(39)), When(status="high", then=Value(401))),
+    Value(0),
+    output_field=IntegerField(),
+)
+
+
+@dataclass(frozen=True)
+class EgvSeries:
+    """Readings as parallel numpy arrays, ordered by time."""
+
+    epoch_s: np.ndarray
+    delta_s: np.ndarray
+    value: np.ndarray
+
+    @property
+    def local_epoch_s(self) -> np.ndarray:
+        return localtime.local_epoch_seconds(self.epoch_s, self.delta_s)
+
+    @property
+    def local_day(self) -> np.ndarray:
+        return localtime.local_day_numbers(self.local_epoch_s)
+
+    def __len__(self):
+        return int(self.epoch_s.size)
+
+    def select(self, mask) -> "EgvSeries":
+        return EgvSeries(self.epoch_s[mask], self.delta_s[mask], self.value[mask])
+
+    def in_local_days(self, first_day: date, end_day: date) -> "EgvSeries":
+        days = self.local_day
+        mask = (days >= localtime.day_number(first_day)) & (days < localtime.day_number(end_day))
+        return self.select(mask)
+
+
+def _rows_to_series(rows: list[tuple]) -> EgvSeries:
+    flat = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows))
+    table = flat.reshape(-1, 3)
+    table = table[table[:, 2] > 0]
+    return EgvSeries(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy())
+
+
+def egv_series(*, patient_id: int, start: datetime | None = None, end: datetime | None = None) -> EgvSeries:
+    """Readings with system_time in [start, end), ordered by time (one query)."""
+    egvs = Egv.objects.filter(patient_id=patient_id)
+    if start is not None:
+        egvs = egvs.filter(system_time__gte=start)
+    if end is not None:
+        egvs = egvs.filter(system_time__lt=end)
+    queryset = (
+        egvs.order_by("system_time")
+        .annotate(epoch=EpochSeconds("system_time"), reading=EGV_VALUE)
+        .values_list("epoch", "display_delta_seconds", "reading")
+    )
+    return _rows_to_series(_fetch_int_rows(queryset))
+
+
+def _fetch_int_rows(queryset) -> list[tuple]:
+    """The queryset's rows straight from the cursor: for 26k readings Django's per-value
+    converters cost more than the query itself, and these columns are plain integers."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def egv_series_for_local_days(*, patient_id: int, first_day: date, end_day: date) -> EgvSeries:
+    """Readings whose local wall clock falls in local days [first_day, end_day) (one query)."""
+    start, end = localtime.utc_bounds_for_local_days(first_day, end_day)
+    series = egv_series(patient_id=patient_id, start=start, end=end)
+    return series.in_local_days(first_day, end_day)
+
+
+def latest_egv(*, patient_id: int) -> Egv | None:
+    return (
+        Egv.objects.filter(patient_id=patient_id)
+        .only("system_time", "display_delta_seconds", "value", "status", "trend", "trend_rate")
+        .order_by("-system_time")
+        .first()
+    )
+
+
+def daily_summaries(*, patient_id: int, first_day: date, end_day: date) -> list[DailySummary]:
+    return list(
+        DailySummary.objects.filter(patient_id=patient_id, day__gte=first_day, day__lt=end_day)
+        .order_by("day")
+    )
+
+
+def device_glucose_unit(*, patient_id: int) -> str | None:
+    """The unit the patient's newest glucose alert setting uses, i.e. what the device shows."""
+    return (
+        AlertSettingVersion.objects.filter(device__patient_id=patient_id, unit__in=GLUCOSE_UNITS)
+        .order_by("-valid_from")
+        .values_list("unit", flat=True)
+        .first()
+    )
+
+
+def alerts_between(*, patient_id: int, start: datetime, end: datetime, names=None):
+    alerts = Alert.objects.filter(patient_id=patient_id, system_time__gte=start, system_time__lt=end)
+    if names:
+        alerts = alerts.filter(alert_name__in=names)
+    return alerts.order_by("system_time")
+
+
+def events_between(*, patient_id: int, start: datetime, end: datetime, types=None):
+    """User events of the window; deleted ones are gone (Dexcom keeps them with status deleted)."""
+    events = Event.objects.filter(
+        patient_id=patient_id, system_time__gte=start, system_time__lt=end
+    ).exclude(event_status="deleted")
+    if types:
+        events = events.filter(event_type__in=types)
+    return events.order_by("system_time")
+
+
+def calibrations_between(*, patient_id: int, start: datetime, end: datetime):
+    return Calibration.objects.filter(
+        patient_id=patient_id, system_time__gte=start, system_time__lt=end
+    ).order_by("system_time")
+
+
+def marker_rows(queryset, *fields) -> list[tuple]:
+    """(epoch seconds, display delta, *fields) of records, for chart markers."""
+    return list(
+        queryset.annotate(epoch=EpochSeconds("system_time")).values_list(
+            "epoch", "display_delta_seconds", *fields
+        )
+    )
+
+
+def devices_with_settings(*, patient_id: int) -> list[Device]:
+    """Devices with their schedules and whole settings history (three queries in all)."""
+    return list(
+        Device.objects.filter(patient_id=patient_id)
+        .prefetch_related("schedules")
+        .prefetch_related("setting_versions")
+        .order_by("-last_upload_date", "id")
+    )

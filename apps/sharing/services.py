@@ -1,0 +1,318 @@
+"""Writes: shares, invitations, share codes and the audit trail.
+
+Every change to who may see a patient's data writes an AuditEntry in the same transaction, so the
+trail cannot miss a change that happened.
+"""
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.sharing.models import (
+    AuditEntry,
+    Clinic,
+    Invitation,
+    Share,
+    ShareCode,
+    token_hash,
+)
+
+INVITATION_LIFETIME = timedelta(days=7)
+SHARE_CODE_LIFETIME = timedelta(hours=24)
+# No 0/O, 1/I/L, U: the code is read aloud and typed by hand.
+SHARE_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+SHARE_CODE_LENGTH = 8  # 30^8 ≈ 6.6e11, with entry attempts rate-limited per clinician
+
+
+class SharingError(Exception):
+    """A sharing request that cannot be honoured; the message is shown to the user."""
+
+
+# --- audit ----------------------------------------------------------------------------------------
+
+def _client_ip(request) -> str | None:
+    # Behind the production proxy REMOTE_ADDR is the proxy; the proxy sets X-Forwarded-For.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "") if settings.PRODUCTION else ""
+    return (forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR")) or None
+
+
+def _request_fields(request) -> dict:
+    if request is None:
+        return {}
+    return {
+        "ip_address": _client_ip(request),
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:500],
+        "path": request.get_full_path()[:500],
+    }
+
+
+def audit_record(
+    *, request, actor: User | None, patient: User, action: str, page: str = "", detail: str = ""
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor,
+        actor_email=actor.email if actor else "",
+        patient=patient,
+        action=action,
+        page=page,
+        detail=detail[:500],
+        **_request_fields(request),
+    )
+
+
+def audit_record_view(*, request, patient: User, page: str) -> AuditEntry:
+    """One look at `patient`'s `page` by the request's user."""
+    return audit_record(
+        request=request, actor=request.user, patient=patient, action=AuditEntry.Action.VIEW, page=page
+    )
+
+
+def audit_record_list_views(*, request, patient_ids: list[int], page: str, quiet_minutes: int = 15):
+    """Looks at many patients at once (the triage list), in one INSERT.
+
+    A clinician reloading the list every few minutes would bury each patient's "who saw my
+    data" under identical lines, so a patient already recorded for this page in the last
+    `quiet_minutes` is not recorded again.
+    """
+    since = timezone.now() - timedelta(minutes=quiet_minutes)
+    recent = set(
+        AuditEntry.objects.filter(
+            actor=request.user, page=page, at__gte=since, patient_id__in=patient_ids
+        ).values_list("patient_id", flat=True)
+    )
+    fields = _request_fields(request)
+    entries = [
+        AuditEntry(
+            actor=request.user,
+            actor_email=request.user.email,
+            patient_id=patient_id,
+            action=AuditEntry.Action.VIEW,
+            page=page,
+            **fields,
+        )
+        for patient_id in patient_ids
+        if patient_id not in recent
+    ]
+    if entries:
+        AuditEntry.objects.bulk_create(entries)
+
+
+# --- shares ---------------------------------------------------------------------------------------
+
+def _open_share(*, patient: User, clinician: User | None = None, clinic: Clinic | None = None):
+    return (
+        Share.objects.select_for_update()
+        .filter(patient=patient, clinician=clinician, clinic=clinic, revoked_at__isnull=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def share_create(
+    *,
+    request,
+    patient: User,
+    clinician: User | None = None,
+    clinic: Clinic | None = None,
+    expires_at: datetime | None = None,
+    actor: User | None = None,
+) -> Share:
+    """Share `patient`'s data with a clinician or a clinic; renews an existing open share."""
+    if (clinician is None) == (clinic is None):
+        raise SharingError("Share with one clinician or one clinic.")
+    if clinician is not None and (not clinician.is_clinician or clinician.pk == patient.pk):
+        raise SharingError("Data can only be shared with a clinician.")
+    actor = actor or patient
+    share = _open_share(patient=patient, clinician=clinician, clinic=clinic)
+    if share is None:
+        share = Share.objects.create(
+            patient=patient, clinician=clinician, clinic=clinic, expires_at=expires_at
+        )
+        action = AuditEntry.Action.SHARE_CREATED
+    else:
+        share.expires_at = expires_at
+        share.save(update_fields=["expires_at"])
+        action = AuditEntry.Action.SHARE_CHANGED
+    audit_record(
+        request=request, actor=actor, patient=patient, action=action,
+        detail=f"with {share.recipient_name}; {_expiry_words(expires_at)}",
+    )
+    return share
+
+
+@transaction.atomic
+def share_set_expiry(*, request, share: Share, expires_at: datetime | None) -> Share:
+    share.expires_at = expires_at
+    share.save(update_fields=["expires_at"])
+    audit_record(
+        request=request, actor=request.user, patient=share.patient,
+        action=AuditEntry.Action.SHARE_CHANGED,
+        detail=f"with {share.recipient_name}; {_expiry_words(expires_at)}",
+    )
+    return share
+
+
+@transaction.atomic
+def share_revoke(*, request, share: Share) -> Share:
+    """End a share now. The patient revokes; a clinician (or clinic member) 'leaves'."""
+    if share.revoked_at is None:
+        share.revoked_at = timezone.now()
+        share.revoked_by = request.user
+        share.save(update_fields=["revoked_at", "revoked_by"])
+        by_patient = request.user.pk == share.patient_id
+        audit_record(
+            request=request, actor=request.user, patient=share.patient,
+            action=AuditEntry.Action.SHARE_REVOKED if by_patient else AuditEntry.Action.SHARE_LEFT,
+            detail=f"with {share.recipient_name}",
+        )
+    return share
+
+
+def _expiry_words(expires_at: datetime | None) -> str:
+    return f"until {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else "no expiry"
+
+
+# --- invitations ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def invitation_create(
+    *, request, patient: User, email: str, share_expires_at: datetime | None = None
+) -> tuple[Invitation, str]:
+    """A new invitation and its one-time token (only its hash is stored), emailed to `email`."""
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        patient=patient,
+        email=email.strip().lower(),
+        secret_hash=token_hash(token),
+        expires_at=timezone.now() + INVITATION_LIFETIME,
+        share_expires_at=share_expires_at,
+    )
+    audit_record(
+        request=request, actor=patient, patient=patient,
+        action=AuditEntry.Action.INVITATION_SENT, detail=f"to {invitation.email}",
+    )
+    link = request.build_absolute_uri(reverse("sharing:invitation", args=[token]))
+    transaction.on_commit(lambda: _send_invitation_email(invitation=invitation, link=link))
+    return invitation, token
+
+
+def _send_invitation_email(*, invitation: Invitation, link: str) -> None:
+    context = {"invitation": invitation, "patient": invitation.patient, "link": link}
+    send_mail(
+        subject=f"{invitation.patient.display_name} invites you to see their glucose data",
+        message=render_to_string("sharing/email/invitation.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    return Invitation.objects.select_related("patient").filter(secret_hash=token_hash(token)).first()
+
+
+@transaction.atomic
+def invitation_accept(*, request, invitation: Invitation, clinician: User) -> Share:
+    """The clinician behind the link takes the invitation: it becomes a share, once."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_usable:
+        raise SharingError(f"This invitation is {invitation.status}.")
+    share = share_create(
+        request=request, patient=invitation.patient, clinician=clinician,
+        expires_at=invitation.share_expires_at, actor=clinician,
+    )
+    _mark_used(invitation, by=clinician, share=share)
+    audit_record(
+        request=request, actor=clinician, patient=invitation.patient,
+        action=AuditEntry.Action.INVITATION_ACCEPTED, detail=f"sent to {invitation.email}",
+    )
+    return share
+
+
+@transaction.atomic
+def invitation_revoke(*, request, invitation: Invitation) -> Invitation:
+    if invitation.revoked_at is None and invitation.used_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(
+            request=request, actor=request.user, patient=invitation.patient,
+            action=AuditEntry.Action.INVITATION_REVOKED, detail=f"to {invitation.email}",
+        )
+    return invitation
+
+
+def _mark_used(secret, *, by: User, share: Share) -> None:
+    secret.used_at = timezone.now()
+    secret.used_by = by
+    secret.share = share
+    secret.save(update_fields=["used_at", "used_by", "share"])
+
+
+# --- share codes ----------------------------------------------------------------------------------
+
+def normalize_share_code(raw: str) -> str:
+    """What the clinician typed, as stored: spaces and dashes dropped, upper case."""
+    return "".join(ch for ch in raw.upper() if ch.isalnum())
+
+
+def format_share_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+@transaction.atomic
+def share_code_create(
+    *, request, patient: User, share_expires_at: datetime | None = None
+) -> tuple[ShareCode, str]:
+    """A new share code and its clear text (shown once; only its hash is stored)."""
+    code = "".join(secrets.choice(SHARE_CODE_ALPHABET) for _ in range(SHARE_CODE_LENGTH))
+    share_code = ShareCode.objects.create(
+        patient=patient,
+        secret_hash=token_hash(code),
+        expires_at=timezone.now() + SHARE_CODE_LIFETIME,
+        share_expires_at=share_expires_at,
+    )
+    audit_record(
+        request=request, actor=patient, patient=patient, action=AuditEntry.Action.SHARE_CODE_CREATED
+    )
+    return share_code, format_share_code(code)
+
+
+@transaction.atomic
+def share_code_redeem(*, request, clinician: User, code: str) -> Share:
+    """A clinician enters a code: it becomes a share with them, once."""
+    share_code = (
+        ShareCode.objects.select_for_update()
+        .filter(secret_hash=token_hash(normalize_share_code(code)))
+        .first()
+    )
+    if share_code is None or not share_code.is_usable:
+        # One message for unknown, used and expired codes: nothing to learn by guessing.
+        raise SharingError("This code is not valid. Codes can be used once and expire after 24 hours.")
+    share = share_create(
+        request=request, patient=share_code.patient, clinician=clinician,
+        expires_at=share_code.share_expires_at, actor=clinician,
+    )
+    _mark_used(share_code, by=clinician, share=share)
+    audit_record(
+        request=request, actor=clinician, patient=share_code.patient,
+        action=AuditEntry.Action.SHARE_CODE_USED,
+    )
+    return share
+
+
+@transaction.atomic
+def share_code_revoke(*, request, share_code: ShareCode) -> ShareCode:
+    if share_code.revoked_at is None and share_code.used_at is None:
+        share_code.revoked_at = timezone.now()
+        share_code.save(update_fields=["revoked_at"])
+        audit_record(
+            request=request, actor=request.user, patient=share_code.patient,
+            action=AuditEntry.Action.SHARE_CODE_REVOKED,
+        )
+    return share_code

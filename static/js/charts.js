@@ -1,0 +1,171 @@
+/* dexweb charts: read chart data from <script type="application/json"> elements (CSP allows no
+   inline script) and draw them with Plotly. Times are local wall-clock ms (see charts.py). */
+(function () {
+  "use strict";
+
+  var CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+  var BAND = "rgba(46,157,91,0.12)";
+
+  function readJson(id) {
+    var el = document.getElementById(id);
+    if (!el) { return null; }
+    try { return JSON.parse(el.textContent); } catch (e) { return null; }
+  }
+
+  function shown(data, mgdl) {
+    var v = mgdl / data.divisor;
+    return data.decimals ? Math.round(v * 10) / 10 : Math.round(v);
+  }
+
+  function targetBand(data, xref) {
+    return {
+      type: "rect", xref: xref || "paper", x0: 0, x1: 1, yref: "y",
+      y0: shown(data, data.target[0]), y1: shown(data, data.target[1]),
+      fillcolor: BAND, line: { width: 0 }, layer: "below"
+    };
+  }
+
+  function yRange(data) {
+    return [0, shown(data, data.divisor === 1 ? 400 : 401)];
+  }
+
+  function drawTrace() {
+    var data = readJson("trace-data");
+    var el = document.getElementById("trace-chart");
+    if (!data || !el) { return; }
+    var n = data.t.length, breaks = {}, i;
+    for (i = 0; i < data.breaks.length; i++) { breaks[data.breaks[i]] = true; }
+    var x = [], y = [], lowX = [], lowY = [], highX = [], highY = [];
+    var lo = data.limits[0], hi = data.limits[1];
+    for (i = 0; i < n; i++) {
+      var ms = data.t0 + data.t[i] * 1000, v = data.v[i];
+      if (breaks[i]) { x.push(ms - 1); y.push(null); }  // a gap is a gap: never interpolated
+      var drawn = Math.min(Math.max(v, lo), hi);
+      x.push(ms); y.push(shown(data, drawn));
+      if (v < lo) { lowX.push(ms); lowY.push(shown(data, lo)); }
+      if (v > hi) { highX.push(ms); highY.push(shown(data, hi)); }
+    }
+    function at(list) { return list.t.map(function (s) { return data.t0 + s * 1000; }); }
+    var top = shown(data, 380);
+    var traces = [
+      { x: x, y: y, type: "scatter", mode: "lines", name: "Glucose (" + data.unit + ")",
+        line: { color: "#0b3d91", width: 1.5 }, connectgaps: false,
+        hovertemplate: "%{y} " + data.unit + "<br>%{x|%a %d %b %H:%M}<extra></extra>" },
+      { x: lowX, y: lowY, type: "scatter", mode: "markers", name: "LOW (below 40 mg/dL)",
+        marker: { symbol: "triangle-down", color: "#a31b1b", size: 8 }, hovertemplate: "LOW<br>%{x|%H:%M}<extra></extra>" },
+      { x: highX, y: highY, type: "scatter", mode: "markers", name: "HIGH (above 400 mg/dL)",
+        marker: { symbol: "triangle-up", color: "#e67e22", size: 8 }, hovertemplate: "HIGH<br>%{x|%H:%M}<extra></extra>" },
+      { x: at(data.events), y: data.events.t.map(function () { return top; }), text: data.events.text,
+        type: "scatter", mode: "markers", name: "Events", marker: { symbol: "diamond", color: "#6a3d9a", size: 9 },
+        hovertemplate: "%{text}<br>%{x|%a %d %b %H:%M}<extra></extra>" },
+      { x: at(data.alerts), y: data.alerts.t.map(function () { return shown(data, 20); }), text: data.alerts.text,
+        type: "scatter", mode: "markers", name: "Alerts", marker: { symbol: "x", color: "#c4302b", size: 8 },
+        hovertemplate: "%{text}<br>%{x|%a %d %b %H:%M}<extra></extra>" },
+      { x: at(data.calibrations), y: data.calibrations.v.map(function (v) { return shown(data, v); }),
+        type: "scatter", mode: "markers", name: "Calibrations", marker: { symbol: "circle-open", color: "#000", size: 9 },
+        hovertemplate: "Calibration %{y} " + data.unit + "<br>%{x|%H:%M}<extra></extra>" }
+    ];
+    var layout = {
+      margin: { l: 45, r: 10, t: 10, b: 40 }, height: 420, showlegend: true,
+      legend: { orientation: "h", y: -0.15 }, hovermode: "closest",
+      xaxis: { type: "date", range: data.window, rangeselector: { buttons: [
+        { count: 1, label: "1d", step: "day", stepmode: "backward" },
+        { count: 3, label: "3d", step: "day", stepmode: "backward" },
+        { count: 7, label: "7d", step: "day", stepmode: "backward" },
+        { step: "all", label: "all" }] } },
+      yaxis: { title: { text: data.unit }, range: yRange(data), fixedrange: true },
+      shapes: [targetBand(data)]
+    };
+    Plotly.newPlot(el, traces, layout, CONFIG);
+  }
+
+  function slotX(minute) { return minute * 60000; }  // a time of day on 1970-01-01
+
+  function drawAgp() {
+    var data = readJson("agp-data");
+    var el = document.getElementById("agp-chart");
+    if (!data || !el) { return; }
+    var agp = data.agp, x = agp.slot_minutes.map(slotX);
+    function band(key) { return agp[key].map(function (v) { return v === null ? null : shown(data, v); }); }
+    var traces = [
+      { x: x, y: band("p5"), mode: "lines", line: { width: 0 }, hoverinfo: "skip", showlegend: false },
+      { x: x, y: band("p95"), mode: "lines", fill: "tonexty", fillcolor: "rgba(11,107,203,0.18)", line: { width: 0 }, name: "5–95%" },
+      { x: x, y: band("p25"), mode: "lines", line: { width: 0 }, hoverinfo: "skip", showlegend: false },
+      { x: x, y: band("p75"), mode: "lines", fill: "tonexty", fillcolor: "rgba(11,107,203,0.42)", line: { width: 0 }, name: "25–75%" },
+      { x: x, y: band("p50"), mode: "lines", line: { color: "#0b3d91", width: 2.5 }, name: "Median" }
+    ];
+    var layout = {
+      margin: { l: 45, r: 10, t: 10, b: 35 }, height: 320, hovermode: "x unified",
+      xaxis: { type: "date", tickformat: "%H:%M", dtick: 3 * 3600000, range: [0, 86400000] },
+      yaxis: { title: { text: data.unit }, range: [0, shown(data, 350)], fixedrange: true },
+      shapes: [targetBand(data)], legend: { orientation: "h", y: -0.15 }
+    };
+    Plotly.newPlot(el, traces, layout, CONFIG);
+    drawDaily(data);
+  }
+
+  function drawDaily(data) {
+    var el = document.getElementById("agp-daily");
+    if (!el) { return; }
+    var traces = [], layout = {
+      grid: { rows: 2, columns: 7, pattern: "independent", xgap: 0.04, ygap: 0.25 },
+      margin: { l: 30, r: 5, t: 20, b: 20 }, height: 260, showlegend: false, annotations: [], shapes: []
+    };
+    data.profiles.forEach(function (day, i) {
+      var axis = i === 0 ? "" : String(i + 1), x = [], y = [], prev = null;
+      for (var j = 0; j < day.t.length; j++) {
+        if (prev !== null && day.t[j] - prev > 15) { x.push(slotX(day.t[j] - 1)); y.push(null); }
+        x.push(slotX(day.t[j])); y.push(shown(data, Math.min(Math.max(day.v[j], 40), 400)));
+        prev = day.t[j];
+      }
+      traces.push({ x: x, y: y, xaxis: "x" + axis, yaxis: "y" + axis, mode: "lines",
+                    line: { color: "#0b3d91", width: 1 }, hoverinfo: "y" });
+      layout["xaxis" + axis] = { type: "date", range: [0, 86400000], showticklabels: false, fixedrange: true };
+      layout["yaxis" + axis] = { range: [0, shown(data, 350)], showticklabels: i % 7 === 0, fixedrange: true };
+      layout.shapes.push({ type: "rect", xref: "x" + axis + " domain", x0: 0, x1: 1, yref: "y" + axis,
+        y0: shown(data, data.target[0]), y1: shown(data, data.target[1]), fillcolor: BAND, line: { width: 0 }, layer: "below" });
+      layout.annotations.push({ text: day.date.slice(5), xref: "x" + axis + " domain", yref: "y" + axis + " domain",
+        x: 0.5, y: 1.15, showarrow: false, font: { size: 10 } });
+    });
+    Plotly.newPlot(el, traces, layout, CONFIG);
+  }
+
+  function drawAlertCounts() {
+    var data = readJson("alert-counts-data");
+    var el = document.getElementById("alert-counts-chart");
+    if (!data || !el) { return; }
+    var traces = data.series.map(function (s) {
+      return { x: data.dates, y: s.counts, type: "bar", name: s.name };
+    });
+    Plotly.newPlot(el, traces, {
+      barmode: "stack", height: 260, margin: { l: 35, r: 10, t: 10, b: 40 },
+      legend: { orientation: "h", y: -0.2 }, yaxis: { title: { text: "alerts" }, fixedrange: true }
+    }, CONFIG);
+  }
+
+  // Printing: shrink the AGP charts so the report fits one landscape page (print.css).
+  var PRINT_HEIGHTS = { "agp-chart": 200, "agp-daily": 150, "trace-chart": 330 };
+  function resizeFor(print) {
+    Object.keys(PRINT_HEIGHTS).forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el && el.data) {
+        Plotly.relayout(el, { height: print ? PRINT_HEIGHTS[id] : el.getAttribute("data-screen-height") * 1 });
+      }
+    });
+  }
+  window.addEventListener("beforeprint", function () {
+    Object.keys(PRINT_HEIGHTS).forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el && el.layout && !el.hasAttribute("data-screen-height")) { el.setAttribute("data-screen-height", el.layout.height); }
+    });
+    resizeFor(true);
+  });
+  window.addEventListener("afterprint", function () { resizeFor(false); });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (typeof Plotly === "undefined") { return; }
+    drawTrace();
+    drawAgp();
+    drawAlertCounts();
+  });
+})();

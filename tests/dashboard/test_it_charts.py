@@ -1,0 +1,70 @@
+"""Chart data: gaps stay gaps, LOW/HIGH kept for marking, compact for 90 days, served offline."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from django.contrib.staticfiles import finders
+
+from apps.dashboard.charts import gap_breaks, to_json, trace_chart_data
+from apps.glucose.selectors import EgvSeries
+from tests.glucose import factories
+
+
+def series(epoch, delta, values):
+    return EgvSeries(np.array(epoch, dtype=np.int64), np.array(delta, dtype=np.int64),
+                     np.array(values, dtype=np.int64))
+
+
+def test_it_breaks_the_line_at_gaps_over_15_minutes_and_when_the_clock_goes_back():
+    epoch = np.array([0, 300, 600, 600 + 15 * 60, 600 + 15 * 60 + 16 * 60, 3000 + 1260])
+    local = epoch.copy()
+    local[5] = local[4] - 1800  # the wall clock went back (DST ends)
+    assert gap_breaks(epoch, local).tolist() == [4, 5]
+
+
+def test_it_sends_times_and_values_as_integers():
+    data = trace_chart_data(series([1000, 1300], [-3600, -3600], [39, 401]), unit="mmol/L",
+                            window_local_epoch=(0, 86400))
+    parsed = json.loads(to_json(data))
+    assert parsed["t"] == [1000 - 3600, 1300 - 3600] and parsed["v"] == [39, 401]
+    assert parsed["divisor"] == 18.018 and parsed["limits"] == [40, 400]
+
+
+def test_it_keeps_90_days_under_400_kb():
+    n = 90 * 288
+    epoch = 1_790_000_000 + np.arange(n) * 300
+    data = trace_chart_data(series(epoch, np.full(n, -18000), np.random.default_rng(0).integers(39, 402, n)),
+                            unit="mg/dL", window_local_epoch=(int(epoch[0]) - 18000, int(epoch[-1])))
+    assert len(to_json(data).encode()) <= 400_000
+
+
+def test_it_escapes_script_endings():
+    assert "</script>" not in to_json({"text": "</script><script>alert(1)</script>"})
+
+
+def test_it_serves_plotly_from_our_own_static_files():
+    path = finders.find("vendor/plotly.min.js")
+    assert path and path.endswith("plotly.min.js")
+
+
+@pytest.mark.django_db
+def test_the_trace_page_draws_gaps_and_markers(client, patient):
+    start = datetime(2026, 11, 10, tzinfo=UTC)
+    factories.make_egvs(patient, start, [100, 110, None, None, None, None, 130, 39])
+    factories.make_event(patient, start + timedelta(minutes=7), "carbs", "30")
+    factories.make_alert(patient, start + timedelta(minutes=12), "high")
+    factories.make_calibration(patient, start + timedelta(minutes=20), 125)
+    client.force_login(patient)
+    response = client.get(f"/patients/{patient.pk}/trace/day/2026-11-10/")
+    html = response.content.decode()
+    payload = html.split('id="trace-data">')[1].split("</script>")[0]
+    data = json.loads(payload)
+    assert data["v"] == [100, 110, 130, 39]
+    assert data["breaks"] == [2]
+    assert data["events"]["text"] == ["Carbs: 30 grams"]
+    assert data["alerts"]["text"] == ["Alert high (activeAlarming)"]
+    assert data["calibrations"]["v"] == [125]
+    assert "<script>" not in html.replace('<script type="application/json"', "").split("<script src")[0]
+    assert "2026-11-09" in html and "2026-11-11" in html  # previous / next day links

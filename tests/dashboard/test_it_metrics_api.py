@@ -1,0 +1,89 @@
+"""GET /api/v1/patients/<id>/metrics: access, bad dates, and the same JSON as the command."""
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+
+from apps.glucose.metrics import METRIC_KEYS
+from tests.glucose import factories
+
+NEW_YORK_EDT = -4 * 3600
+NEW_YORK_EST = -5 * 3600
+
+
+@pytest.fixture
+def patient_with_fortnight(patient):
+    # 2026-10-20 .. 2026-11-02 in UTC, every 5 minutes, a known pattern.
+    values = [39 if i % 97 == 0 else 401 if i % 89 == 0 else 60 + (i * 7) % 250 for i in range(14 * 288)]
+    factories.make_egvs(patient, datetime(2026, 10, 20, tzinfo=UTC), values)
+    return patient
+
+
+def api(client, patient, query):
+    return client.get(f"/api/v1/patients/{patient.pk}/metrics{query}")
+
+
+def test_it_returns_the_contract_keys(client, patient_with_fortnight):
+    client.force_login(patient_with_fortnight)
+    response = api(client, patient_with_fortnight, "?start=2026-10-20&end=2026-11-02")
+    assert response.status_code == 200
+    data = response.json()
+    for key in METRIC_KEYS:
+        assert key in data, key
+    assert data["readings"] == 14 * 288
+    assert data["days"] == 14
+    assert data["wear_percent"] == 100
+    assert data["conventions"]["sd"].startswith("sample")
+    assert len(data["agp"]["p50"]) == 288 and data["agp"]["slot_minutes"][1] == 5
+
+
+def test_it_agrees_with_the_command(client, patient_with_fortnight):
+    client.force_login(patient_with_fortnight)
+    from_api = api(client, patient_with_fortnight, "?start=2026-10-22&end=2026-10-30").json()
+    out = io.StringIO()
+    call_command("glucose_metrics", user=patient_with_fortnight.email, start="2026-10-22",
+                 end="2026-10-30", stdout=out)
+    assert json.loads(out.getvalue()) == from_api
+
+
+@pytest.mark.parametrize("query, message", [
+    ("", "start and end are both required"),
+    ("?start=2026-13-01&end=2026-11-02", "start must be a date written YYYY-MM-DD"),
+    ("?start=2026-11-01&end=yesterday", "end must be a date"),
+    ("?start=2026-11-05&end=2026-11-01", "end must not be before start"),
+])
+def test_it_refuses_bad_dates_with_a_clear_message(client, patient_with_fortnight, query, message):
+    client.force_login(patient_with_fortnight)
+    response = api(client, patient_with_fortnight, query)
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+
+
+def test_it_hides_the_metrics_from_strangers_and_anonymous(client, patient_with_fortnight, make_user):
+    assert api(client, patient_with_fortnight, "?start=2026-10-20&end=2026-11-02").status_code == 404
+    client.force_login(make_user("stranger@example.com"))
+    assert api(client, patient_with_fortnight, "?start=2026-10-20&end=2026-11-02").status_code == 404
+
+
+def test_it_counts_a_dst_day_in_real_hours(client, make_user):
+    patient = make_user("ny@example.com", timezone="America/New_York")
+    start, fall_back = datetime(2026, 11, 1, 4, 0, tzinfo=UTC), datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+    rows = [factories.egv(patient, start + timedelta(minutes=5 * i), 150,
+                          delta_seconds=NEW_YORK_EDT if start + timedelta(minutes=5 * i) < fall_back else NEW_YORK_EST)
+            for i in range(300)]
+    from apps.glucose.models import Egv
+    Egv.objects.bulk_create(rows)
+    client.force_login(patient)
+    data = api(client, patient, "?start=2026-11-01&end=2026-11-01").json()
+    assert data["readings"] == 300  # 25 hours of readings, all on the local day
+    assert data["days"] == pytest.approx(25 / 24, abs=0.01)
+    assert data["wear_percent"] == 100
+
+
+def test_the_command_names_an_unknown_user(db):
+    from django.core.management.base import CommandError
+    with pytest.raises(CommandError, match="No user"):
+        call_command("glucose_metrics", user="nobody@example.com", start="2026-11-01", end="2026-11-02")

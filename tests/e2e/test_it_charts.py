@@ -1,0 +1,49 @@
+"""Headless Chromium loads the trace, the AGP and the alerts and their Plotly charts draw, with
+no console errors (CSP: scripts only from our own static files, chart data as JSON elements)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.glucose import factories
+
+
+@pytest.fixture
+def patient_with_charts(make_user):
+    patient = make_user("e2e-charts@example.com")
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    values = [int(140 + 60 * ((i % 288) - 144) / 144) for i in range(15 * 288)]
+    values[500:520] = [None] * 20  # a gap
+    values[800] = 39  # a LOW reading
+    factories.make_egvs(patient, now - timedelta(days=15), values)
+    factories.make_event(patient, now - timedelta(hours=3))
+    factories.make_alert(patient, now - timedelta(hours=4))
+    factories.make_calibration(patient, now - timedelta(hours=5))
+    return patient
+
+
+@pytest.mark.parametrize("path, charts", [
+    ("trace/?days=14", ["#trace-chart"]),
+    ("agp/", ["#agp-chart", "#agp-daily"]),
+    ("alerts/", ["#alert-counts-chart"]),
+])
+def test_it_draws_the_charts(login_as, patient_with_charts, path, charts):
+    page = login_as(patient_with_charts)
+    response = page.goto(f"/patients/{patient_with_charts.pk}/{path}")
+    assert response.status == 200
+    for selector in charts:
+        page.wait_for_selector(f"{selector} .plot-container svg.main-svg")
+        assert page.locator(f"{selector} .plot-container path").count() > 0
+    assert page.console_errors == []
+
+
+def test_it_prints_the_agp_on_one_page(login_as, patient_with_charts):
+    page = login_as(patient_with_charts)
+    page.goto(f"/patients/{patient_with_charts.pk}/agp/")
+    page.wait_for_selector("#agp-daily .plot-container svg.main-svg")
+    page.emulate_media(media="print")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")  # page.pdf() fires none
+    page.wait_for_timeout(300)
+    pdf = page.pdf(prefer_css_page_size=True)
+    assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1
+    assert page.console_errors == []

@@ -1,0 +1,62 @@
+import pytest
+import re
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.sharing.models import AuditEntry, Share, ShareCode
+
+pytestmark = pytest.mark.django_db
+
+
+def _make_code(client, patient) -> str:
+    client.force_login(patient)
+    page = client.post(reverse("sharing:share_code_create"))
+    assert page.status_code == 200
+    client.logout()
+    return re.search(r"\b([2-9A-Z]{4}-[2-9A-Z]{4})\b", page.content.decode()).group(1)
+
+
+def test_it_turns_a_code_into_a_share_once(client, patient, clinician, make_user):
+    code = _make_code(client, patient)
+    assert code.replace("-", "") not in str(list(ShareCode.objects.values_list()))
+    client.force_login(clinician)
+    response = client.post(reverse("sharing:enter_code"), {"code": code.lower().replace("-", " ")})
+    assert response.status_code == 302 and response["Location"] == reverse("sharing:triage")
+    assert Share.objects.get().clinician == clinician
+    assert AuditEntry.objects.filter(action="share_code_used", actor=clinician).exists()
+    second = make_user("second@example.com", "clinician")
+    client.force_login(second)
+    again = client.post(reverse("sharing:enter_code"), {"code": code})
+    assert again.status_code == 400 and "not valid" in again.content.decode()
+    assert Share.objects.count() == 1
+
+
+def test_it_refuses_expired_and_revoked_codes(client, patient, clinician):
+    code = _make_code(client, patient)
+    ShareCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    client.force_login(clinician)
+    assert client.post(reverse("sharing:enter_code"), {"code": code}).status_code == 400
+    code = _make_code(client, patient)
+    client.force_login(patient)
+    client.post(reverse("sharing:share_code_revoke", args=[ShareCode.objects.latest("created_at").pk]))
+    client.force_login(clinician)
+    assert client.post(reverse("sharing:enter_code"), {"code": code}).status_code == 400
+    assert not Share.objects.exists()
+
+
+def test_it_limits_guessing(client, patient, clinician):
+    code = _make_code(client, patient)
+    client.force_login(clinician)
+    for _ in range(10):
+        client.post(reverse("sharing:enter_code"), {"code": "AAAA-AAAA"})
+    response = client.post(reverse("sharing:enter_code"), {"code": code})
+    assert "Too many attempts" in response.content.decode()
+    assert not Share.objects.exists()
+
+
+def test_it_is_for_clinicians_only(client, patient, other_patient):
+    code = _make_code(client, patient)
+    client.force_login(other_patient)
+    assert client.post(reverse("sharing:enter_code"), {"code": code}).status_code == 404

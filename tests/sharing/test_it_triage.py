@@ -1,0 +1,180 @@
+"""The triage list against hand-computed DailySummary fixtures; its query count is pinned."""
+
+import math
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.glucose.models import DailySummary
+from apps.sharing import selectors
+from apps.sharing.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def _day(patient, day, **fields):
+    return DailySummary.objects.create(patient=patient, day=day, **fields)
+
+
+def _split_day(patient, day):
+    """288 readings: 144 at 100 mg/dL, 144 at 200 mg/dL."""
+    return _day(
+        patient, day, readings=288, value_sum=144 * 100 + 144 * 200,
+        value_sq_sum=144 * 100**2 + 144 * 200**2, from_70_to_140=144, from_70_to_180=144,
+        from_181_to_250=144, last_reading_at=timezone.now() - timedelta(hours=2),
+    )
+
+
+@pytest.fixture
+def yesterday():
+    return timezone.localdate() - timedelta(days=1)
+
+
+@pytest.fixture
+def cohort(make_user, make_share, clinician, yesterday):
+    steady = make_user("steady@example.com", "patient", full_name="Steady Sam")
+    for offset in range(14):
+        _split_day(steady, yesterday - timedelta(days=offset))
+    for offset in range(14, 28):  # previous period: all 288 readings at 120
+        _day(steady, yesterday - timedelta(days=offset), readings=288, value_sum=288 * 120,
+             value_sq_sum=288 * 120**2, from_70_to_140=288, from_70_to_180=288)
+    # Outside both periods and today's partial day: must not count.
+    _day(steady, yesterday - timedelta(days=40), readings=288, value_sum=288 * 300,
+         value_sq_sum=288 * 300**2, above_250=288)
+    _day(steady, yesterday + timedelta(days=1), readings=10, value_sum=10 * 40,
+         value_sq_sum=10 * 1600, below_54=10, last_reading_at=timezone.now() - timedelta(hours=1))
+
+    hypo = make_user("hypo@example.com", "patient", full_name="Hypo Hana")
+    for offset in range(7):
+        _day(hypo, yesterday - timedelta(days=offset), readings=144, value_sum=10 * 50 + 134 * 100,
+             value_sq_sum=10 * 50**2 + 134 * 100**2, below_54=10, from_70_to_140=134,
+             from_70_to_180=134, last_reading_at=timezone.now() - timedelta(days=3, hours=offset))
+
+    silent = make_user("silent@example.com", "patient", full_name="Silent Sid")
+    for patient in (steady, hypo, silent):
+        make_share(patient, clinician=clinician)
+    return steady, hypo, silent
+
+
+def _rows(clinician, yesterday):
+    rows = selectors.triage_rows(viewer=clinician, period_days=14, today=yesterday)
+    return {row.email: row for row in rows}
+
+
+def test_it_computes_the_steady_patient_by_hand(cohort, clinician, yesterday):
+    row = _rows(clinician, yesterday)["steady@example.com"]
+    m = row.current
+    n = 14 * 288
+    assert m.readings == n and m.days_with_data == 14
+    assert m.wear_percent == pytest.approx(100.0)
+    assert m.mean_mgdl == pytest.approx(150.0)
+    sd = math.sqrt((14 * (144 * 100**2 + 144 * 200**2) - n * 150**2) / (n - 1))
+    assert m.cv_percent == pytest.approx(100 * sd / 150)  # sample SD, 33.34%
+    assert m.gmi_percent == pytest.approx(3.31 + 0.02392 * 150)
+    assert m.tir_70_180_percent == pytest.approx(50.0)
+    assert m.tar_above_180_percent == pytest.approx(50.0)
+    assert m.tar_above_250_percent == 0
+    assert m.tbr_below_70_percent == 0 and m.tbr_below_54_percent == 0
+    assert m.gri == pytest.approx(0.8 * 50)
+    assert row.previous.tir_70_180_percent == pytest.approx(100.0)
+    assert row.tir_change == pytest.approx(-50.0)
+    assert row.hours_since_reading == pytest.approx(1.0, abs=0.01)  # newest day row, even today's
+    assert row.flags == ["TIR < 70%"]
+
+
+def test_it_computes_and_flags_the_hypo_patient(cohort, clinician, yesterday):
+    row = _rows(clinician, yesterday)["hypo@example.com"]
+    m = row.current
+    assert m.readings == 7 * 144
+    assert m.wear_percent == pytest.approx(25.0)
+    assert m.tbr_below_54_percent == pytest.approx(100 * 70 / 1008)
+    assert m.gri == pytest.approx(3.0 * 100 * 70 / 1008)
+    assert m.gmi_percent is None  # fewer than 10 days with data, as the dashboard
+    assert row.previous.readings == 0 and row.tir_change is None
+    assert row.flags == ["TBR <54 > 1%", "TBR <70 > 4%", "No data 24 h", "Wear < 70%"]
+
+
+def test_it_flags_patients_without_data(cohort, clinician, yesterday):
+    row = _rows(clinician, yesterday)["silent@example.com"]
+    assert row.last_reading_at is None and row.current.readings == 0
+    assert "No data 24 h" in row.flags and "Wear < 70%" in row.flags
+
+
+def test_it_agrees_with_the_dashboards_metrics(cohort, clinician, yesterday):
+    from apps.glucose.metrics import metrics_from_daily_summaries
+
+    steady = cohort[0]
+    rows = DailySummary.objects.filter(
+        patient=steady, day__gte=yesterday - timedelta(days=13), day__lte=yesterday
+    )
+    theirs = metrics_from_daily_summaries(rows, period_days=14)
+    ours = _rows(clinician, yesterday)["steady@example.com"].current
+    for key in ["wear_percent", "cv_percent", "gmi_percent", "tir_70_180_percent", "gri",
+                "tbr_below_54_percent", "tar_above_250_percent"]:
+        assert getattr(ours, key) == pytest.approx(theirs[key]), key
+
+
+def test_it_lists_only_active_shares(cohort, clinician, make_user, make_share, yesterday):
+    gone = make_user("gone@example.com", "patient")
+    make_share(gone, clinician=clinician, revoked=True)
+    stranger = make_user("stranger@example.com", "patient")
+    assert set(_rows(clinician, yesterday)) == {"steady@example.com", "hypo@example.com", "silent@example.com"}
+    assert stranger.email not in _rows(clinician, yesterday)
+
+
+def test_it_puts_who_needs_attention_first(client, cohort, clinician):
+    client.force_login(clinician)
+    response = client.get(reverse("sharing:triage"))
+    assert response.status_code == 200
+    names = [row.name for row in response.context["rows"]]
+    assert names == ["Hypo Hana", "Silent Sid", "Steady Sam"]
+
+
+def test_it_sorts_and_searches(client, cohort, clinician):
+    client.force_login(clinician)
+    by_tir = client.get(reverse("sharing:triage"), {"sort": "tir", "order": "desc"}).context["rows"]
+    assert [r.name for r in by_tir] == ["Hypo Hana", "Steady Sam", "Silent Sid"]
+    by_name = client.get(reverse("sharing:triage"), {"sort": "name"}).context["rows"]
+    assert [r.name for r in by_name] == ["Hypo Hana", "Silent Sid", "Steady Sam"]
+    found = client.get(reverse("sharing:triage"), {"q": "steady"}).context["rows"]
+    assert [r.name for r in found] == ["Steady Sam"]
+
+
+def test_it_takes_a_period(client, cohort, clinician):
+    client.force_login(clinician)
+    response = client.get(reverse("sharing:triage"), {"period": 7})
+    steady = next(r for r in response.context["rows"] if r.name == "Steady Sam")
+    assert steady.current.readings == 7 * 288
+    assert steady.previous.readings == 7 * 288
+
+
+def test_it_records_the_list_in_each_patients_trail_once_per_quarter_hour(client, cohort, clinician):
+    client.force_login(clinician)
+    client.get(reverse("sharing:triage"))
+    client.get(reverse("sharing:triage"))
+    assert AuditEntry.objects.filter(page="triage", actor=clinician).count() == 3
+
+
+def _count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_it_pins_its_query_count_whatever_the_number_of_patients(client, cohort, clinician, make_user, make_share, yesterday):
+    client.force_login(clinician)
+    url = reverse("sharing:triage")
+    few = _count_queries(client, url + "?q=")  # first look: all 3 recorded
+    for number in range(20):
+        extra = make_user(f"p{number}@example.com", "patient")
+        _split_day(extra, yesterday)
+        make_share(extra, clinician=clinician)
+    many = _count_queries(client, url + "?q=")  # the 20 new ones recorded, the 3 not again
+    assert many == few
+    # session, user, TOTP check, patients + newest reading, period sums, recent audit
+    # entries, audit insert, session save (idle timeout) with its savepoint pair = 10.
+    assert few == 10, few
