@@ -116,3 +116,11 @@ def test_it_pins_the_queries_of_the_other_responses(client, patient_with_data, p
         if response.streaming:
             b"".join(response.streaming_content)
     assert response.status_code == 200
+
+
+def test_it_offers_to_connect_dexcom_when_nothing_is_connected(client, patient):
+    client.force_login(patient)
+    response = client.get(url("overview", patient))
+    assert response.status_code == 200
+    assert b"No data yet" in response.content
+    assert reverse("dexcom:status").encode() in response.content

@@ -58,26 +58,34 @@ def _wait_for(predicate, *, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.fixture
-def worker(emulator, tmp_path):
-    """A `celery -A dexweb worker --pool=solo` process consuming a queue of its own."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    log = open(tmp_path / "worker.log", "w")
-    process = subprocess.Popen(
+def _start_worker(*, emulator_url: str, queue: str, log, **extra) -> subprocess.Popen:
+    return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "dexweb", "worker", "--pool=solo", "-Q", queue,
          "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=PROJECT_DIR,
-        env=_subprocess_env(emulator.url),
+        env=_subprocess_env(emulator_url, **extra),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    yield queue
+
+
+def _stop(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-    log.close()
+        process.wait()
+
+
+@pytest.fixture
+def worker(emulator, tmp_path):
+    """A `celery -A dexweb worker --pool=solo` process consuming a queue of its own."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    with open(tmp_path / "worker.log", "w") as log:
+        process = _start_worker(emulator_url=emulator.url, queue=queue, log=log)
+        yield queue
+        _stop(process)
 
 
 def test_it_syncs_a_patient_end_to_end_in_a_real_celery_worker(connection, worker, tmp_path):
@@ -128,4 +136,39 @@ def test_it_loses_nothing_when_a_sync_process_is_killed_mid_run(connection, emul
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     killed = SyncRun.objects.exclude(pk=run.pk).get()
     assert killed.status == SyncRun.Status.FAILED and "killed" in killed.errors[0]
+    assert_db_equals_truth(connection)
+
+
+def test_it_loses_nothing_when_a_celery_worker_is_killed_mid_sync(connection, emulator, tmp_path):
+    from apps.sandbox import faults
+    from apps.sync.tasks import sync_connection_task
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    faults.inject(kind="slow", endpoint="egvs", times=None, seconds=2)
+    origin = SyncCursor.objects.get(patient=connection.user, record_type="egvs").synced_until
+    with open(tmp_path / "worker.log", "w") as log:
+        doomed = _start_worker(emulator_url=emulator.url, queue=queue, log=log, SYNC_LEASE_SECONDS="3")
+        sync_connection_task.apply_async(args=[connection.pk], queue=queue)
+        _wait_for(
+            lambda: SyncCursor.objects.get(patient=connection.user, record_type="egvs").synced_until > origin,
+            timeout=120,
+            what="the worker's first committed window",
+        )
+        doomed.kill()  # SIGKILL: no cleanup, the lease is left behind
+        doomed.wait()
+        partial = Egv.objects.filter(patient=connection.user).count()
+        assert 0 < partial < 20000
+        faults.clear()
+        time.sleep(3.5)  # the dead worker's lease runs out
+        # Beat queues the connection again at its next slot; a fresh worker picks it up.
+        successor = _start_worker(emulator_url=emulator.url, queue=queue, log=log)
+        try:
+            sync_connection_task.apply_async(args=[connection.pk], queue=queue)
+            _wait_for(
+                lambda: SyncRun.objects.filter(connection=connection, status=SyncRun.Status.SUCCEEDED).exists(),
+                timeout=180,
+                what="the successor's sync run",
+            )
+        finally:
+            _stop(successor)
     assert_db_equals_truth(connection)
