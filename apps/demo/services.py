@@ -1,11 +1,9 @@
 """The demo's people and what links them: three sign-ins, a connected Dexcom account, a share.
 
 Every step is safe to repeat, because run_demo seeds on every start: existing rows are reused,
-never duplicated. Steps that need another app's engine (sync, sharing) look it up when they run and
-report "skipped" while that engine is not installed, so the demo works at every stage of the build.
+never duplicated.
 """
 
-import importlib
 import time
 from dataclasses import dataclass
 
@@ -13,6 +11,10 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 
 from apps.accounts.models import User
+from apps.dexcom.models import DexcomConnection
+from apps.sharing.selectors import patient_visible_to
+from apps.sharing.services import share_create
+from apps.sync.services import connect_and_backfill_demo
 
 DEMO_PASSWORD = "glucose-demo-2026"
 DEMO_SANDBOX_USER_KEY = "SandboxUser1"
@@ -66,21 +68,6 @@ class StepResult:
 
     done: bool
     message: str
-
-
-def optional_attribute(module_name: str, attribute: str):
-    """`module.attribute` if that module exists yet, else None.
-
-    Only a missing module counts as "not built yet": an import error inside an existing module
-    is a bug and must surface.
-    """
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name and module_name.startswith(error.name):
-            return None
-        raise
-    return getattr(module, attribute, None)
 
 
 @transaction.atomic
@@ -161,13 +148,10 @@ def demo_totp_code(*, at: float | None = None) -> tuple[str, int]:
 
 def demo_patient_connect(patient: User, *, sandbox_user_key: str = DEMO_SANDBOX_USER_KEY) -> StepResult:
     """Connect the patient to an emulator sandbox user and backfill, unless that already happened."""
-    connect_and_backfill = optional_attribute("apps.sync.services", "connect_and_backfill_demo")
-    if connect_and_backfill is None:
-        return StepResult(False, "skipped: the sync engine (apps.sync.services) is not installed yet")
     existing = _dexcom_connection_of(patient)
     if existing is not None and _is_connected_and_backfilled(existing):
         return StepResult(True, f"already connected, {_backfill_words(existing)}; nothing to do")
-    connect_and_backfill(user=patient, sandbox_user_key=sandbox_user_key)
+    connect_and_backfill_demo(user=patient, sandbox_user_key=sandbox_user_key)
     connection = _dexcom_connection_of(patient)
     if connection is None:
         return StepResult(False, "connect_and_backfill_demo returned but left no connection")
@@ -175,13 +159,11 @@ def demo_patient_connect(patient: User, *, sandbox_user_key: str = DEMO_SANDBOX_
 
 
 def _dexcom_connection_of(patient: User):
-    from apps.dexcom.models import DexcomConnection
-
     return DexcomConnection.objects.filter(user=patient).first()
 
 
 def _is_connected_and_backfilled(connection) -> bool:
-    return connection.status == "active" and connection.backfill_completed_at is not None
+    return connection.status == DexcomConnection.Status.ACTIVE and connection.backfill_completed_at is not None
 
 
 def _backfill_words(connection) -> str:
@@ -195,10 +177,6 @@ def _backfill_words(connection) -> str:
 
 def demo_share_ensure(patient: User, clinician: User) -> StepResult:
     """Let the demo clinician see the demo patient, through the sharing app's own services."""
-    share_create = optional_attribute("apps.sharing.services", "share_create")
-    patient_visible_to = optional_attribute("apps.sharing.selectors", "patient_visible_to")
-    if share_create is None or patient_visible_to is None:
-        return StepResult(False, "skipped: sharing (apps.sharing.services) is not installed yet")
     if patient_visible_to(viewer=clinician, patient_id=patient.pk) is not None:
         return StepResult(True, f"{patient.email} already shares with {clinician.email}")
     # No request: the audit trail records the patient as the actor, without an address.
