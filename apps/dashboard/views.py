@@ -42,6 +42,13 @@ def _window_bounds(period):
     return start, end, local
 
 
+def _list_period(request, page):
+    """The ?days= and ?end= period of the alert and event lists: (days, period)."""
+    days = parse_days(request.GET.get("days"), default=14, choices=PERIOD_CHOICES)
+    last_day = last_day_from_request(request.GET.get("end"), today=page.today)
+    return days, period_ending(last_day, days=days)
+
+
 def _in_window(rows, local_window):
     return [row for row in rows if local_window[0] <= row[0] + row[1] < local_window[1]]
 
@@ -195,9 +202,7 @@ def alerts(request, patient_id: int):
     """Alert history with the threshold in force at each alert, and counts per type per day."""
     patient = patient_for_viewer(request, patient_id, page="alerts")
     page = load_patient_page(patient)
-    days = parse_days(request.GET.get("days"), default=14, choices=PERIOD_CHOICES)
-    last_day = last_day_from_request(request.GET.get("end"), today=page.today)
-    period = period_ending(last_day, days=days)
+    days, period = _list_period(request, page)
     names = [n for n in request.GET.getlist("type") if n]
     start, end, local_window = _window_bounds(period)
     queryset = selectors.alerts_between(patient_id=patient.pk, start=start, end=end, names=names)
@@ -243,9 +248,7 @@ def events(request, patient_id: int):
     """Carbs, insulin, exercise, health and notes of a period; deleted events are left out."""
     patient = patient_for_viewer(request, patient_id, page="events")
     page = load_patient_page(patient)
-    days = parse_days(request.GET.get("days"), default=14, choices=PERIOD_CHOICES)
-    last_day = last_day_from_request(request.GET.get("end"), today=page.today)
-    period = period_ending(last_day, days=days)
+    days, period = _list_period(request, page)
     types = [t for t in request.GET.getlist("type") if t]
     start, end, local_window = _window_bounds(period)
     rows = [
