@@ -153,6 +153,8 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_PROVIDERS = {}  # "dexcom" is added below, once the Dexcom settings are read
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "dexweb"
+# The activation secret survives stray requests to the set-up page (apps/accounts/mfa.py).
+MFA_FORMS = {"activate_totp": "apps.accounts.mfa.ActivateTOTPForm"}
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))

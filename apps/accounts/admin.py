@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
 from django.urls import reverse
 
 from apps.accounts.models import User
@@ -9,8 +10,12 @@ from apps.accounts.models import User
 def _login_through_allauth(request, extra_context=None):
     """The admin signs in through allauth's form, so TOTP and lockout apply there too.
 
-    Django's own admin login would check only the password.
+    Django's own admin login would check only the password. Someone already signed in who is
+    not staff gets a plain 404: sending them to the sign-in page would bounce them straight
+    back here (they are signed in), forever.
     """
+    if request.user.is_authenticated:
+        raise Http404("No such page.")
     return redirect_to_login(
         request.GET.get("next") or reverse("admin:index"), login_url=reverse("account_login")
     )

@@ -1,12 +1,20 @@
 """Clinicians and admins: a second factor before any page, and shorter sessions."""
 
 from django.conf import settings
+from django.http import HttpResponseForbidden
 from django.shortcuts import redirect
 from django.urls import reverse
 
 # Pages a user without an authenticator may still reach: the way to set one up, signing out,
-# email confirmation, static files. Nothing under these shows patient data.
-MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/emulator/", "/sharing/invitation/")
+# email confirmation, static files, the site icon. Nothing under these shows patient data.
+MFA_EXEMPT_PREFIXES = (
+    "/accounts/",
+    "/static/",
+    "/emulator/",
+    "/sharing/invitation/",
+    "/favicon.ico",
+    "/healthz/",
+)
 DEFAULT_CLINICIAN_IDLE_SECONDS = 30 * 60
 
 
@@ -15,6 +23,19 @@ def needs_mfa(user) -> bool:
     return user.is_authenticated and (
         user.role in (user.Role.CLINICIAN, user.Role.ADMIN) or user.is_staff or user.is_superuser
     )
+
+
+def is_page_navigation(request) -> bool:
+    """Whether the request is the user opening a page (not a browser's background request).
+
+    Browsers say so in the Fetch Metadata headers; a client without them (older browsers,
+    scripts) counts when it asks for HTML with GET.
+    """
+    mode = request.headers.get("Sec-Fetch-Mode")
+    if mode is not None:
+        return mode == "navigate" and request.headers.get("Sec-Fetch-Dest", "document") == "document"
+    accept = request.headers.get("Accept", "text/html")
+    return request.method in ("GET", "HEAD") and ("text/html" in accept or "*/*" in accept)
 
 
 def has_totp(user) -> bool:
@@ -38,8 +59,17 @@ class ClinicianSecurityMiddleware:
         if user is not None and needs_mfa(user):
             self._shorten_session(request)
             if not request.path.startswith(MFA_EXEMPT_PREFIXES) and not has_totp(user):
-                return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
+                return self._refuse_until_totp_is_set_up(request)
         return self.get_response(request)
+
+    @staticmethod
+    def _refuse_until_totp_is_set_up(request):
+        # Only a page the user opened goes to the set-up page. A background request (an
+        # image, a fetch, a prefetch) that followed a redirect there would render the set-up
+        # page out of sight, and must not be where the user is taken anyway.
+        if is_page_navigation(request):
+            return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
+        return HttpResponseForbidden("Set up two-factor authentication first.", content_type="text/plain")
 
     @staticmethod
     def _shorten_session(request):

@@ -26,7 +26,20 @@ class UserManager(BaseUserManager):
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
         extra_fields.setdefault("role", User.Role.ADMIN)
-        return self._create_user(email, password, **extra_fields)
+        user = self._create_user(email, password, **extra_fields)
+        _trust_email_address(user)
+        return user
+
+
+def _trust_email_address(user) -> None:
+    """A superuser is made at the server's shell (createsuperuser) by its operator: the address
+    they typed is taken as verified, so the first sign-in is not held up by a confirmation email
+    that a new deployment may not be able to send yet."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
 
 
 def timezone_choices():

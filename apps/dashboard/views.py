@@ -56,8 +56,10 @@ def _in_window(rows, local_window):
 @login_required
 @require_GET
 def home(request):
-    """Patients land on their overview; clinicians on the triage list (or a plain page)."""
+    """Patients land on their overview, clinicians on the triage list, admins on a page to the admin."""
     user = request.user
+    if user.role == user.Role.ADMIN:
+        return render(request, "dashboard/admin_home.html")
     if user.is_clinician:
         try:
             return redirect(reverse("sharing:triage"))
