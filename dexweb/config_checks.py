@@ -33,11 +33,9 @@ PRODUCTION_REQUIRED_VARIABLES = (
 # carries none. 128 bits is the usual floor for a secret that signs sessions.
 SECRET_KEY_MIN_BITS = 128
 SECRET_KEY_MIN_DISTINCT_CHARACTERS = 10
-# Cache backends every web and worker process sees alike (rate limits, used TOTP codes).
-SHARED_CACHE_BACKENDS = (
-    "django.core.cache.backends.redis.RedisCache",
-    "django.core.cache.backends.db.DatabaseCache",
-)
+# Every web and worker container must see the same rate limits and used TOTP codes: Redis, which
+# production runs anyway. (A file or in-memory cache is per machine or per process.)
+SHARED_CACHE_BACKENDS = ("django.core.cache.backends.redis.RedisCache",)
 DEMO_CLIENT_ID = "dexweb-demo-client"
 DEMO_CLIENT_SECRET = "dexweb-demo-secret"
 

@@ -285,7 +285,8 @@ def share_code_attempt_allowed(*, clinician_id: int) -> bool:
 
     Race-safe without a lock: each attempt is inserted (and committed, outside a transaction)
     before the attempts in the window are counted, so the n-th attempt to commit sees at least n
-    and no more than SHARE_CODE_ATTEMPTS_PER_WINDOW attempts pass, however many run at once.
+    and no more than SHARE_CODE_ATTEMPTS_PER_WINDOW attempts pass, however many run at once (a
+    burst may refuse one early, having counted later ones: the safe side).
     Attempts refused up front are not stored, so hammering cannot grow the table.
     """
     now = timezone.now()

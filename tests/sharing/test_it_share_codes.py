@@ -102,3 +102,24 @@ def test_the_limit_holds_across_processes_and_restarts(client, patient, clinicia
     response = client.post(reverse("sharing:enter_code"), {"code": code})
     assert "Too many attempts" in response.content.decode()
     assert not Share.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_attempts_on_separate_connections_pass_the_limit_no_more(clinician):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from apps.sharing.services import SHARE_CODE_ATTEMPTS_PER_WINDOW, share_code_attempt_allowed
+
+    def attempt(_):
+        try:  # each thread is a database connection of its own, like another worker
+            return share_code_attempt_allowed(clinician_id=clinician.pk)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        allowed = list(pool.map(attempt, range(3 * SHARE_CODE_ATTEMPTS_PER_WINDOW)))
+    # A burst may refuse an attempt early (it counted rows of later ones), never allow one more.
+    assert 0 < allowed.count(True) <= SHARE_CODE_ATTEMPTS_PER_WINDOW
+    assert not share_code_attempt_allowed(clinician_id=clinician.pk)
