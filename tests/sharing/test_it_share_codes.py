@@ -1,14 +1,20 @@
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.sharing.models import AuditEntry, Share, ShareCode
+from apps.sharing.services import (
+    SHARE_CODE_ATTEMPTS_PER_WINDOW,
+    share_code_attempt_allowed,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +85,6 @@ print([client.post(sys.argv[2], {"code": "AAAA-AAAA"}).status_code for _ in rang
 
 @pytest.mark.django_db(transaction=True)
 def test_the_limit_holds_across_processes_and_restarts(client, patient, clinician):
-    from apps.sharing.services import SHARE_CODE_ATTEMPTS_PER_WINDOW
     from tests.sync.test_it_runs_in_real_processes import _database_url
 
     code = _make_code(client, patient)
@@ -106,12 +111,6 @@ def test_the_limit_holds_across_processes_and_restarts(client, patient, clinicia
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_attempts_on_separate_connections_pass_the_limit_no_more(clinician):
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connection
-
-    from apps.sharing.services import SHARE_CODE_ATTEMPTS_PER_WINDOW, share_code_attempt_allowed
-
     def attempt(_):
         try:  # each thread is a database connection of its own, like another worker
             return share_code_attempt_allowed(clinician_id=clinician.pk)
