@@ -155,6 +155,8 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "dexweb"
 # The activation secret survives stray requests to the set-up page (apps/accounts/mfa.py).
 MFA_FORMS = {"activate_totp": "apps.accounts.mfa.ActivateTOTPForm"}
+# TOTP secrets and recovery-code seeds, encrypted with TOKEN_ENCRYPTION_KEYS (accounts/mfa_secrets).
+MFA_ADAPTER = "apps.accounts.adapters.MFAAdapter"
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
@@ -165,6 +167,19 @@ AXES_USERNAME_CALLABLE = "apps.accounts.lockout.login_username"
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+
+# How many reverse proxies we run in front of the web server, each appending the address it saw to
+# X-Forwarded-For. 0 (the default): REMOTE_ADDR is the client and X-Forwarded-For is ignored, since
+# anyone can send it. One helper reads the client address for lockout, rate limits and the audit
+# trail (apps/accounts/client_address.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "apps.accounts.client_address.client_ip"
+
+# Rate limits (allauth's) and used TOTP codes must be seen by every process alike. The default, a
+# directory under VAR_DIR, is shared by the processes of one machine (`make demo`: web, worker,
+# beat) and survives restarts without a server or a table; production needs Redis
+# (config_checks refuses caches that other containers cannot see).
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
@@ -270,6 +285,15 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
+# Set when the proxy in front redirects http to https and sends HSTS itself: only then may
+# production run with SECURE_SSL_REDIRECT off or SECURE_HSTS_SECONDS=0 (config_checks).
+HTTPS_ENFORCED_BY_PROXY = env.bool("HTTPS_ENFORCED_BY_PROXY", default=False)
+# `check --deploy` would then warn about a job the proxy does.
+SILENCED_SYSTEM_CHECKS = []
+if HTTPS_ENFORCED_BY_PROXY and not SECURE_SSL_REDIRECT:
+    SILENCED_SYSTEM_CHECKS.append("security.W008")  # the proxy redirects to https
+if HTTPS_ENFORCED_BY_PROXY and SECURE_HSTS_SECONDS <= 0:
+    SILENCED_SYSTEM_CHECKS.append("security.W004")  # the proxy sends HSTS
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -25,6 +25,7 @@ PRODUCTION_ENV = {
     "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     "DATABASE_URL": "postgres://dexweb:secret@postgres:5432/dexweb",
     "CELERY_BROKER_URL": "redis://redis:6379/0",
+    "CACHE_URL": "redis://redis:6379/1",
     "ALLOWED_HOSTS": "dexweb.example.com",
     "DEXWEB_PUBLIC_URL": "https://dexweb.example.com",
     "DEXCOM_BASE_URL": "us",
@@ -103,6 +104,17 @@ BAD_PRODUCTION_VALUES = [
     ("DEXCOM_CLIENT_ID", "dexweb-demo-client"),
     ("DEXCOM_CLIENT_SECRET", "dexweb-demo-secret"),
     ("DEXCOM_REDIRECT_URI", "http://dexweb.example.com/accounts/dexcom/login/callback/"),
+    ("ALLOWED_HOSTS", "*"),
+    ("ALLOWED_HOSTS", "dexweb.example.com,*"),
+    ("SECRET_KEY", "a" * 50),
+    ("SECRET_KEY", "ab" * 40),
+    ("EMULATOR_ENABLED", "true"),
+    ("SECURE_SSL_REDIRECT", "false"),
+    ("SECURE_HSTS_SECONDS", "0"),
+    ("AXES_ENABLED", "false"),
+    ("ACCOUNT_EMAIL_VERIFICATION", "none"),
+    ("CACHE_URL", "locmemcache://"),
+    ("CACHE_URL", "filecache:///tmp/dexweb-cache"),
 ]
 
 
@@ -111,6 +123,29 @@ def test_it_refuses_production_with_a_bad_value_naming_the_variable(variable, va
     result = import_settings({**PRODUCTION_ENV, variable: value}, tmp_path)
     assert result.returncode != 0
     assert f"ImproperlyConfigured: {variable}: " in result.stderr
+
+
+def test_it_refuses_the_emulator_as_dexcom_even_when_switched_on(tmp_path):
+    env = {**PRODUCTION_ENV, "DEXCOM_BASE_URL": "emulator", "EMULATOR_ENABLED": "true"}
+    result = import_settings(env, tmp_path)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: EMULATOR_ENABLED: " in result.stderr
+
+
+def test_a_proxy_that_enforces_https_may_take_over_the_redirect_and_hsts(tmp_path):
+    env = {
+        **PRODUCTION_ENV,
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "HTTPS_ENFORCED_BY_PROXY": "true",
+    }
+    result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_secret_key_estimate_tells_random_from_repeated():
+    assert config_checks.estimated_entropy_bits("a" * 50) == 0
+    assert config_checks.estimated_entropy_bits(PRODUCTION_ENV["SECRET_KEY"]) > 200
 
 
 def test_the_redirect_uri_follows_the_public_url_by_default(tmp_path):

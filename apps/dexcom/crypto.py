@@ -1,64 +1,11 @@
-"""Encryption of Dexcom tokens at rest: MultiFernet over settings.TOKEN_ENCRYPTION_KEYS.
+"""Encryption of Dexcom tokens at rest, with the key ring of apps.accounts.encryption.
 
-The first key encrypts; every key decrypts, so a new key can be put in front of the list and the
-old ones retired after `manage.py rotate_token_keys` has re-encrypted every stored token. The keys
-are separate from SECRET_KEY so rotating one does not touch the other. A malformed key stops the
-process with a message naming the setting rather than failing on the first token.
+The names below predate the shared key ring; they stay so callers need not change.
 """
 
-from functools import lru_cache
+from apps.accounts.encryption import DecryptionError as TokenDecryptionError
+from apps.accounts.encryption import decrypt as decrypt_token
+from apps.accounts.encryption import encrypt as encrypt_token
+from apps.accounts.encryption import reencrypt as reencrypt_token
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-
-
-class TokenDecryptionError(Exception):
-    """A stored token cannot be decrypted with any configured key."""
-
-
-@lru_cache(maxsize=4)
-def _fernet_for(keys: tuple[str, ...]) -> MultiFernet:
-    if not keys:
-        raise ImproperlyConfigured("TOKEN_ENCRYPTION_KEYS is empty: dexweb cannot store tokens")
-    fernets = []
-    for position, key in enumerate(keys, start=1):
-        try:
-            fernets.append(Fernet(key.strip().encode()))
-        except (ValueError, TypeError) as error:
-            raise ImproperlyConfigured(
-                f"TOKEN_ENCRYPTION_KEYS entry {position} is not a Fernet key "
-                "(32 url-safe base64-encoded bytes)"
-            ) from error
-    return MultiFernet(fernets)
-
-
-def _fernet() -> MultiFernet:
-    # Keyed by the current setting so override_settings in tests takes effect.
-    return _fernet_for(tuple(settings.TOKEN_ENCRYPTION_KEYS))
-
-
-def encrypt_token(value: str) -> str:
-    """Encrypt under the newest key. An empty value stays empty (no token stored)."""
-    if not value:
-        return ""
-    return _fernet().encrypt(value.encode()).decode()
-
-
-def decrypt_token(ciphertext: str) -> str:
-    if not ciphertext:
-        return ""
-    try:
-        return _fernet().decrypt(ciphertext.encode()).decode()
-    except InvalidToken as error:
-        raise TokenDecryptionError("no configured key decrypts this token") from error
-
-
-def reencrypt_token(ciphertext: str) -> str:
-    """The same token encrypted under the newest key (what key rotation does to each row)."""
-    if not ciphertext:
-        return ""
-    try:
-        return _fernet().rotate(ciphertext.encode()).decode()
-    except InvalidToken as error:
-        raise TokenDecryptionError("no configured key decrypts this token") from error
+__all__ = ["TokenDecryptionError", "decrypt_token", "encrypt_token", "reencrypt_token"]

@@ -185,6 +185,20 @@ class ShareCode(SingleUseSecret):
     """A short code the patient reads out or writes down; a clinician types it in."""
 
 
+class ShareCodeAttempt(models.Model):
+    """One code a clinician typed, kept while it counts against their attempt limit.
+
+    In the database rather than a per-process cache, so the limit holds across web workers and
+    restarts (apps.sharing.services.share_code_attempt_allowed).
+    """
+
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["clinician", "at"])]
+
+
 class AuditQuerySet(models.QuerySet):
     """The trail is append-only: bulk edits and deletes through the ORM are refused too.
 

@@ -7,13 +7,13 @@ trail cannot miss a change that happened.
 import secrets
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.client_address import client_ip
 from apps.accounts.models import User
 from apps.sharing.models import (
     AuditEntry,
@@ -21,6 +21,7 @@ from apps.sharing.models import (
     Invitation,
     Share,
     ShareCode,
+    ShareCodeAttempt,
     token_hash,
 )
 
@@ -29,6 +30,8 @@ SHARE_CODE_LIFETIME = timedelta(hours=24)
 # No 0/O, 1/I/L, U: the code is read aloud and typed by hand.
 SHARE_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 SHARE_CODE_LENGTH = 8  # 30^8 ≈ 6.6e11, with entry attempts rate-limited per clinician
+SHARE_CODE_ATTEMPTS_PER_WINDOW = 10
+SHARE_CODE_ATTEMPT_WINDOW = timedelta(minutes=15)
 
 
 class SharingError(Exception):
@@ -37,17 +40,11 @@ class SharingError(Exception):
 
 # --- audit ----------------------------------------------------------------------------------------
 
-def _client_ip(request) -> str | None:
-    # Behind the production proxy REMOTE_ADDR is the proxy; the proxy sets X-Forwarded-For.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "") if settings.PRODUCTION else ""
-    return (forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR")) or None
-
-
 def _request_fields(request) -> dict:
     if request is None:
         return {}
     return {
-        "ip_address": _client_ip(request),
+        "ip_address": client_ip(request),  # the trusted address, as lockout sees it
         "user_agent": request.META.get("HTTP_USER_AGENT", "")[:500],
         "path": request.get_full_path()[:500],
     }
@@ -281,6 +278,25 @@ def share_code_create(
         request=request, actor=patient, patient=patient, action=AuditEntry.Action.SHARE_CODE_CREATED
     )
     return share_code, format_share_code(code)
+
+
+def share_code_attempt_allowed(*, clinician_id: int) -> bool:
+    """Count one share-code attempt by the clinician; False once they are over the limit.
+
+    Race-safe without a lock: each attempt is inserted (and committed, outside a transaction)
+    before the attempts in the window are counted, so the n-th attempt to commit sees at least n
+    and no more than SHARE_CODE_ATTEMPTS_PER_WINDOW attempts pass, however many run at once (a
+    burst may refuse one early, having counted later ones: the safe side).
+    Attempts refused up front are not stored, so hammering cannot grow the table.
+    """
+    now = timezone.now()
+    mine = ShareCodeAttempt.objects.filter(clinician_id=clinician_id)
+    mine.filter(at__lte=now - SHARE_CODE_ATTEMPT_WINDOW).delete()  # out of the window: forget
+    in_window = mine.filter(at__gt=now - SHARE_CODE_ATTEMPT_WINDOW)
+    if in_window.count() >= SHARE_CODE_ATTEMPTS_PER_WINDOW:
+        return False
+    ShareCodeAttempt.objects.create(clinician_id=clinician_id, at=now)
+    return in_window.count() <= SHARE_CODE_ATTEMPTS_PER_WINDOW
 
 
 @transaction.atomic

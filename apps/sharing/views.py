@@ -4,7 +4,6 @@ from urllib.parse import urlencode
 from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,10 +25,6 @@ from apps.sharing.forms import (
 )
 from apps.sharing.models import Invitation, Share, ShareCode
 from apps.sharing.services import SharingError
-
-CODE_ATTEMPTS_PER_WINDOW = 10
-CODE_ATTEMPT_WINDOW_SECONDS = 15 * 60
-
 
 # --- the patient's side -------------------------------------------------------------------------
 
@@ -219,19 +214,13 @@ def _triage_headers(*, period: int, q: str, sort: str, order: str) -> list[dict]
     return headers
 
 
-def _too_many_code_attempts(request) -> bool:
-    key = f"sharing.code-attempts.{request.user.pk}"
-    cache.add(key, 0, CODE_ATTEMPT_WINDOW_SECONDS)
-    return cache.incr(key) > CODE_ATTEMPTS_PER_WINDOW
-
-
 @login_required
 @clinician_required
 def enter_share_code(request):
     """A clinician types the code a patient gave them; a valid code becomes a share."""
     form = EnterShareCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if _too_many_code_attempts(request):
+        if not services.share_code_attempt_allowed(clinician_id=request.user.pk):
             form.add_error("code", "Too many attempts. Try again in 15 minutes.")
         else:
             try:

@@ -21,6 +21,7 @@ def _production_env(tmp_path) -> dict:
         TOKEN_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         DATABASE_URL="postgres://dexweb:secret@db.internal:5432/dexweb",
         CELERY_BROKER_URL="redis://redis.internal:6379/0",
+        CACHE_URL="redis://redis.internal:6379/1",
         DEXCOM_BASE_URL="us",
         DEXCOM_CLIENT_ID="issued-client-id",
         DEXCOM_CLIENT_SECRET="issued-client-secret",

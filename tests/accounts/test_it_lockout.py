@@ -62,3 +62,53 @@ def test_it_throttles_with_allauths_own_limits_too(client, patient, settings):
     response = _log_in(client, patient.email, DEMO_PASSWORD)
     assert "_auth_user_id" not in client.session
     assert "Too many failed login attempts" in response.content.decode()
+
+
+# --- behind a reverse proxy ----------------------------------------------------------------------
+PROXY = "10.0.0.2"  # every request reaches the web server from the proxy's address
+ATTACKER = "203.0.113.9"
+VICTIM = "198.51.100.7"
+
+
+def _log_in_from(client, email, password, *, remote_addr, forwarded_for=None):
+    headers = {"REMOTE_ADDR": remote_addr}
+    if forwarded_for:
+        headers["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    return client.post(reverse("account_login"), {"login": email, "password": password}, **headers)
+
+
+def _assert_refused(response, client):
+    # allauth's limit (a form error) or axes' lockout (429), whichever counts to five first.
+    assert "_auth_user_id" not in client.session
+    assert "Too many failed" in response.content.decode()
+
+
+def test_behind_a_proxy_an_attackers_failures_do_not_lock_the_victim_out(client, patient, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _log_in_from(client, patient.email, "wrong-password", remote_addr=PROXY, forwarded_for=ATTACKER)
+    locked = _log_in_from(client, patient.email, DEMO_PASSWORD, remote_addr=PROXY, forwarded_for=ATTACKER)
+    _assert_refused(locked, client)  # the attacker is
+    _log_in_from(client, patient.email, DEMO_PASSWORD, remote_addr=PROXY, forwarded_for=VICTIM)
+    assert client.session["_auth_user_id"] == str(patient.pk)  # the victim is not
+    assert AccessAttempt.objects.get().ip_address == ATTACKER
+
+
+def test_failures_on_a_known_address_from_elsewhere_do_not_lock_its_owner_out(client, patient, settings):
+    # No proxy: allauth's own limit per address typed must not be a denial of service either.
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _log_in_from(client, patient.email, "wrong-password", remote_addr=ATTACKER)
+    _log_in_from(client, patient.email, DEMO_PASSWORD, remote_addr=VICTIM)
+    assert client.session["_auth_user_id"] == str(patient.pk)
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_for_is_ignored(client, patient, settings):
+    assert settings.TRUSTED_PROXY_COUNT == 0
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        # A new forged address on every try would otherwise escape the lockout.
+        _log_in_from(
+            client, patient.email, "wrong-password", remote_addr=ATTACKER, forwarded_for=f"192.0.2.{attempt}"
+        )
+    assert AccessAttempt.objects.get().ip_address == ATTACKER
+    locked = _log_in_from(client, patient.email, DEMO_PASSWORD, remote_addr=ATTACKER, forwarded_for=VICTIM)
+    _assert_refused(locked, client)

@@ -87,3 +87,28 @@ def test_it_shows_a_banner_on_pages_a_clinician_views(client, patient, clinician
     assert "You are viewing the data of" in html and patient.display_name in html
     request.user = patient
     assert "viewing" not in render_to_string("sharing/_viewing_banner.html", {"patient": patient}, request=request)
+
+
+def _view_overview(client, patient, **headers):
+    assert client.get(f"/patients/{patient.pk}/overview/", **headers).status_code == 200
+    return AuditEntry.objects.filter(patient=patient, action="view").latest("at")
+
+
+def test_it_records_the_address_the_trusted_proxy_saw(client, patient, clinician, make_share, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    make_share(patient, clinician=clinician)
+    client.force_login(clinician)
+    # The client wrote 1.2.3.4 itself; our proxy appended the address it really came from.
+    entry = _view_overview(
+        client, patient, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9"
+    )
+    assert entry.ip_address == "203.0.113.9"
+
+
+def test_it_ignores_a_forged_forwarded_for_without_a_trusted_proxy(client, patient, clinician, make_share, settings):
+    settings.PRODUCTION = True  # production once read the header's first entry
+    settings.TRUSTED_PROXY_COUNT = 0
+    make_share(patient, clinician=clinician)
+    client.force_login(clinician)
+    entry = _view_overview(client, patient, REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    assert entry.ip_address == "203.0.113.9"
