@@ -195,3 +195,23 @@ def test_it_refuses_the_same_through_the_code_exchange_service(emulator, make_us
     assert _owned_by(owner) == before
     assert not DexcomConnection.objects.filter(user=intruder).exists()
     connect_with_authorization_code(user=owner, code=code(), start_sync=False)  # the owner may
+
+
+def test_the_update_signal_never_stores_tokens_on_the_owner_for_someone_else(make_user):
+    from allauth.socialaccount.models import SocialLogin, SocialToken
+    from allauth.socialaccount.signals import social_account_updated
+    from django.test import RequestFactory
+
+    from apps.dexcom.crypto import encrypt_token
+
+    owner, intruder = make_user("owner@example.com"), make_user("intruder@example.com")
+    account = SocialAccount.objects.create(user=owner, provider="dexcom", uid="dexcom-user-x")
+    DexcomConnection.objects.create(user=owner, dexcom_user_id="dexcom-user-x", base_url="http://x",
+                                    status=DexcomConnection.Status.NEEDS_REAUTH)
+    before = _owned_by(owner)
+    request = RequestFactory().get("/accounts/dexcom/login/callback/")
+    request.user = intruder
+    token = SocialToken(account=account, token=encrypt_token("access"), token_secret=encrypt_token("refresh"))
+    sociallogin = SocialLogin(user=owner, account=account, token=token)
+    social_account_updated.send(sender=SocialLogin, request=request, sociallogin=sociallogin)
+    assert _owned_by(owner) == before
