@@ -64,7 +64,8 @@ class DexcomOAuth2Adapter(OAuth2Adapter):
 def _refuse_an_account_of_another_user(request, dexcom_user_id: str) -> None:
     # Here, before allauth looks the account up: its lookup already saves the owner's social
     # account and announces it as "updated" (our signal would store these tokens on the owner's
-    # connection and restart its sync) before allauth itself refuses the connect.
+    # connection and restart its sync) before allauth itself refuses the connect. Refused for
+    # "Log in with Dexcom" too while signed in as someone else: sign out first to switch.
     try:
         refuse_dexcom_account_of_another_user(user=request.user, dexcom_user_id=dexcom_user_id)
     except DexcomAccountOfAnotherUser:
