@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # Clinicians/staff: TOTP before any page, idle session timeout (apps/accounts/middleware.py).
     "apps.accounts.middleware.ClinicianSecurityMiddleware",
+    # Audit the patient data a response serves (2xx only; apps/sharing/access.py).
+    "apps.sharing.access.AuditServedViewsMiddleware",
 ]
 
 ROOT_URLCONF = "dexweb.urls"

@@ -25,10 +25,18 @@ EVENT_LABELS = {
 }
 
 
+# As Django's json_script: JSON strings may spell these as \u escapes, and without them no text
+# (a note "</script>" or "<!--<script>") can end or re-open the <script> element holding it.
+_HTML_SCRIPT_ESCAPES = (("<", "\\u003C"), (">", "\\u003E"), ("&", "\\u0026"))
+
+
 def to_json(data) -> str:
-    """orjson with numpy support; '</' escaped so the JSON is safe inside a <script> element."""
+    """orjson with numpy support, safe inside a <script type="application/json"> element."""
     raw = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
-    return raw.decode().replace("</", "<\\/")
+    text = raw.decode()
+    for character, escape in _HTML_SCRIPT_ESCAPES:  # str.replace: fast on 400 kB of 90 days
+        text = text.replace(character, escape)
+    return text
 
 
 def gap_breaks(epoch_s: np.ndarray, local_epoch_s: np.ndarray) -> np.ndarray:

@@ -1,6 +1,5 @@
 """CSV exports of the patient's records and the ZIP of everything."""
 
-import csv
 import io
 import tempfile
 import zipfile
@@ -8,6 +7,7 @@ from datetime import date
 
 from django.http import FileResponse, StreamingHttpResponse
 
+from apps.dashboard.csv_cells import safe_csv_writer
 from apps.glucose import localtime
 from apps.glucose.models import Alert, AlertSettingVersion, Calibration, Device, Egv, Event
 from apps.glucose.units import MMOLL, convert_mgdl
@@ -30,7 +30,7 @@ SETTING_COLUMNS = ("device_key", "schedule_name", "alert_name", "value", "unit",
 
 
 class _Echo:
-    """csv.writer target that hands each line back instead of buffering it (streaming)."""
+    """CSV writer target that hands each line back instead of buffering it (streaming)."""
 
     def write(self, value):
         return value
@@ -82,7 +82,7 @@ def _rows(*, patient, record_type: str, unit: str, first_day=None, end_day=None)
 
 
 def csv_response(*, patient, record_type: str, first_day: date, end_day: date, unit: str):
-    writer = csv.writer(_Echo())
+    writer = safe_csv_writer(_Echo())
     lines = (writer.writerow(row) for row in _csv_rows(patient, record_type, unit, first_day, end_day))
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     last_day = date.fromordinal(end_day.toordinal() - 1)
@@ -105,7 +105,7 @@ def zip_response(*, patient, unit: str):
         for record_type in RECORD_TYPES:
             with archive.open(f"{record_type}.csv", "w") as member:
                 text = io.TextIOWrapper(member, encoding="utf-8", newline="")
-                writer = csv.writer(text)
+                writer = safe_csv_writer(text)
                 for row in _csv_rows(patient, record_type, unit):
                     writer.writerow(row)
                 text.flush()

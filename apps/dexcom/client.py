@@ -28,7 +28,14 @@ class DexcomError(Exception):
 
 
 class DexcomAuthError(DexcomError):
-    """Dexcom refused the access token (401/403): expired, revoked or invalid."""
+    """Dexcom refused the access token (401): expired, revoked or invalid."""
+
+
+class DexcomAccessRefused(DexcomError):
+    """Dexcom took the token but refused the data (403), e.g. a lapsed data-sharing authorisation.
+
+    Not a token problem: a refresh would not help and would spend the single-use refresh token.
+    """
 
 
 class DexcomGrantRefused(DexcomAuthError):
@@ -171,8 +178,10 @@ def _raise_for_status(response: requests.Response) -> None:
         return
     if status == 429:
         raise DexcomRateLimited(_retry_after_seconds(response))
-    if status in (401, 403):
-        raise DexcomAuthError(f"Dexcom refused the access token (HTTP {status})")
+    if status == 401:
+        raise DexcomAuthError("Dexcom refused the access token (HTTP 401)")
+    if status == 403:
+        raise DexcomAccessRefused(f"access refused by Dexcom (HTTP 403 on {_path(response.url)})")
     if status >= 500:
         raise DexcomServerError(status)
     raise DexcomBadResponse(f"Dexcom answered HTTP {status} ({_path(response.url)})")

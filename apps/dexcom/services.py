@@ -15,6 +15,26 @@ logger = logging.getLogger(__name__)
 PROVIDER_ID = "dexcom"
 
 
+class DexcomAccountOfAnotherUser(Exception):
+    """The Dexcom account is already linked to a different dexweb user: connecting is refused."""
+
+
+def refuse_dexcom_account_of_another_user(*, user, dexcom_user_id: str) -> None:
+    """Raise DexcomAccountOfAnotherUser unless the Dexcom account is free or already `user`'s.
+
+    Called before anything is stored: a refused connect must leave the owner's tokens, status,
+    sync state and social account exactly as they were.
+    """
+    from allauth.socialaccount.models import SocialAccount
+
+    owner_ids = SocialAccount.objects.filter(provider=PROVIDER_ID, uid=dexcom_user_id).values_list(
+        "user_id", flat=True
+    )
+    if any(owner_id != user.pk for owner_id in owner_ids):
+        logger.warning("Refused to connect user %s to a Dexcom account of another user", user.pk)
+        raise DexcomAccountOfAnotherUser()
+
+
 @sensitive_variables("access_token")
 def fetch_dexcom_user_id(*, access_token: str, base_url: str | None = None) -> str:
     """Dexcom has no user-info endpoint: every data answer carries the per-client userId.
@@ -40,6 +60,7 @@ def connect_with_authorization_code(
         code=code, redirect_uri=redirect_uri or settings.DEXCOM_REDIRECT_URI, base_url=base_url
     )
     dexcom_user_id = fetch_dexcom_user_id(access_token=pair.access_token, base_url=base_url)
+    refuse_dexcom_account_of_another_user(user=user, dexcom_user_id=dexcom_user_id)
     connection = store_connection(
         user=user,
         dexcom_user_id=dexcom_user_id,

@@ -37,7 +37,12 @@ def on_social_account_added(sender, request, sociallogin, **kwargs):
 
 @receiver(social_account_updated)
 def on_social_account_updated(sender, request, sociallogin, **kwargs):
-    _store_from_sociallogin(sociallogin, sociallogin.account.user)
+    owner = sociallogin.account.user
+    if request is not None and request.user.is_authenticated and request.user.pk != owner.pk:
+        # Someone signed in as another user brought the owner's Dexcom account: the adapter
+        # refuses that before this point; never store their tokens on the owner's connection.
+        return
+    _store_from_sociallogin(sociallogin, owner)
 
 
 @receiver(user_signed_up)

@@ -2,12 +2,13 @@
 
 import logging
 
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.providers.base import ProviderException
 from allauth.socialaccount.providers.oauth2.views import (
     OAuth2Adapter,
     OAuth2CallbackView,
     OAuth2LoginView,
 )
-from allauth.socialaccount.providers.base import ProviderException
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,7 +19,12 @@ from django.views.decorators.http import require_POST
 from apps.dexcom import client
 from apps.dexcom.crypto import encrypt_token
 from apps.dexcom.models import DexcomConnection
-from apps.dexcom.services import disconnect, fetch_dexcom_user_id
+from apps.dexcom.services import (
+    DexcomAccountOfAnotherUser,
+    disconnect,
+    fetch_dexcom_user_id,
+    refuse_dexcom_account_of_another_user,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +52,29 @@ class DexcomOAuth2Adapter(OAuth2Adapter):
             user_id = fetch_dexcom_user_id(access_token=access_token)
         except client.DexcomError as error:
             raise ProviderException(f"could not read the Dexcom user id: {error}") from error
+        if request.user.is_authenticated:
+            _refuse_an_account_of_another_user(request, user_id)
         # allauth carries this token through the session (pending sign-up) and our signal
         # handlers: from here on it holds only ciphertext.
         token.token = encrypt_token(access_token)
         token.token_secret = encrypt_token(token.token_secret)
         return self.get_provider().sociallogin_from_response(request, {"userId": user_id})
+
+
+def _refuse_an_account_of_another_user(request, dexcom_user_id: str) -> None:
+    # Here, before allauth looks the account up: its lookup already saves the owner's social
+    # account and announces it as "updated" (our signal would store these tokens on the owner's
+    # connection and restart its sync) before allauth itself refuses the connect. Refused for
+    # "Log in with Dexcom" too while signed in as someone else: sign out first to switch.
+    try:
+        refuse_dexcom_account_of_another_user(user=request.user, dexcom_user_id=dexcom_user_id)
+    except DexcomAccountOfAnotherUser:
+        messages.error(
+            request,
+            "This Dexcom account is already connected to a different dexweb account, so it was "
+            "not connected here and nothing was changed. Sign in to that account to use it.",
+        )
+        raise ImmediateHttpResponse(redirect("dexcom:status")) from None
 
 
 oauth2_login = OAuth2LoginView.adapter_view(DexcomOAuth2Adapter)

@@ -24,6 +24,8 @@ Kinds and their parameters:
   bad_records     200 with the first `count` (default 3) records damaged: a required field
                   missing, a value out of range, an enum value Dexcom never documented
   revoked         revokes the user's grant: 401 on data calls, invalid_grant on refresh
+  forbidden       403 {"error": "forbidden"}: the token is good but Dexcom refuses the data (a
+                  lapsed data-sharing authorisation); the grant and its tokens stay valid
 """
 
 from django.db.models import F, Q

@@ -197,6 +197,11 @@ def _fault_response(fault: Fault, grant: Grant | None, *, token_endpoint: bool =
         return response
     if fault.kind == "slow":
         time.sleep(float(params.get("seconds", 2)))
+    if fault.kind == "forbidden":
+        return JsonResponse(
+            {"error": "forbidden", "error_description": "data access is not authorized for this user"},
+            status=403,
+        )
     if fault.kind == "revoked":
         if grant is not None:
             services.revoke_grant(grant_id=grant.pk)

@@ -146,6 +146,11 @@ def _run(*, connection_id: int, owner: str) -> SyncRun:
     except tokens.ConnectionNotActive as error:
         _finish(state, error=str(error))
         return run
+    except client.DexcomAccessRefused as error:
+        # The tokens stay (nothing to refresh) and a quick retry would be refused the same way:
+        # the patient is told, and the next scheduled sync tries again.
+        _finish(state, error=str(error), patient_message=_plain_words(error))
+        return run
     except (client.DexcomError, LeaseLost) as error:
         _finish(state, error=str(error), patient_message=_plain_words(error))
         raise
@@ -372,6 +377,12 @@ def _plain_words(error: Exception) -> str:
         return "Dexcom sent data dexweb could not read; dexweb will retry automatically."
     if isinstance(error, client.DexcomAuthError):
         return "Dexcom refused dexweb's access to your data; if this persists, please reconnect."
+    if isinstance(error, client.DexcomAccessRefused):
+        return (
+            "Dexcom refused dexweb access to your data: your permission to share it may have "
+            "lapsed or been withdrawn in your Dexcom account. Your connection is kept; dexweb "
+            "tries again at the next sync."
+        )
     return UNEXPECTED
 
 

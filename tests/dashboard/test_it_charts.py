@@ -2,6 +2,7 @@
 
 import json
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -42,6 +43,54 @@ def test_it_keeps_90_days_under_400_kb():
 
 def test_it_escapes_script_endings():
     assert "</script>" not in to_json({"text": "</script><script>alert(1)</script>"})
+
+
+def test_it_escapes_every_character_that_could_change_how_html_reads_the_script():
+    text = "<!--<script> a > b && </script>"
+    encoded = to_json({"text": text})
+    assert not set("<>&") & set(encoded)
+    assert json.loads(encoded) == {"text": text}
+
+
+class _ScriptData(HTMLParser):
+    """The text of each <script id=...> element, as an HTML parser splits the page."""
+
+    def __init__(self):
+        super().__init__()
+        self.by_id, self._current = {}, None
+
+    def handle_starttag(self, tag, attrs):
+        self._current = dict(attrs).get("id") if tag == "script" else None
+
+    def handle_data(self, data):
+        if self._current:
+            self.by_id[self._current] = self.by_id.get(self._current, "") + data
+
+    def handle_endtag(self, tag):
+        self._current = None
+
+
+NOTES = ["<!--<script>", "</script><script>alert(1)</script>"]
+
+
+@pytest.mark.django_db
+def test_a_note_cannot_end_or_change_the_trace_data_element(client, patient):
+    start = datetime(2026, 11, 10, tzinfo=UTC)
+    factories.make_egvs(patient, start, [100, 110, 120])
+    for minute, note in enumerate(NOTES, start=3):
+        factories.make_event(patient, start + timedelta(minutes=minute), "notes", note, unit="")
+    client.force_login(patient)
+    html = client.get(f"/patients/{patient.pk}/trace/day/2026-11-10/").content.decode()
+    parser = _ScriptData()
+    parser.feed(html)
+    payload = parser.by_id["trace-data"]
+    # With none of these in it, a browser (script data states of the HTML spec) reads the
+    # element exactly as this parser does: nothing can end it early or keep it open.
+    assert "<" not in payload and ">" not in payload and "&" not in payload
+    data = json.loads(payload)
+    assert data["v"] == [100, 110, 120]
+    assert [any(note in text for text in data["events"]["text"]) for note in NOTES] == [True, True]
+    assert html.count('<script type="application/json"') == 1
 
 
 def test_it_serves_plotly_from_our_own_static_files():

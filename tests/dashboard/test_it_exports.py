@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from apps.glucose.models import Device, Egv
 from tests.glucose import factories
 
 
@@ -55,3 +56,51 @@ def test_it_zips_everything(client, patient_with_records):
 def test_it_refuses_an_unknown_record_type(client, patient_with_records):
     client.force_login(patient_with_records)
     assert client.get(f"/patients/{patient_with_records.pk}/export/?type=secrets").status_code == 404
+
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1", "@SUM(1)", "\t=1", "\r=1", "-2+3"]
+
+
+@pytest.fixture
+def patient_with_formulas(patient):
+    start = datetime(2026, 11, 10, tzinfo=UTC)
+    [reading] = factories.make_egvs(patient, start, [100])
+    Egv.objects.filter(pk=reading.pk).update(trend_rate=-1.5)
+    for minute, note in enumerate(FORMULAS, start=1):
+        factories.make_event(patient, start + timedelta(minutes=minute), "note", note, unit="")
+    factories.make_alert(patient, start + timedelta(minutes=9), name="=cmd|'/c calc'!A1")
+    device = factories.make_device(patient)
+    Device.objects.filter(pk=device.pk).update(display_device="-evil()")
+    factories.setting(device, "high", 180, start, schedule="@schedule")
+    return patient
+
+
+def _column(rows, name):
+    return [row[rows[0].index(name)] for row in rows[1:]]
+
+
+def test_it_neutralises_formulas_in_a_csv(client, patient_with_formulas):
+    client.force_login(patient_with_formulas)
+    url = f"/patients/{patient_with_formulas.pk}/export/?start=2026-11-10&end=2026-11-10&type="
+    body = b"".join(client.get(url + "events").streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(body)))
+    assert _column(rows, "value") == ["'" + note for note in FORMULAS]
+    assert '"\'=HYPERLINK(""http://x"",""y"")"' in body  # quoted, inner quotes doubled
+    egvs = b"".join(client.get(url + "egvs").streaming_content).decode()
+    assert egvs.splitlines()[1].split(",")[-1] == "-1.5"  # a real number: bare and unchanged
+
+
+def test_it_neutralises_formulas_in_every_file_of_the_zip(client, patient_with_formulas):
+    client.force_login(patient_with_formulas)
+    response = client.get(f"/patients/{patient_with_formulas.pk}/export/?all=1")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+    def rows(name):
+        return list(csv.reader(io.StringIO(archive.read(name).decode())))
+
+    assert _column(rows("events.csv"), "value") == ["'" + note for note in FORMULAS]
+    assert _column(rows("alerts.csv"), "alert_name") == ["'=cmd|'/c calc'!A1"]
+    assert _column(rows("devices.csv"), "display_device") == ["'-evil()"]
+    assert "'@schedule" in _column(rows("alert_settings.csv"), "schedule_name")
+    assert _column(rows("egvs.csv"), "trend_rate") == ["-1.5"]
+    assert archive.read("egvs.csv").decode().splitlines()[1].endswith(",-1.5")

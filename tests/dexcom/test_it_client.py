@@ -110,6 +110,14 @@ def test_it_raises_auth_error_on_401():
 
 
 @responses.activate
+def test_it_raises_access_refused_on_403_which_is_not_a_token_problem():
+    responses.get(f"{BASE}/v3/users/self/devices", status=403, json={"error": "forbidden"})
+    with pytest.raises(client.DexcomAccessRefused, match="access refused by Dexcom") as raised:
+        client.get_devices(access_token="t")
+    assert not isinstance(raised.value, client.DexcomAuthError)
+
+
+@responses.activate
 def test_it_raises_bad_response_on_truncated_json():
     responses.get(f"{BASE}/v3/users/self/devices", body='{"records": [', content_type="application/json")
     with pytest.raises(client.DexcomBadResponse):

@@ -128,3 +128,90 @@ def test_it_offers_dexcom_on_the_sign_in_and_sign_up_pages(client):
     for page in ("/accounts/login/", "/accounts/signup/"):
         content = client.get(page).content.decode()
         assert "/accounts/dexcom/login/" in content and "Dexcom" in content
+
+
+def _connection_row(user) -> dict:
+    return dict(DexcomConnection.objects.filter(user=user).values().get())
+
+
+def _owned_by(user) -> dict:
+    """Everything of `user` that a connect of their Dexcom account could touch."""
+    from apps.sync.models import SyncCursor
+
+    return {
+        "connection": _connection_row(user),
+        "social_accounts": list(SocialAccount.objects.filter(user=user).values()),
+        "cursors": list(SyncCursor.objects.filter(patient=user).order_by("record_type").values()),
+    }
+
+
+def test_it_refuses_a_dexcom_account_of_another_user_and_changes_nothing(emulator, make_user, monkeypatch):  # noqa: F811
+    from apps.sync import tasks
+
+    owner, intruder = make_user("owner@example.com"), make_user("intruder@example.com")
+    client = Client()
+    client.force_login(owner)
+    client.get(_path(_decide(client, _to_consent(client, "connect"), "authorize")))
+    # The owner's access was revoked: syncing stopped until they re-authorize.
+    DexcomConnection.objects.filter(user=owner).update(
+        status=DexcomConnection.Status.NEEDS_REAUTH, access_token_encrypted="",
+        last_error="Dexcom refused our access token: reconnect your Dexcom account.",
+    )
+    before = _owned_by(owner)
+    queued = []
+    monkeypatch.setattr(tasks.sync_connection_task, "delay", lambda *a, **k: queued.append(a))
+    monkeypatch.setattr(tasks.backfill_connection_task, "delay", lambda *a, **k: queued.append(a))
+
+    other = Client()
+    other.force_login(intruder)
+    response = other.get(_path(_decide(other, _to_consent(other, "connect"), "authorize")), follow=True)
+
+    assert response.status_code == 200
+    assert b"already connected to a different" in response.content
+    assert _owned_by(owner) == before
+    assert not DexcomConnection.objects.filter(user=intruder).exists()
+    assert not SocialAccount.objects.filter(user=intruder).exists()
+    assert queued == []
+
+
+def test_it_refuses_the_same_through_the_code_exchange_service(emulator, make_user):  # noqa: F811
+    from django.conf import settings
+
+    from apps.dexcom.services import (
+        DexcomAccountOfAnotherUser,
+        connect_with_authorization_code,
+    )
+    from apps.sandbox.services import authorization_code_for
+
+    def code():
+        return authorization_code_for(sandbox_user_key="SandboxUser2", client_id=settings.DEXCOM_CLIENT_ID,
+                                      redirect_uri=settings.DEXCOM_REDIRECT_URI)
+
+    owner, intruder = make_user("owner@example.com"), make_user("intruder@example.com")
+    connect_with_authorization_code(user=owner, code=code(), start_sync=False)
+    before = _owned_by(owner)
+    with pytest.raises(DexcomAccountOfAnotherUser):
+        connect_with_authorization_code(user=intruder, code=code(), start_sync=False)
+    assert _owned_by(owner) == before
+    assert not DexcomConnection.objects.filter(user=intruder).exists()
+    connect_with_authorization_code(user=owner, code=code(), start_sync=False)  # the owner may
+
+
+def test_the_update_signal_never_stores_tokens_on_the_owner_for_someone_else(make_user):
+    from allauth.socialaccount.models import SocialLogin, SocialToken
+    from allauth.socialaccount.signals import social_account_updated
+    from django.test import RequestFactory
+
+    from apps.dexcom.crypto import encrypt_token
+
+    owner, intruder = make_user("owner@example.com"), make_user("intruder@example.com")
+    account = SocialAccount.objects.create(user=owner, provider="dexcom", uid="dexcom-user-x")
+    DexcomConnection.objects.create(user=owner, dexcom_user_id="dexcom-user-x", base_url="http://x",
+                                    status=DexcomConnection.Status.NEEDS_REAUTH)
+    before = _owned_by(owner)
+    request = RequestFactory().get("/accounts/dexcom/login/callback/")
+    request.user = intruder
+    token = SocialToken(account=account, token=encrypt_token("access"), token_secret=encrypt_token("refresh"))
+    sociallogin = SocialLogin(user=owner, account=account, token=token)
+    social_account_updated.send(sender=SocialLogin, request=request, sociallogin=sociallogin)
+    assert _owned_by(owner) == before

@@ -102,6 +102,16 @@ def test_it_revokes_the_grant_on_a_revoked_fault(api, connect, get_data, window)
 
 
 @pytest.mark.django_db
+def test_it_refuses_the_data_with_403_on_a_forbidden_fault_and_keeps_the_grant(connect, get_data, window):
+    tokens = connect("SandboxUser2")
+    faults.inject(kind="forbidden", endpoint="egvs", sandbox_user_key="SandboxUser2")
+    response = get_data(tokens["access_token"], "egvs", **window)
+    assert response.status_code == 403 and response.json()["error"] == "forbidden"
+    assert Grant.objects.get(sandbox_user__key="SandboxUser2").revoked_at is None
+    assert get_data(tokens["access_token"], "egvs", **window).status_code == 200
+
+
+@pytest.mark.django_db
 def test_it_answers_invalid_grant_on_refresh_for_a_revoked_fault_on_the_token_endpoint(api, connect, get_data):
     tokens = connect("SandboxUser3")
     faults.inject(kind="revoked", endpoint="token")

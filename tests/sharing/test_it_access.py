@@ -2,10 +2,10 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, Permission
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.test import RequestFactory
 
-from apps.sharing.access import patient_for_viewer
+from apps.sharing.access import AuditServedViewsMiddleware, patient_for_viewer
 from apps.sharing.models import AuditEntry, Clinic
 
 pytestmark = pytest.mark.django_db
@@ -15,6 +15,19 @@ def _request(user):
     request = RequestFactory().get("/patients/1/overview/", HTTP_USER_AGENT="pytest-browser")
     request.user = user
     return request
+
+
+def _served(request, patient_id, *, page):
+    """patient_for_viewer inside a view that serves a page, through the audit middleware."""
+    seen = []
+
+    def view(request):
+        seen.append(patient_for_viewer(request, patient_id, page=page))
+        assert not AuditEntry.objects.exists()  # not yet: only once the page is served
+        return HttpResponse("the page")
+
+    AuditServedViewsMiddleware(view)(request)
+    return seen[0]
 
 
 def test_it_lets_patients_see_themselves_without_an_audit_entry(patient):
@@ -31,7 +44,8 @@ def test_it_refuses_anonymous_and_unknown(patient):
 
 def test_it_lets_an_active_sharee_in_and_records_the_look(patient, clinician, make_share):
     make_share(patient, clinician=clinician)
-    assert patient_for_viewer(_request(clinician), patient.pk, page="trace") == patient
+
+    assert _served(_request(clinician), patient.pk, page="trace") == patient
     entry = AuditEntry.objects.get()
     assert (entry.actor, entry.patient, entry.page, entry.action) == (clinician, patient, "trace", "view")
     assert entry.actor_email == clinician.email
@@ -89,7 +103,7 @@ def test_it_needs_staff_and_the_explicit_permission(patient, make_user):
         patient_for_viewer(_request(staff), patient.pk, page="overview")
     staff.user_permissions.add(Permission.objects.get(codename="view_all_patient_data"))
     staff = type(staff).objects.get(pk=staff.pk)  # fresh permission cache
-    assert patient_for_viewer(_request(staff), patient.pk, page="overview") == patient
+    assert _served(_request(staff), patient.pk, page="overview") == patient
     assert AuditEntry.objects.get().actor == staff
 
 

@@ -112,3 +112,45 @@ def test_it_ignores_a_forged_forwarded_for_without_a_trusted_proxy(client, patie
     client.force_login(clinician)
     entry = _view_overview(client, patient, REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="1.2.3.4")
     assert entry.ip_address == "203.0.113.9"
+
+
+def _views_of(patient):
+    return list(AuditEntry.objects.filter(patient=patient, action="view").values_list("page", flat=True))
+
+
+def test_it_records_nothing_for_a_clinician_whose_share_was_revoked(client, patient, clinician, make_share):
+    make_share(patient, clinician=clinician, revoked=True)
+    client.force_login(clinician)
+    for page in ("overview", "trace", "trace/day/2026-11-10", "export/?all=1"):
+        assert client.get(f"/patients/{patient.pk}/{page}/").status_code == 404
+    assert _views_of(patient) == []
+
+
+@pytest.mark.parametrize("url", [
+    "trace/day/not-a-day/",  # an unknown day
+    "export/?type=secrets",  # an unknown sub-page of the export
+    "import/",  # only the patient may import
+    "nothing-here/",  # no such page at all
+])
+def test_it_records_nothing_for_a_refused_page_of_a_shared_patient(client, patient, clinician, make_share, url):
+    make_share(patient, clinician=clinician)
+    client.force_login(clinician)
+    assert client.get(f"/patients/{patient.pk}/{url}").status_code == 404
+    assert _views_of(patient) == []
+
+
+def test_it_records_a_served_page_exactly_once_and_not_the_redirect_to_it(client, patient, clinician, make_share):
+    make_share(patient, clinician=clinician)
+    client.force_login(clinician)
+    response = client.get(f"/patients/{patient.pk}/trace/?day=2026-11-10")
+    assert response.status_code == 302 and _views_of(patient) == []
+    assert client.get(response["Location"]).status_code == 200
+    assert _views_of(patient) == ["trace"]
+
+
+def test_it_refuses_to_start_without_the_audit_middleware(settings):
+    from apps.sharing.apps import AUDIT_MIDDLEWARE, audit_middleware_installed
+
+    assert audit_middleware_installed(None) == []
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != AUDIT_MIDDLEWARE]
+    assert [error.id for error in audit_middleware_installed(None)] == ["sharing.E001"]
