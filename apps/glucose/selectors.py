@@ -6,12 +6,12 @@ from itertools import chain
 
 import numpy as np
 from django.db import connections
-from django.db.models import BigIntegerField, Case, Func, IntegerField, Value, When
+from django.db.models import BigIntegerField, Case, Func, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from apps.glucose import localtime
 from apps.glucose.models import (
-    Alert, AlertSettingVersion, Calibration, DailySummary, Device, Egv, Event,
+    ODD_DELTA_SECONDS, Alert, AlertSettingVersion, Calibration, DailySummary, Device, Egv, Event,
 )
 from apps.glucose.units import GLUCOSE_UNITS
 
@@ -84,13 +84,25 @@ def _rows_to_series(rows: list[tuple]) -> EgvSeries:
     return EgvSeries(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy())
 
 
-def egv_series(*, patient_id: int, start: datetime | None = None, end: datetime | None = None) -> EgvSeries:
-    """Readings with system_time in [start, end), ordered by time (one query)."""
+def egv_series(*, patient_id: int, start: datetime | None = None, end: datetime | None = None,
+               with_odd_offsets: bool = False) -> EgvSeries:
+    """Readings with system_time in [start, end), ordered by time (one query).
+
+    `with_odd_offsets` adds, wherever their systemTime, the rare readings whose wall clock is
+    more than a day away from it, so a read by local day misses none of them.
+    """
     egvs = Egv.objects.filter(patient_id=patient_id)
+    in_window = Q()
     if start is not None:
-        egvs = egvs.filter(system_time__gte=start)
+        in_window &= Q(system_time__gte=start)
     if end is not None:
-        egvs = egvs.filter(system_time__lt=end)
+        in_window &= Q(system_time__lt=end)
+    if with_odd_offsets and in_window:
+        odd = Q(display_delta_seconds__gt=ODD_DELTA_SECONDS) | Q(
+            display_delta_seconds__lt=-ODD_DELTA_SECONDS
+        )
+        in_window |= odd
+    egvs = egvs.filter(in_window)
     queryset = (
         egvs.order_by("system_time")
         .annotate(epoch=EpochSeconds("system_time"), reading=EGV_VALUE)
@@ -109,9 +121,10 @@ def _fetch_int_rows(queryset) -> list[tuple]:
 
 
 def egv_series_for_local_days(*, patient_id: int, first_day: date, end_day: date) -> EgvSeries:
-    """Readings whose local wall clock falls in local days [first_day, end_day) (one query)."""
+    """Readings whose local wall clock falls in local days [first_day, end_day) (one query):
+    every page and the DailySummary rebuild read a local day through here."""
     start, end = localtime.utc_bounds_for_local_days(first_day, end_day)
-    series = egv_series(patient_id=patient_id, start=start, end=end)
+    series = egv_series(patient_id=patient_id, start=start, end=end, with_odd_offsets=True)
     return series.in_local_days(first_day, end_day)
 
 
