@@ -1,6 +1,6 @@
 """The patient's pages. Each view asks apps.sharing.access.patient_for_viewer first."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,8 +16,7 @@ from apps.dashboard.patient_page import load_patient_page
 from apps.dashboard.periods import (
     PERIOD_CHOICES, TRACE_CHOICES, last_day_from_request, parse_days, period_ending,
 )
-from apps.glucose import alert_settings, clarity, localtime, selectors
-from apps.glucose.metrics import compute_metrics, metrics_from_daily_summaries
+from apps.glucose import alert_settings, clarity, localtime, reports, selectors
 from apps.glucose.units import convert_setting_value
 from apps.sharing.access import patient_for_viewer
 
@@ -34,19 +33,21 @@ def _context(page, patient, name: str, **extra) -> dict:
 
 def _window_bounds(period):
     """UTC bounds for the period's local days, and the period as naive local epoch seconds."""
-    start, end = localtime.utc_bounds_for_local_days(period.first_day, period.end_day)
-    local = (
-        localtime.naive_local_epoch(datetime.combine(period.first_day, time())),
-        localtime.naive_local_epoch(datetime.combine(period.end_day, time())),
-    )
-    return start, end, local
+    start, end = period.utc_bounds()
+    return start, end, period.local_epoch_window()
 
 
-def _list_period(request, page):
-    """The ?days= and ?end= period of the alert and event lists: (days, period)."""
-    days = parse_days(request.GET.get("days"), default=14, choices=PERIOD_CHOICES)
+def _page_period(request, page, *, default_days: int, choices=PERIOD_CHOICES):
+    """The ?days= and ?end= period of a page, in the patient's local days: (days, period).
+
+    Every page (and the link from the clinician's triage list) names a period the same way,
+    so the same ?days=&end= shows the same local days, metrics and label everywhere.
+    """
+    days = parse_days(request.GET.get("days"), default=default_days, choices=choices)
     last_day = last_day_from_request(request.GET.get("end"), today=page.today)
-    return days, period_ending(last_day, days=days)
+    return days, period_ending(
+        last_day, days=days, local_now=page.local_now, tzinfo=page.patient.tzinfo
+    )
 
 
 def _in_window(rows, local_window):
@@ -72,18 +73,13 @@ def overview(request, patient_id: int):
     """Latest reading, consensus metrics of a period (from DailySummary) and the one before."""
     patient = patient_for_viewer(request, patient_id, page="overview")
     page = load_patient_page(patient)
-    days = parse_days(request.GET.get("days"), default=14, choices=PERIOD_CHOICES)
-    period = period_ending(page.today, days=days, local_now=page.local_now, tzinfo=patient.tzinfo)
+    days, period = _page_period(request, page, default_days=14)
     previous = period.previous()
     rows = selectors.daily_summaries(
         patient_id=patient.pk, first_day=previous.first_day, end_day=period.end_day
     )
-    current = metrics_from_daily_summaries(
-        [r for r in rows if period.contains(r.day)], period_days=period.elapsed_days
-    )
-    before = metrics_from_daily_summaries(
-        [r for r in rows if previous.contains(r.day)], period_days=previous.elapsed_days
-    )
+    current = reports.summary_metrics(patient=patient, period=period, unit=page.unit, rows=rows)
+    before = reports.summary_metrics(patient=patient, period=previous, unit=page.unit, rows=rows)
     return render(request, "dashboard/overview.html", _context(
         page, patient, "overview", period=period, days=days, choices=PERIOD_CHOICES,
         metrics=current, bands=metric_display.range_bands(current, page.unit),
@@ -95,7 +91,7 @@ def overview(request, patient_id: int):
 
 
 def _trace_response(request, patient, page, *, last_day: date, days: int, day_view: bool):
-    period = period_ending(last_day, days=days)
+    period = period_ending(last_day, days=days, local_now=page.local_now, tzinfo=patient.tzinfo)
     start, end, local_window = _window_bounds(period)
     series = selectors.egv_series_for_local_days(
         patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
@@ -153,17 +149,11 @@ def trace_day(request, patient_id: int, day: str):
 
 
 def _agp_context(request, patient, page):
-    days = parse_days(request.GET.get("days"), default=14, choices=PERIOD_CHOICES)
-    last_day = last_day_from_request(request.GET.get("end"), today=page.today)
-    period = period_ending(last_day, days=days, local_now=page.local_now, tzinfo=patient.tzinfo)
+    days, period = _page_period(request, page, default_days=14)
     series = selectors.egv_series_for_local_days(
         patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
     )
-    start = datetime.combine(period.first_day, time())
-    metrics = compute_metrics(
-        series.value, period_start=start, period_end=start + timedelta(days=period.elapsed_days),
-        days_with_data=len(set(series.local_day.tolist())),
-    )
+    metrics = reports.reading_metrics(series=series, period=period, unit=page.unit)
     data = charts.agp_chart_data(series, unit=page.unit, first_day=period.first_day, days=days)
     return _context(
         page, patient, "agp", period=period, days=days, choices=PERIOD_CHOICES, metrics=metrics,
@@ -202,7 +192,7 @@ def alerts(request, patient_id: int):
     """Alert history with the threshold in force at each alert, and counts per type per day."""
     patient = patient_for_viewer(request, patient_id, page="alerts")
     page = load_patient_page(patient)
-    days, period = _list_period(request, page)
+    days, period = _page_period(request, page, default_days=14)
     names = [n for n in request.GET.getlist("type") if n]
     start, end, local_window = _window_bounds(period)
     queryset = selectors.alerts_between(patient_id=patient.pk, start=start, end=end, names=names)
@@ -248,14 +238,14 @@ def events(request, patient_id: int):
     """Carbs, insulin, exercise, health and notes of a period; deleted events are left out."""
     patient = patient_for_viewer(request, patient_id, page="events")
     page = load_patient_page(patient)
-    days, period = _list_period(request, page)
+    days, period = _page_period(request, page, default_days=14)
     types = [t for t in request.GET.getlist("type") if t]
     start, end, local_window = _window_bounds(period)
     rows = [
         event for event in selectors.events_between(
             patient_id=patient.pk, start=start, end=end, types=types
         ).order_by("-system_time")
-        if period.contains(event.local_time.date())
+        if period.contains(localtime.record_local_day(event.system_time, event.display_delta_seconds))
     ]
     return render(request, "dashboard/events.html", _context(
         page, patient, "events", period=period, days=days, choices=PERIOD_CHOICES,

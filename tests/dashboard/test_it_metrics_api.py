@@ -79,8 +79,23 @@ def test_it_counts_a_dst_day_in_real_hours(client, make_user):
     client.force_login(patient)
     data = api(client, patient, "?start=2026-11-01&end=2026-11-01").json()
     assert data["readings"] == 300  # 25 hours of readings, all on the local day
-    assert data["days"] == pytest.approx(25 / 24, abs=0.01)
-    assert data["wear_percent"] == 100
+    assert data["days"] == 1  # one local day, whatever its hours
+    assert data["wear_percent"] == 100  # 300 of the 300 readings a 25 h day can have
+
+
+def test_it_counts_a_spring_dst_day_as_23_hours(client, make_user):
+    # 2026-03-08 in New York: midnight EST (05:00 UTC) to midnight EDT (04:00 UTC next day).
+    patient = make_user("ny@example.com", timezone="America/New_York")
+    start, spring = datetime(2026, 3, 8, 5, 0, tzinfo=UTC), datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
+    rows = [factories.egv(patient, start + timedelta(minutes=5 * i), 150,
+                          delta_seconds=NEW_YORK_EST if start + timedelta(minutes=5 * i) < spring else NEW_YORK_EDT)
+            for i in range(276)]
+    from apps.glucose.models import Egv
+    Egv.objects.bulk_create(rows)
+    client.force_login(patient)
+    data = api(client, patient, "?start=2026-03-08&end=2026-03-08").json()
+    assert data["readings"] == 276
+    assert (data["days"], data["wear_percent"]) == (1, 100)
 
 
 def test_the_command_names_an_unknown_user(db):

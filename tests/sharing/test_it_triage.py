@@ -61,7 +61,8 @@ def cohort(make_user, make_share, clinician, yesterday):
 
 
 def _rows(clinician, yesterday):
-    rows = selectors.triage_rows(viewer=clinician, period_days=14, today=yesterday)
+    rows = selectors.triage_rows(viewer=clinician, period_days=14)
+    assert {row.period.last_day for row in rows} == {yesterday}  # the patients' own (UTC) days
     return {row.email: row for row in rows}
 
 
