@@ -24,7 +24,7 @@ def agp_pdf(context: dict) -> bytes:
     pdf.setFont("Helvetica-Bold", 14)
     pdf.drawString(30, height - 36, f"AGP report: {patient.display_name}")
     pdf.setFont("Helvetica", 9)
-    pdf.drawString(30, height - 50, f"{period.first_day} to {period.last_day} ({period.days} days) · "
+    pdf.drawString(30, height - 50, f"{period.label} · "
                    f"values in {unit} · LOW counted as 40 and HIGH as 400 mg/dL · sample SD")
     _metrics_block(pdf, context, x=30, top=height - 72)
     chart = context["chart_data"]

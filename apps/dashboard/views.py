@@ -108,7 +108,7 @@ def _trace_response(request, patient, page, *, last_day: date, days: int, day_vi
         selectors.calibrations_between(patient_id=patient.pk, start=start, end=end), "value"
     )
     data = charts.trace_chart_data(
-        series, unit=page.unit, window_local_epoch=local_window,
+        series, unit=page.unit, period=period,
         events=_in_window(events, local_window), alerts=_in_window(alerts, local_window),
         calibrations=_in_window(calibrations, local_window),
     )

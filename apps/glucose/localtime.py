@@ -56,6 +56,11 @@ def naive_local_epoch(moment: datetime) -> int:
     return int(moment.replace(tzinfo=UTC).timestamp())
 
 
+def wall_clock_of_local_epoch(local_epoch_s: int) -> datetime:
+    """Naive local epoch seconds back to the naive wall-clock datetime."""
+    return datetime.fromtimestamp(int(local_epoch_s), UTC).replace(tzinfo=None)
+
+
 def local_now(patient, *, now: datetime, latest_delta_seconds: int | None) -> datetime:
     """The patient's wall clock now: the newest record's offset (travel), else their zone."""
     if latest_delta_seconds is not None:
@@ -185,3 +190,56 @@ def period_from_dates(start: str | None, end: str | None, *, local_now: datetime
     if (last_day - first_day).days + 1 > 366:
         raise BadPeriod("a period is at most 366 days")
     return Period(first_day, last_day + timedelta(days=1), local_now, tzinfo)
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    """A chart axis for a period that runs with real time, so it never goes back: on the day
+    DST ends the repeated hour is drawn after the first one, not on top of it.
+
+    Positions are seconds since the period's first local midnight (`start_epoch`, UTC), shown
+    from `t0_local` (that midnight as naive local epoch seconds, what Plotly draws). A record
+    whose offset is the one at that midnight lands at its own wall clock; after a DST change it
+    is `shift` seconds from it, which the hover label adds back.
+    """
+
+    start_epoch: int
+    end_epoch: int
+    t0_local: int
+
+    @property
+    def offset(self) -> int:
+        return self.t0_local - self.start_epoch
+
+    def positions(self, epoch_s: np.ndarray) -> np.ndarray:
+        return np.asarray(epoch_s, dtype=np.int64) - self.start_epoch
+
+    def clock_shifts(self, delta_s: np.ndarray) -> list[list[int]]:
+        """[[index, seconds], ...] from each index on where the wall clock leaves the axis."""
+        shift = np.asarray(delta_s, dtype=np.int64) - self.offset
+        if not shift.size:
+            return []
+        starts = np.flatnonzero(np.diff(shift, prepend=shift[0] - 1))
+        return [[int(i), int(shift[i])] for i in starts]
+
+    def ticks(self, tzinfo, *, step_hours: int) -> dict:
+        """Axis positions (ms, as drawn) and labels of local clock times every `step_hours`."""
+        zone = tzinfo or UTC
+        values, text = [], []
+        local = datetime.fromtimestamp(self.start_epoch, zone)
+        step = timedelta(hours=step_hours)
+        while (moment := int(local.astimezone(UTC).timestamp())) <= self.end_epoch:
+            values.append((self.t0_local + moment - self.start_epoch) * 1000)
+            text.append(f"{local:%H:%M}" if step_hours < 24 else f"{local.day} {local:%b}")
+            # Wall-clock steps in the zone: 03:00 after 00:00 on a 25 h day is 4 real hours on.
+            local = datetime.combine(local.date(), local.time(), zone) + step
+            local = local.astimezone(zone)
+        return {"values": values, "text": text}
+
+
+def time_axis(period: Period) -> TimeAxis:
+    start, end = utc_bounds_in_zone(period.first_day, period.end_day, period.tzinfo or UTC)
+    return TimeAxis(
+        start_epoch=int(start.timestamp()), end_epoch=int(end.timestamp()),
+        t0_local=naive_local_epoch(datetime.combine(period.first_day, time())),
+    )
