@@ -192,8 +192,8 @@ def test_it_uses_the_patients_local_days_not_the_clinicians(client, make_user, m
         _split_day(far_east, theirs - timedelta(days=offset))
     client.force_login(clinician)
     row = client.get(reverse("sharing:triage")).context["rows"][0]
-    assert row.period.last_day == theirs
     assert row.current.readings == 14 * 288 and row.current.wear_percent == pytest.approx(100)
+    assert row.period.last_day == theirs
 
 
 def test_its_wear_counts_the_real_hours_of_a_dst_day(clinician, make_user, make_share):
