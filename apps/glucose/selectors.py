@@ -7,7 +7,8 @@ from itertools import chain
 import numpy as np
 from django.db import connections
 from django.db.models import (
-    BigIntegerField, Case, Func, IntegerField, OuterRef, Q, Subquery, Value, When,
+    BigIntegerField, Case, ExpressionWrapper, F, Func, IntegerField, OuterRef, Q, Subquery, Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 
@@ -172,27 +173,43 @@ def with_local_clock_and_unit(patients):
     )
 
 
-def alerts_between(*, patient_id: int, start: datetime, end: datetime, names=None):
-    alerts = Alert.objects.filter(patient_id=patient_id, system_time__gte=start, system_time__lt=end)
+def in_local_days(queryset, period: localtime.Period):
+    """Records of `queryset` whose own wall clock (system time + display delta) falls in the
+    period's local days: the same rule as every EGV read, in SQL so lists can paginate. The
+    system-time bounds (with the day of margin) keep the (patient, system_time) index."""
+    start, end = period.utc_bounds()
+    first, last = period.local_epoch_window()
+    local_epoch = ExpressionWrapper(
+        EpochSeconds("system_time") + F("display_delta_seconds"), output_field=BigIntegerField()
+    )
+    return (
+        queryset.filter(system_time__gte=start, system_time__lt=end)
+        .annotate(local_epoch=local_epoch)
+        .filter(local_epoch__gte=first, local_epoch__lt=last)
+    )
+
+
+def alerts_in(*, patient_id: int, period: localtime.Period, names=None):
+    alerts = in_local_days(Alert.objects.filter(patient_id=patient_id), period)
     if names:
         alerts = alerts.filter(alert_name__in=names)
     return alerts.order_by("system_time")
 
 
-def events_between(*, patient_id: int, start: datetime, end: datetime, types=None):
-    """User events of the window; deleted ones are gone (Dexcom keeps them with status deleted)."""
-    events = Event.objects.filter(
-        patient_id=patient_id, system_time__gte=start, system_time__lt=end
-    ).exclude(event_status="deleted")
+def events_in(*, patient_id: int, period: localtime.Period, types=None):
+    """User events of the period; deleted ones are gone (Dexcom keeps them with status deleted)."""
+    events = in_local_days(Event.objects.filter(patient_id=patient_id), period).exclude(
+        event_status="deleted"
+    )
     if types:
         events = events.filter(event_type__in=types)
     return events.order_by("system_time")
 
 
-def calibrations_between(*, patient_id: int, start: datetime, end: datetime):
-    return Calibration.objects.filter(
-        patient_id=patient_id, system_time__gte=start, system_time__lt=end
-    ).order_by("system_time")
+def calibrations_in(*, patient_id: int, period: localtime.Period):
+    return in_local_days(Calibration.objects.filter(patient_id=patient_id), period).order_by(
+        "system_time"
+    )
 
 
 def marker_rows(queryset, *fields) -> list[tuple]:
