@@ -18,7 +18,7 @@ TARGET_FILL = colors.Color(0.18, 0.62, 0.36, alpha=0.12)
 def agp_pdf(context: dict) -> bytes:
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=landscape(A4))
-    width, height = landscape(A4)
+    _width, height = landscape(A4)
     patient, period, unit = context["patient"], context["period"], context["unit"]
     pdf.setTitle("AGP report")
     pdf.setFont("Helvetica-Bold", 14)

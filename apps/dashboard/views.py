@@ -14,7 +14,11 @@ from apps.dashboard import charts, exports, metric_display, pdf
 from apps.dashboard.forms import ClarityUploadForm
 from apps.dashboard.patient_page import load_patient_page
 from apps.dashboard.periods import (
-    PERIOD_CHOICES, TRACE_CHOICES, last_day_from_request, parse_days, period_ending,
+    PERIOD_CHOICES,
+    TRACE_CHOICES,
+    last_day_from_request,
+    parse_days,
+    period_ending,
 )
 from apps.glucose import alert_settings, clarity, reports, selectors
 from apps.glucose.units import convert_setting_value

@@ -34,7 +34,7 @@ def reading_metrics(*, series: selectors.EgvSeries, period: localtime.Period, un
     """Metrics of a period from its raw readings (the AGP page and PDF, the API)."""
     return metrics.compute_metrics(
         series.value, period=period, unit=unit,
-        days_with_data=int(len(set(series.local_day.tolist()))),
+        days_with_data=len(set(series.local_day.tolist())),
     )
 
 

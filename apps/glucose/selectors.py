@@ -7,14 +7,30 @@ from itertools import chain
 import numpy as np
 from django.db import connections
 from django.db.models import (
-    BigIntegerField, Case, ExpressionWrapper, F, Func, IntegerField, OuterRef, Q, Subquery, Value,
+    BigIntegerField,
+    Case,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
     When,
 )
 from django.db.models.functions import Coalesce
 
 from apps.glucose import localtime
 from apps.glucose.models import (
-    ODD_DELTA_SECONDS, Alert, AlertSettingVersion, Calibration, DailySummary, Device, Egv, Event,
+    ODD_DELTA_SECONDS,
+    Alert,
+    AlertSettingVersion,
+    Calibration,
+    DailySummary,
+    Device,
+    Egv,
+    Event,
 )
 from apps.glucose.units import GLUCOSE_UNITS
 

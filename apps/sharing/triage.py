@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from apps.glucose import metrics
 from apps.glucose.localtime import Period
 
+
 @dataclass
 class PeriodMetrics:
     readings: int = 0

@@ -125,7 +125,7 @@ def test_every_path_gives_the_same_metrics(client, tokyo_patient, period, clinic
 
 def test_mmol_patients_count_what_they_read(client, tokyo_patient, period):
     # 181 mg/dL reads 10.0 mmol/L: in range for this patient, so TIR is higher than in mg/dL.
-    first_day, last_day = period
+    _, last_day = period
     client.force_login(tokyo_patient)
     query = f"?days=14&end={last_day.isoformat()}"
     in_mmol = client.get(reverse("overview", args=[tokyo_patient.pk]) + query).context["metrics"]

@@ -4,7 +4,13 @@ import pytest
 
 from apps.glucose import metrics
 from apps.glucose.units import (
-    MGDL, MMOLL, BandLimits, band_limits_mgdl, convert_mgdl, convert_setting_value, format_glucose,
+    MGDL,
+    MMOLL,
+    BandLimits,
+    band_limits_mgdl,
+    convert_mgdl,
+    convert_setting_value,
+    format_glucose,
 )
 
 
