@@ -54,19 +54,21 @@ def trace_chart_data(series, *, unit: str, period, events=(), alerts=(), calibra
     label how far a reading's own wall clock is from the axis. `events`, `alerts`,
     `calibrations` are marker rows (epoch, delta, *fields) from selectors.
     """
-    axis = localtime.time_axis(period)
+    axis = localtime.time_axis(period, epoch_s=series.epoch_s, delta_s=series.delta_s)
     step_hours = 3 if period.days <= 3 else 24
+    positions = axis.positions(series.epoch_s)
     return {
         **_unit_fields(unit),
         "t0": axis.t0_local * 1000,
-        "t": axis.positions(series.epoch_s).astype(np.int32),
-        "shifts": axis.clock_shifts(series.delta_s),
+        "t": positions.astype(np.int32),
+        # [index, seconds]: from that reading on, its wall clock is `seconds` from the axis.
+        "shifts": [[int(np.searchsorted(positions, start)), shift] for start, shift in axis.segments],
         "v": series.value.astype(np.int16),
         "breaks": gap_breaks(series.epoch_s).astype(np.int32),
         "limits": [LOW_LIMIT_MGDL, HIGH_LIMIT_MGDL],
         "target": [TARGET_LOW_MGDL, TARGET_HIGH_MGDL],
-        "window": [axis.t0_local * 1000, (axis.t0_local + axis.end_epoch - axis.start_epoch) * 1000],
-        "ticks": axis.ticks(period.tzinfo, step_hours=step_hours),
+        "window": [axis.t0_local * 1000, (axis.t0_local + axis.length) * 1000],
+        "ticks": axis.ticks(step_hours=step_hours),
         "events": _event_markers(events, axis),
         "alerts": _alert_markers(alerts, axis),
         "calibrations": _calibration_markers(calibrations, axis),

@@ -197,49 +197,63 @@ class TimeAxis:
     """A chart axis for a period that runs with real time, so it never goes back: on the day
     DST ends the repeated hour is drawn after the first one, not on top of it.
 
-    Positions are seconds since the period's first local midnight (`start_epoch`, UTC), shown
-    from `t0_local` (that midnight as naive local epoch seconds, what Plotly draws). A record
-    whose offset is the one at that midnight lands at its own wall clock; after a DST change it
-    is `shift` seconds from it, which the hover label adds back.
+    Positions are real seconds since the period's first local midnight (`start_epoch`, UTC),
+    drawn from `t0_local` (that midnight as naive local epoch seconds, what Plotly shows). The
+    clock is the records' own (their display offset, so a traveller's day is their phone's
+    day); `segments` are [axis position, shift] where the wall clock runs `shift` seconds from
+    the axis (after a DST change or a time zone change), which ticks and hover labels add back.
     """
 
     start_epoch: int
     end_epoch: int
     t0_local: int
-
-    @property
-    def offset(self) -> int:
-        return self.t0_local - self.start_epoch
+    segments: tuple = ()
 
     def positions(self, epoch_s: np.ndarray) -> np.ndarray:
         return np.asarray(epoch_s, dtype=np.int64) - self.start_epoch
 
-    def clock_shifts(self, delta_s: np.ndarray) -> list[list[int]]:
-        """[[index, seconds], ...] from each index on where the wall clock leaves the axis."""
-        shift = np.asarray(delta_s, dtype=np.int64) - self.offset
-        if not shift.size:
-            return []
-        starts = np.flatnonzero(np.diff(shift, prepend=shift[0] - 1))
-        return [[int(i), int(shift[i])] for i in starts]
+    @property
+    def length(self) -> int:
+        return self.end_epoch - self.start_epoch
 
-    def ticks(self, tzinfo, *, step_hours: int) -> dict:
-        """Axis positions (ms, as drawn) and labels of local clock times every `step_hours`."""
-        zone = tzinfo or UTC
+    def position_of_clock(self, local_s: int) -> int | None:
+        """Where a wall-clock time (naive local epoch s) is on the axis: the first time it
+        happens; None if the clock skipped it (the hour DST starts)."""
+        segments = self.segments or ((0, 0),)
+        for k, (start, shift) in enumerate(segments):
+            position = local_s - self.t0_local - shift
+            after_start = k == 0 or position >= start
+            before_next = k == len(segments) - 1 or position < segments[k + 1][0]
+            if after_start and before_next:
+                return position
+        return None
+
+    def ticks(self, *, step_hours: int) -> dict:
+        """Axis positions (ms, as drawn) and labels of wall-clock times every `step_hours`."""
         values, text = [], []
-        local = datetime.fromtimestamp(self.start_epoch, zone)
-        step = timedelta(hours=step_hours)
-        while (moment := int(local.astimezone(UTC).timestamp())) <= self.end_epoch:
-            values.append((self.t0_local + moment - self.start_epoch) * 1000)
-            text.append(f"{local:%H:%M}" if step_hours < 24 else f"{local.day} {local:%b}")
-            # Wall-clock steps in the zone: 03:00 after 00:00 on a 25 h day is 4 real hours on.
-            local = datetime.combine(local.date(), local.time(), zone) + step
-            local = local.astimezone(zone)
+        step = step_hours * 3600
+        last_clock = self.t0_local + self.length + (self.segments[-1][1] if self.segments else 0)
+        for clock in range(self.t0_local, last_clock + 1, step):
+            position = self.position_of_clock(clock)
+            if position is None:
+                continue
+            moment = wall_clock_of_local_epoch(clock)
+            values.append((self.t0_local + position) * 1000)
+            text.append(f"{moment:%H:%M}" if step_hours < 24 else f"{moment.day} {moment:%b}")
         return {"values": values, "text": text}
 
 
-def time_axis(period: Period) -> TimeAxis:
-    start, end = utc_bounds_in_zone(period.first_day, period.end_day, period.tzinfo or UTC)
-    return TimeAxis(
-        start_epoch=int(start.timestamp()), end_epoch=int(end.timestamp()),
-        t0_local=naive_local_epoch(datetime.combine(period.first_day, time())),
-    )
+def time_axis(period: Period, *, epoch_s: np.ndarray, delta_s: np.ndarray) -> TimeAxis:
+    """The real-time axis of a period's records (epoch_s/delta_s in time order): local
+    midnights at the records' own first and last offsets, else the patient's zone."""
+    zone_start, zone_end = utc_bounds_in_zone(period.first_day, period.end_day, period.tzinfo or UTC)
+    first, end = period.local_epoch_window()
+    if not len(epoch_s):
+        return TimeAxis(int(zone_start.timestamp()), int(zone_end.timestamp()), first)
+    delta_s = np.asarray(delta_s, dtype=np.int64)
+    start_epoch = first - int(delta_s[0])
+    shift = delta_s - delta_s[0]
+    changes = np.flatnonzero(np.diff(shift, prepend=shift[0] - 1))
+    positions = np.asarray(epoch_s, dtype=np.int64) - start_epoch
+    segments = tuple((int(positions[i]) if k else 0, int(shift[i])) for k, i in enumerate(changes))
+    return TimeAxis(start_epoch, end - int(delta_s[-1]), first, segments)

@@ -111,3 +111,16 @@ def test_the_trace_page_draws_gaps_and_markers(client, patient):
     assert data["calibrations"]["v"] == [125]
     assert "<script>" not in html.replace('<script type="application/json"', "").split("<script src")[0]
     assert "2026-11-09" in html and "2026-11-11" in html  # previous / next day links
+
+
+@pytest.mark.django_db
+def test_a_travellers_day_is_drawn_on_their_phones_clock(client, patient):
+    # Home zone UTC, the phone in New York (UTC-5): 00:00-23:55 there is the day drawn.
+    factories.make_egvs(patient, datetime(2026, 11, 10, 5, 0, tzinfo=UTC), [120] * 288,
+                        delta_seconds=-5 * 3600)
+    client.force_login(patient)
+    html = client.get(f"/patients/{patient.pk}/trace/day/2026-11-10/").content.decode()
+    data = json.loads(html.split('id="trace-data">')[1].split("</script>")[0])
+    assert (data["t"][0], data["t"][-1]) == (0, 287 * 300)
+    assert data["window"][1] - data["window"][0] == 24 * 3600 * 1000
+    assert data["shifts"] == [[0, 0]] and data["ticks"]["text"][:2] == ["00:00", "03:00"]
