@@ -145,3 +145,23 @@ def test_the_command_rebuilds_a_wiped_table_to_identical_content(patient, other_
 def test_the_command_names_an_unknown_user():
     with pytest.raises(CommandError, match="No user"):
         call_command("rebuild_summaries", "--user", "nobody@example.com")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_existing_days_their_mmol_bands(patient):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = ("glucose", "0001_initial"), ("glucose", "0002_mmol_bands_and_odd_offset_index")
+    values = [100, 141, 141, 181, 251, 251, 251, 300]
+    factories.make_egvs(patient, datetime(2026, 11, 10, 20, 40, tzinfo=UTC), values,
+                        delta_seconds=3 * 3600)  # 23:40 to 00:15 by the phone: two local days
+    expected = _summary_table(patient)
+    assert len(expected) == 2
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    old = executor.loader.project_state([before]).apps.get_model("glucose", "DailySummary")
+    assert old.objects.filter(patient_id=patient.pk).count() == len(expected)  # mg/dL rows kept
+    executor = MigrationExecutor(connection)
+    executor.migrate([after])
+    assert _summary_table(patient) == expected
