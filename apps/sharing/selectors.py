@@ -81,12 +81,13 @@ _SUMMED = [*metrics.SUM_COLUMNS, *metrics.COUNT_COLUMNS]
 
 def _period_sums(*, patient_ids: list[int], current_start: date, previous_start: date,
                  until: date) -> dict:
-    """Per patient and period ("cur_"/"prev_"): the summed DailySummary columns, in one query.
+    """Per patient and period ("current"/"previous"): the summed DailySummary columns, in one
+    query.
 
     Grouping by (patient, period) rather than filtering each sum twice halves the aggregates
     PostgreSQL computes.
     """
-    period = Case(When(day__gte=current_start, then=Value("cur_")), default=Value("prev_"))
+    period = Case(When(day__gte=current_start, then=Value("current")), default=Value("previous"))
     rows = (
         DailySummary.objects.filter(
             patient_id__in=patient_ids, day__gte=previous_start, day__lte=until
@@ -101,11 +102,9 @@ def _period_sums(*, patient_ids: list[int], current_start: date, previous_start:
     )
     sums: dict[int, dict] = {}
     for row in rows:
-        prefix = row["period"]
-        patient_sums = sums.setdefault(row["patient_id"], {})
-        patient_sums[prefix + "days_with_data"] = row["days_with_data"]
-        for name in _SUMMED:
-            patient_sums[prefix + name] = row[f"sum_{name}"]
+        period_sums = {name: row[f"sum_{name}"] for name in _SUMMED}
+        period_sums["days_with_data"] = row["days_with_data"]
+        sums.setdefault(row["patient_id"], {})[row["period"]] = period_sums
     return sums
 
 

@@ -104,12 +104,12 @@ def _attention(flags: list[str], metrics: PeriodMetrics) -> tuple:
 
 
 def triage_row(*, patient, sums: dict, period: Period, unit: str, now: datetime) -> TriageRow:
-    """`patient`: a User with `last_reading_at` annotated; `sums`: "cur_"/"prev_" sums of
-    `period` (the patient's own local days) and the one before."""
+    """`patient`: a User with `last_reading_at` annotated; `sums`: {"current": ..., "previous":
+    ...}, the summed columns of `period` (the patient's own local days) and the one before."""
     last = patient.last_reading_at
     hours = (now - last) / timedelta(hours=1) if last else None
-    current = period_metrics(_prefixed(sums, "cur_"), period=period, unit=unit)
-    previous = period_metrics(_prefixed(sums, "prev_"), period=period.previous(), unit=unit)
+    current = period_metrics(sums.get("current", {}), period=period, unit=unit)
+    previous = period_metrics(sums.get("previous", {}), period=period.previous(), unit=unit)
     flags = flags_for(current, hours)
     return TriageRow(
         patient_id=patient.pk,
@@ -123,10 +123,6 @@ def triage_row(*, patient, sums: dict, period: Period, unit: str, now: datetime)
         flags=flags,
         attention=_attention(flags, current),
     )
-
-
-def _prefixed(sums: dict, prefix: str) -> dict:
-    return {key.removeprefix(prefix): value for key, value in sums.items() if key.startswith(prefix)}
 
 
 SORT_KEYS = {
