@@ -7,6 +7,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen import canvas
 
+from apps.dashboard.metric_display import WEAR_LABEL
 from apps.glucose.units import MMOLL, format_glucose
 
 Y_MAX = 350  # mg/dL shown on the AGP axis, as the standard report does
@@ -54,7 +55,7 @@ def _metrics_block(pdf, context, *, x, top):
     pdf.setFont("Helvetica", 9)
     metrics = context["metrics"]
     wear = metrics["wear_percent"]
-    pdf.drawString(x, y, f"Sensor active: {wear:.0f}%" if wear is not None else "Sensor active: —")
+    pdf.drawString(x, y, f"{WEAR_LABEL}: {wear:.0f}%" if wear is not None else f"{WEAR_LABEL}: —")
     y -= 13
     for row in context["summary"]:
         pdf.drawString(x, y, f"{row['label']}: {row['value']}")

@@ -102,7 +102,7 @@ def test_every_path_gives_the_same_metrics(client, tokyo_patient, period, clinic
     pdf = _pdf_text(client.get(reverse("agp_pdf", args=[tokyo_patient.pk]) + query))
     for band in overview["bands"]:
         assert f"{band['label']}: {band['percent_text']}" in pdf
-    assert f"Sensor active: {metrics['wear_percent']:.0f}%" in pdf
+    assert f"Time CGM active: {metrics['wear_percent']:.0f}%" in pdf
     assert overview["period"].label in pdf
 
     make_share(tokyo_patient, clinician=clinician)
