@@ -2,6 +2,7 @@
 no console errors (CSP: scripts only from our own static files, chart data as JSON elements)."""
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -68,7 +69,7 @@ def test_the_day_dst_ends_shows_the_repeated_hour_twice_in_order(login_as, make_
         return {x: trace.x, clock: trace.customdata};
     }""")
     x = drawn["x"]
-    assert all(a < b for a, b in zip(x, x[1:], strict=False))  # drawn in order, never back
+    assert all(a < b for a, b in pairwise(x))  # drawn in order, never back
     repeated = [i for i, label in enumerate(drawn["clock"]) if label == "Sun 01 Nov 01:30"]
     assert len(repeated) == 2 and x[repeated[1]] - x[repeated[0]] == 3600 * 1000
     assert page.console_errors == []
