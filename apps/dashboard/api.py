@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from apps.dashboard.charts import to_json
-from apps.dashboard.periods import BadPeriod, period_from_dates
+from apps.glucose.localtime import BadPeriod, period_from_dates
 from apps.glucose.reports import local_now_for, period_metrics_report
 from apps.sharing.access import patient_for_viewer
 
@@ -16,10 +16,11 @@ def metrics(request, patient_id: int):
     patient = patient_for_viewer(request, patient_id, page="metrics-api")
     local_now = local_now_for(patient, now=timezone.now())
     try:
-        period = period_from_dates(request.GET.get("start"), request.GET.get("end"), local_now=local_now)
+        period = period_from_dates(
+            request.GET.get("start"), request.GET.get("end"), local_now=local_now,
+            tzinfo=patient.tzinfo,
+        )
     except BadPeriod as error:
         return JsonResponse({"error": str(error)}, status=400)
-    report = period_metrics_report(
-        patient=patient, first_day=period.first_day, end_day=period.end_day, local_now_at=local_now
-    )
+    report = period_metrics_report(patient=patient, period=period)
     return HttpResponse(to_json(report), content_type="application/json")

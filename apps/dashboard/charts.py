@@ -2,8 +2,9 @@
 
 Sizes matter (90 days = 25,920 readings): times go out as one base instant plus integer second
 offsets and values as integer mg/dL, serialised by orjson straight from numpy. 90 days come to
-about 300 KB. Times are the patient's local wall clock (system_time + display delta) written as
-if UTC, so Plotly, which has no time zones, shows what the patient's device showed.
+about 300 KB. Times are drawn as the patient's local wall clock written as if UTC, so Plotly,
+which has no time zones, shows what the patient's device showed; the trace's axis runs with real
+time from the period's first local midnight (see localtime.TimeAxis).
 """
 
 import numpy as np
@@ -39,14 +40,12 @@ def to_json(data) -> str:
     return text
 
 
-def gap_breaks(epoch_s: np.ndarray, local_epoch_s: np.ndarray) -> np.ndarray:
-    """Indexes i where the line must break before point i: a gap of more than 15 minutes, or
-    the local clock going back (DST ending, travel west), which would otherwise draw a loop."""
+def gap_breaks(epoch_s: np.ndarray) -> np.ndarray:
+    """Indexes i where the line must break before point i: a gap of more than 15 minutes.
+    (The axis runs with real time, so a wall clock going back draws no loop.)"""
     if epoch_s.size < 2:
         return np.array([], dtype=np.int64)
-    gap = np.diff(epoch_s) > GAP_SECONDS
-    backwards = np.diff(local_epoch_s) <= 0
-    return np.flatnonzero(gap | backwards) + 1
+    return np.flatnonzero(np.diff(epoch_s) > GAP_SECONDS) + 1
 
 
 def _unit_fields(unit: str) -> dict:
@@ -55,53 +54,65 @@ def _unit_fields(unit: str) -> dict:
     return {"unit": unit, "divisor": MGDL_PER_MMOLL if mmol else 1, "decimals": 1 if mmol else 0}
 
 
-def trace_chart_data(
-    series, *, unit: str, window_local_epoch: tuple[int, int], events=(), alerts=(),
-    calibrations=(),
-) -> dict:
-    """The glucose trace: readings, gap breaks, LOW/HIGH marks and markers for a window.
+def trace_chart_data(series, *, unit: str, period, events=(), alerts=(), calibrations=()) -> dict:
+    """The glucose trace of a period: readings, gap breaks, LOW/HIGH marks and markers.
 
-    `events`, `alerts`, `calibrations` are marker rows (epoch, delta, *fields) from selectors.
+    The x axis runs with real time (localtime.TimeAxis), so it only goes forward, also on the
+    day DST ends; `ticks` label it with the patient's wall clock and `shifts` tell the hover
+    label how far a reading's own wall clock is from the axis. `events`, `alerts`,
+    `calibrations` are marker rows (epoch, delta, *fields) from selectors.
     """
-    local = series.local_epoch_s
-    t0 = int(window_local_epoch[0])
+    axis = localtime.time_axis(period, epoch_s=series.epoch_s, delta_s=series.delta_s)
+    step_hours = 3 if period.days <= 3 else 24
+    positions = axis.positions(series.epoch_s)
     return {
         **_unit_fields(unit),
-        "t0": t0 * 1000,
-        "t": (local - t0).astype(np.int32),
+        "t0": axis.t0_local * 1000,
+        "t": positions.astype(np.int32),
+        # [index, seconds]: from that reading on, its wall clock is `seconds` from the axis.
+        "shifts": [[int(np.searchsorted(positions, start)), shift] for start, shift in axis.segments],
         "v": series.value.astype(np.int16),
-        "breaks": gap_breaks(series.epoch_s, local).astype(np.int32),
+        "breaks": gap_breaks(series.epoch_s).astype(np.int32),
         "limits": [LOW_LIMIT_MGDL, HIGH_LIMIT_MGDL],
         "target": [TARGET_LOW_MGDL, TARGET_HIGH_MGDL],
-        "window": [t0 * 1000, int(window_local_epoch[1]) * 1000],
-        "events": _event_markers(events, t0),
-        "alerts": _alert_markers(alerts, t0),
-        "calibrations": _calibration_markers(calibrations, t0),
+        "window": [axis.t0_local * 1000, (axis.t0_local + axis.length) * 1000],
+        "ticks": axis.ticks(step_hours=step_hours),
+        "events": _event_markers(events, axis),
+        "alerts": _alert_markers(alerts, axis),
+        "calibrations": _calibration_markers(calibrations, axis),
     }
 
 
-def _offsets(rows, t0: int) -> list[int]:
-    return [epoch + delta - t0 for epoch, delta, *_ in rows]
+def _offsets(rows, axis) -> list[int]:
+    return [epoch - axis.start_epoch for epoch, *_ in rows]
 
 
-def _event_markers(rows, t0: int) -> dict:
+def _clock(epoch: int, delta: int) -> str:
+    """A record's own wall clock, for marker labels (the axis may be shifted after DST)."""
+    return f"{localtime.wall_clock_of_local_epoch(epoch + delta):%a %d %b %H:%M}"
+
+
+def _event_markers(rows, axis) -> dict:
     text = []
-    for _, _, event_type, sub_type, value, unit in rows:
+    for epoch, delta, event_type, sub_type, value, unit in rows:
         label = EVENT_LABELS.get(event_type, event_type)
         detail = " ".join(part for part in (sub_type, value, unit) if part)
         text.append(f"{label}: {detail}" if detail else label)
-    return {"t": _offsets(rows, t0), "text": text, "kind": [row[2] for row in rows]}
+    return {"t": _offsets(rows, axis), "text": text, "kind": [row[2] for row in rows],
+            "clock": [_clock(epoch, delta) for epoch, delta, *_ in rows]}
 
 
-def _alert_markers(rows, t0: int) -> dict:
+def _alert_markers(rows, axis) -> dict:
     return {
-        "t": _offsets(rows, t0),
+        "t": _offsets(rows, axis),
         "text": [f"Alert {name} ({state})" if state else f"Alert {name}" for _, _, name, state in rows],
+        "clock": [_clock(epoch, delta) for epoch, delta, *_ in rows],
     }
 
 
-def _calibration_markers(rows, t0: int) -> dict:
-    return {"t": _offsets(rows, t0), "v": [value for _, _, value in rows]}
+def _calibration_markers(rows, axis) -> dict:
+    return {"t": _offsets(rows, axis), "v": [value for _, _, value in rows],
+            "clock": [_clock(epoch, delta) for epoch, delta, *_ in rows]}
 
 
 def agp_chart_data(series, *, unit: str, first_day, days: int) -> dict:

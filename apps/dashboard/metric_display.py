@@ -3,6 +3,8 @@
 from apps.glucose import metrics as m
 from apps.glucose.units import MGDL, format_glucose, mgdl_to_mmoll, range_limits
 
+# Sensor wear as the AGP report names it; its one definition is metrics.sensor_wear_percent.
+WEAR_LABEL = "Time CGM active"
 BAND_COLORS = {
     "very_high": "#e67e22", "high": "#f4c542", "in_range": "#2e9d5b",
     "low": "#e05252", "very_low": "#a31b1b",
@@ -118,7 +120,7 @@ def comparison_rows(current: dict, previous: dict, unit: str) -> list[dict]:
         ("GMI", _fmt(current["gmi_percent"], "%"), _fmt(previous["gmi_percent"], "%")),
         ("CV", _fmt(current["cv_percent"], "%"), _fmt(previous["cv_percent"], "%")),
         ("GRI", _fmt(current["gri"], "", 0), _fmt(previous["gri"], "", 0)),
-        ("Sensor wear", *pct("wear_percent")),
+        (WEAR_LABEL, *pct("wear_percent")),
     ]
     return [{"label": label, "current": a, "previous": b} for label, a, b in rows]
 

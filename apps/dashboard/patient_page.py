@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 
 from apps.dexcom.models import DexcomConnection
-from apps.glucose import localtime, selectors
+from apps.glucose import localtime, reports, selectors
 from apps.glucose.models import Egv
-from apps.glucose.units import effective_unit, format_glucose
+from apps.glucose.units import format_glucose
 
 # Dexcom publishes readings with a delay of 1 h (US) to 3 h (elsewhere); older than this is stale.
 STALE_AFTER = timedelta(hours=4)
@@ -86,11 +86,10 @@ def load_patient_page(patient, *, now: datetime | None = None) -> PatientPage:
     now = now or timezone.now()
     connection = DexcomConnection.objects.filter(user_id=patient.pk).first()
     latest = selectors.latest_egv(patient_id=patient.pk)
-    device_unit = None if patient.glucose_unit else selectors.device_glucose_unit(patient_id=patient.pk)
     local_now = localtime.local_now(
         patient, now=now, latest_delta_seconds=latest.display_delta_seconds if latest else None
     )
     return PatientPage(
-        patient=patient, unit=effective_unit(patient, device_unit=device_unit),
+        patient=patient, unit=reports.unit_for(patient),
         connection=connection, latest=latest, now=now, local_now=local_now,
     )

@@ -7,6 +7,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen import canvas
 
+from apps.dashboard.metric_display import WEAR_LABEL
 from apps.glucose.units import MMOLL, format_glucose
 
 Y_MAX = 350  # mg/dL shown on the AGP axis, as the standard report does
@@ -18,13 +19,13 @@ TARGET_FILL = colors.Color(0.18, 0.62, 0.36, alpha=0.12)
 def agp_pdf(context: dict) -> bytes:
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=landscape(A4))
-    width, height = landscape(A4)
+    _width, height = landscape(A4)
     patient, period, unit = context["patient"], context["period"], context["unit"]
     pdf.setTitle("AGP report")
     pdf.setFont("Helvetica-Bold", 14)
     pdf.drawString(30, height - 36, f"AGP report: {patient.display_name}")
     pdf.setFont("Helvetica", 9)
-    pdf.drawString(30, height - 50, f"{period.first_day} to {period.last_day} ({period.days} days) · "
+    pdf.drawString(30, height - 50, f"{period.label} · "
                    f"values in {unit} · LOW counted as 40 and HIGH as 400 mg/dL · sample SD")
     _metrics_block(pdf, context, x=30, top=height - 72)
     chart = context["chart_data"]
@@ -54,7 +55,7 @@ def _metrics_block(pdf, context, *, x, top):
     pdf.setFont("Helvetica", 9)
     metrics = context["metrics"]
     wear = metrics["wear_percent"]
-    pdf.drawString(x, y, f"Sensor active: {wear:.0f}%" if wear is not None else "Sensor active: —")
+    pdf.drawString(x, y, f"{WEAR_LABEL}: {wear:.0f}%" if wear is not None else f"{WEAR_LABEL}: —")
     y -= 13
     for row in context["summary"]:
         pdf.drawString(x, y, f"{row['label']}: {row['value']}")

@@ -1,6 +1,6 @@
 """The patient's pages. Each view asks apps.sharing.access.patient_for_viewer first."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,10 +14,13 @@ from apps.dashboard import charts, exports, metric_display, pdf
 from apps.dashboard.forms import ClarityUploadForm
 from apps.dashboard.patient_page import load_patient_page
 from apps.dashboard.periods import (
-    PERIOD_CHOICES, TRACE_CHOICES, last_day_from_request, parse_days, period_ending,
+    PERIOD_CHOICES,
+    TRACE_CHOICES,
+    last_day_from_request,
+    parse_days,
+    period_ending,
 )
-from apps.glucose import alert_settings, clarity, localtime, selectors
-from apps.glucose.metrics import compute_metrics, metrics_from_daily_summaries
+from apps.glucose import alert_settings, clarity, reports, selectors
 from apps.glucose.units import convert_setting_value
 from apps.sharing.access import patient_for_viewer
 
@@ -32,25 +35,17 @@ def _context(page, patient, name: str, **extra) -> dict:
     return {"page": page, "patient": patient, "unit": page.unit, "active": name, **extra}
 
 
-def _window_bounds(period):
-    """UTC bounds for the period's local days, and the period as naive local epoch seconds."""
-    start, end = localtime.utc_bounds_for_local_days(period.first_day, period.end_day)
-    local = (
-        localtime.naive_local_epoch(datetime.combine(period.first_day, time())),
-        localtime.naive_local_epoch(datetime.combine(period.end_day, time())),
-    )
-    return start, end, local
+def _page_period(request, page, *, default_days: int, choices=PERIOD_CHOICES):
+    """The ?days= and ?end= period of a page, in the patient's local days: (days, period).
 
-
-def _list_period(request, page):
-    """The ?days= and ?end= period of the alert and event lists: (days, period)."""
-    days = parse_days(request.GET.get("days"), default=14, choices=PERIOD_CHOICES)
+    Every page (and the link from the clinician's triage list) names a period the same way,
+    so the same ?days=&end= shows the same local days, metrics and label everywhere.
+    """
+    days = parse_days(request.GET.get("days"), default=default_days, choices=choices)
     last_day = last_day_from_request(request.GET.get("end"), today=page.today)
-    return days, period_ending(last_day, days=days)
-
-
-def _in_window(rows, local_window):
-    return [row for row in rows if local_window[0] <= row[0] + row[1] < local_window[1]]
+    return days, period_ending(
+        last_day, days=days, local_now=page.local_now, tzinfo=page.patient.tzinfo
+    )
 
 
 @login_required
@@ -74,18 +69,13 @@ def overview(request, patient_id: int):
     """Latest reading, consensus metrics of a period (from DailySummary) and the one before."""
     patient = patient_for_viewer(request, patient_id, page="overview")
     page = load_patient_page(patient)
-    days = parse_days(request.GET.get("days"), default=14, choices=PERIOD_CHOICES)
-    period = period_ending(page.today, days=days, local_now=page.local_now, tzinfo=patient.tzinfo)
+    days, period = _page_period(request, page, default_days=14)
     previous = period.previous()
     rows = selectors.daily_summaries(
         patient_id=patient.pk, first_day=previous.first_day, end_day=period.end_day
     )
-    current = metrics_from_daily_summaries(
-        [r for r in rows if period.contains(r.day)], period_days=period.elapsed_days
-    )
-    before = metrics_from_daily_summaries(
-        [r for r in rows if previous.contains(r.day)], period_days=previous.elapsed_days
-    )
+    current = reports.summary_metrics(patient=patient, period=period, unit=page.unit, rows=rows)
+    before = reports.summary_metrics(patient=patient, period=previous, unit=page.unit, rows=rows)
     return render(request, "dashboard/overview.html", _context(
         page, patient, "overview", period=period, days=days, choices=PERIOD_CHOICES,
         metrics=current, bands=metric_display.range_bands(current, page.unit),
@@ -97,26 +87,23 @@ def overview(request, patient_id: int):
 
 
 def _trace_response(request, patient, page, *, last_day: date, days: int, day_view: bool):
-    period = period_ending(last_day, days=days)
-    start, end, local_window = _window_bounds(period)
+    period = period_ending(last_day, days=days, local_now=page.local_now, tzinfo=patient.tzinfo)
     series = selectors.egv_series_for_local_days(
         patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
     )
     events = selectors.marker_rows(
-        selectors.events_between(patient_id=patient.pk, start=start, end=end),
+        selectors.events_in(patient_id=patient.pk, period=period),
         "event_type", "event_sub_type", "value", "unit",
     )
     alerts = selectors.marker_rows(
-        selectors.alerts_between(patient_id=patient.pk, start=start, end=end),
-        "alert_name", "alert_state",
+        selectors.alerts_in(patient_id=patient.pk, period=period), "alert_name", "alert_state"
     )
     calibrations = selectors.marker_rows(
-        selectors.calibrations_between(patient_id=patient.pk, start=start, end=end), "value"
+        selectors.calibrations_in(patient_id=patient.pk, period=period), "value"
     )
     data = charts.trace_chart_data(
-        series, unit=page.unit, window_local_epoch=local_window,
-        events=_in_window(events, local_window), alerts=_in_window(alerts, local_window),
-        calibrations=_in_window(calibrations, local_window),
+        series, unit=page.unit, period=period, events=events, alerts=alerts,
+        calibrations=calibrations,
     )
     one_day = timedelta(days=1)
     return render(request, "dashboard/trace.html", _context(
@@ -155,17 +142,11 @@ def trace_day(request, patient_id: int, day: str):
 
 
 def _agp_context(request, patient, page):
-    days = parse_days(request.GET.get("days"), default=14, choices=PERIOD_CHOICES)
-    last_day = last_day_from_request(request.GET.get("end"), today=page.today)
-    period = period_ending(last_day, days=days, local_now=page.local_now, tzinfo=patient.tzinfo)
+    days, period = _page_period(request, page, default_days=14)
     series = selectors.egv_series_for_local_days(
         patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
     )
-    start = datetime.combine(period.first_day, time())
-    metrics = compute_metrics(
-        series.value, period_start=start, period_end=start + timedelta(days=period.elapsed_days),
-        days_with_data=len(set(series.local_day.tolist())),
-    )
+    metrics = reports.reading_metrics(series=series, period=period, unit=page.unit)
     data = charts.agp_chart_data(series, unit=page.unit, first_day=period.first_day, days=days)
     return _context(
         page, patient, "agp", period=period, days=days, choices=PERIOD_CHOICES, metrics=metrics,
@@ -204,17 +185,14 @@ def alerts(request, patient_id: int):
     """Alert history with the threshold in force at each alert, and counts per type per day."""
     patient = patient_for_viewer(request, patient_id, page="alerts")
     page = load_patient_page(patient)
-    days, period = _list_period(request, page)
+    days, period = _page_period(request, page, default_days=14)
     names = [n for n in request.GET.getlist("type") if n]
-    start, end, local_window = _window_bounds(period)
-    queryset = selectors.alerts_between(patient_id=patient.pk, start=start, end=end, names=names)
-    counts_rows = _in_window(selectors.marker_rows(queryset, "alert_name"), local_window)
+    # The counts and the paginated list (newest first, 200 a page) are the same records: those
+    # whose own wall clock falls in the period's local days, filtered in SQL.
+    queryset = selectors.alerts_in(patient_id=patient.pk, period=period, names=names)
+    counts_rows = selectors.marker_rows(queryset, "alert_name")
     counts = charts.alert_counts_chart_data(counts_rows, first_day=period.first_day, days=days)
-    # The list is paginated (newest first, 200 a page), so it takes the exact bounds of the
-    # period in the patient's zone rather than filtering each record's own offset in Python.
-    list_start, list_end = localtime.utc_bounds_in_zone(period.first_day, period.end_day, patient.tzinfo)
-    listed = selectors.alerts_between(patient_id=patient.pk, start=list_start, end=list_end, names=names)
-    alert_page = Paginator(listed.order_by("-system_time"), 200).get_page(request.GET.get("page"))
+    alert_page = Paginator(queryset.order_by("-system_time"), 200).get_page(request.GET.get("page"))
     devices = selectors.devices_with_settings(patient_id=patient.pk)
     rows = _alert_rows(list(alert_page), devices, page.unit)
     return render(request, "dashboard/alerts.html", _context(
@@ -250,15 +228,11 @@ def events(request, patient_id: int):
     """Carbs, insulin, exercise, health and notes of a period; deleted events are left out."""
     patient = patient_for_viewer(request, patient_id, page="events")
     page = load_patient_page(patient)
-    days, period = _list_period(request, page)
+    days, period = _page_period(request, page, default_days=14)
     types = [t for t in request.GET.getlist("type") if t]
-    start, end, local_window = _window_bounds(period)
-    rows = [
-        event for event in selectors.events_between(
-            patient_id=patient.pk, start=start, end=end, types=types
-        ).order_by("-system_time")
-        if period.contains(event.local_time.date())
-    ]
+    rows = list(
+        selectors.events_in(patient_id=patient.pk, period=period, types=types).order_by("-system_time")
+    )
     return render(request, "dashboard/events.html", _context(
         page, patient, "events", period=period, days=days, choices=PERIOD_CHOICES,
         event_types=EVENT_TYPES, selected=types, rows=rows,
@@ -317,17 +291,18 @@ def export(request, patient_id: int):
         if record_type not in exports.RECORD_TYPES:
             raise Http404("unknown record type")
         last_day = last_day_from_request(request.GET.get("end"), today=page.today)
+        period = period_ending(last_day, days=14)
         try:
             first_day = date.fromisoformat(request.GET.get("start") or "")
         except ValueError:
-            first_day = last_day - timedelta(days=13)
+            first_day = period.first_day
         return exports.csv_response(
             patient=patient, record_type=record_type, first_day=min(first_day, last_day),
-            end_day=last_day + timedelta(days=1), unit=page.unit,
+            end_day=period.end_day, unit=page.unit,
         )
     return render(request, "dashboard/export.html", _context(
         page, patient, "export", record_types=exports.RECORD_TYPES,
-        default_start=page.today - timedelta(days=13), today=page.today,
+        default_start=period_ending(page.today, days=14).first_day, today=page.today,
     ))
 
 

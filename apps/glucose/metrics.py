@@ -5,15 +5,18 @@ Conventions, stated on every page that shows these numbers:
   as 401) as 400, in averages and in the lowest/highest band;
 - SD is the *sample* standard deviation (n - 1), as in the R package iglu;
 - percentages are of the readings present; gaps are never interpolated;
-- sensor wear = readings present / readings expected (one per 5 minutes of the period).
+- sensor wear ("Time CGM active") = readings present / readings expected, one per 5 real
+  minutes of the period already past (a 25 h DST day expects 300, a 23 h one 276);
+- bands are counted as the patient reads the number (apps.glucose.units): for mmol/L,
+  181 mg/dL reads 10.0 and is in range.
 """
 
-import math
 from datetime import date, datetime
 
 import numpy as np
 
-from apps.glucose.units import mgdl_to_mmoll
+from apps.glucose.localtime import Period
+from apps.glucose.units import MGDL, MMOLL, band_limits_mgdl, mgdl_to_mmoll
 
 LOW_LIMIT_MGDL = 40
 HIGH_LIMIT_MGDL = 400
@@ -66,15 +69,53 @@ def clamp_to_sensor_range(values_mgdl) -> np.ndarray:
     return np.clip(np.asarray(values_mgdl, dtype=np.int64), LOW_LIMIT_MGDL, HIGH_LIMIT_MGDL)
 
 
-def band_counts(values: np.ndarray) -> dict:
-    """Readings per consensus band of clamped integer mg/dL values."""
+# Readings per band, as stored per local day (DailySummary columns). The low bands read the
+# same in both units; the upper ones differ at 141, 181 and 251 mg/dL (see apps.glucose.units).
+BAND_COLUMNS = {
+    MGDL: {"very_low": "below_54", "low": "from_54_to_69", "tight": "from_70_to_140",
+           "in_range": "from_70_to_180", "high": "from_181_to_250", "very_high": "above_250"},
+    MMOLL: {"very_low": "below_54", "low": "from_54_to_69", "tight": "from_70_to_141",
+            "in_range": "from_70_to_181", "high": "from_182_to_251", "very_high": "above_251"},
+}
+SUM_COLUMNS = ("readings", "value_sum", "value_sq_sum")
+COUNT_COLUMNS = tuple(dict.fromkeys(c for columns in BAND_COLUMNS.values() for c in columns.values()))
+
+
+def _band_masks(values: np.ndarray, unit: str) -> dict:
+    """Boolean masks of the six bands of clamped integer mg/dL values, as `unit` reads them."""
+    limits = band_limits_mgdl(unit)
     return {
-        "below_54": int(np.count_nonzero(values < 54)),
-        "from_54_to_69": int(np.count_nonzero((values >= 54) & (values <= 69))),
-        "from_70_to_140": int(np.count_nonzero((values >= 70) & (values <= 140))),
-        "from_70_to_180": int(np.count_nonzero((values >= 70) & (values <= 180))),
-        "from_181_to_250": int(np.count_nonzero((values >= 181) & (values <= 250))),
-        "above_250": int(np.count_nonzero(values > 250)),
+        "very_low": values <= limits.very_low_max,
+        "low": (values > limits.very_low_max) & (values <= limits.low_max),
+        "tight": (values > limits.low_max) & (values <= limits.tight_max),
+        "in_range": (values > limits.low_max) & (values <= limits.in_range_max),
+        "high": (values > limits.in_range_max) & (values <= limits.high_max),
+        "very_high": values > limits.high_max,
+    }
+
+
+def _column_masks(values: np.ndarray) -> dict:
+    """The mask of every stored band column (both units)."""
+    masks = {}
+    for unit, columns in BAND_COLUMNS.items():
+        for band, mask in _band_masks(values, unit).items():
+            masks[columns[band]] = mask
+    return masks
+
+
+def band_counts(values: np.ndarray) -> dict:
+    """Readings per stored band column of clamped integer mg/dL values (both units)."""
+    return {column: int(np.count_nonzero(mask)) for column, mask in _column_masks(values).items()}
+
+
+def value_sums(values_mgdl) -> dict:
+    """The sums every metric is computed from (what a DailySummary row holds for one day)."""
+    values = clamp_to_sensor_range(values_mgdl)
+    return {
+        "readings": int(values.size),
+        "value_sum": float(values.sum()),
+        "value_sq_sum": float((values.astype(np.float64) ** 2).sum()),
+        **band_counts(values),
     }
 
 
@@ -88,40 +129,56 @@ def gri_zone(gri: float | None) -> str | None:
     return "E"
 
 
-def _period_minutes(period_start, period_end) -> float:
-    if isinstance(period_start, datetime) or isinstance(period_end, datetime):
-        return (period_end - period_start).total_seconds() / 60
-    if isinstance(period_start, date):
-        return (period_end - period_start).days * 1440.0
-    raise TypeError("period_start and period_end must be dates or datetimes")
-
-
 def _percent(count: int, readings: int) -> float | None:
     return 100.0 * count / readings if readings else None
 
 
-def _metrics_from_counts(
-    *, readings: int, mean: float | None, sd: float | None, counts: dict,
-    period_minutes: float, days_with_data: int | None,
-) -> dict:
-    """The shared last step of both paths (raw readings and daily sums)."""
+def _sample_sd(*, readings: int, total: float, squares: float) -> float | None:
+    """Sample SD from sums: var = (sum(x^2) - sum(x)^2 / n) / (n - 1)."""
+    if readings < 2:
+        return None
+    return float(np.sqrt(max(0.0, (squares - total * total / readings) / (readings - 1))))
+
+
+def sensor_wear_percent(readings: int, period_minutes: float) -> float | None:
+    """Time CGM active: readings present / readings expected (one per 5 real minutes)."""
     expected = period_minutes / READING_MINUTES
-    tbr_54 = _percent(counts["below_54"], readings)
-    tbr_54_69 = _percent(counts["from_54_to_69"], readings)
-    tar_181_250 = _percent(counts["from_181_to_250"], readings)
-    tar_250 = _percent(counts["above_250"], readings)
+    return min(100.0, 100.0 * readings / expected) if expected > 0 else None
+
+
+def metrics_from_sums(
+    sums: dict, *, unit: str = MGDL, period_minutes: float, days: float,
+    days_with_data: int | None,
+) -> dict:
+    """Every consensus metric of a period from its sums: the one implementation behind the
+    raw readings, the DailySummary rows, the triage list, the AGP, the PDF and the API.
+
+    `sums` holds readings, value_sum, value_sq_sum and the band columns (BAND_COLUMNS);
+    `unit` picks the bands as the patient reads them; `period_minutes` are the real minutes
+    past (sensor wear); `days` is the number of local days reported.
+    """
+    readings = int(sums.get("readings") or 0)
+    total = float(sums.get("value_sum") or 0.0)
+    columns = BAND_COLUMNS[unit if unit == MMOLL else MGDL]
+    counts = {band: int(sums.get(column) or 0) for band, column in columns.items()}
+    mean = total / readings if readings else None
+    sd = _sample_sd(readings=readings, total=total, squares=float(sums.get("value_sq_sum") or 0.0))
+    tbr_54 = _percent(counts["very_low"], readings)
+    tbr_54_69 = _percent(counts["low"], readings)
+    tar_181_250 = _percent(counts["high"], readings)
+    tar_250 = _percent(counts["very_high"], readings)
     gri = gri_hypo = gri_hyper = None
     if readings:
         gri_hypo = tbr_54 + 0.8 * tbr_54_69
         gri_hyper = tar_250 + 0.5 * tar_181_250
         gri = min(100.0, 3.0 * gri_hypo + 1.6 * gri_hyper)
-    days = period_minutes / 1440
-    wear = min(100.0, 100.0 * readings / expected) if expected > 0 else None
+    wear = sensor_wear_percent(readings, period_minutes)
     gmi_allowed = days_with_data is None or days_with_data >= GMI_MIN_DAYS_WITH_DATA
     gmi = 3.31 + 0.02392 * mean if mean is not None and gmi_allowed else None
     return {
-        "days": round(days, 4),
+        "days": days,
         "days_with_data": days_with_data,
+        "unit": unit,
         "wear_percent": wear,
         "readings": readings,
         "mean_mgdl": mean,
@@ -132,59 +189,79 @@ def _metrics_from_counts(
         "gmi_mmol_mol": 12.71 + 4.70587 * mgdl_to_mmoll(mean) if gmi is not None else None,
         "tbr_below_54_percent": tbr_54,
         "tbr_54_69_percent": tbr_54_69,
-        "tir_70_180_percent": _percent(counts["from_70_to_180"], readings),
-        "titr_70_140_percent": _percent(counts["from_70_to_140"], readings),
+        "tir_70_180_percent": _percent(counts["in_range"], readings),
+        "titr_70_140_percent": _percent(counts["tight"], readings),
         "tar_181_250_percent": tar_181_250,
         "tar_above_250_percent": tar_250,
         "gri": gri,
         "gri_zone": gri_zone(gri),
         "gri_hypo_component": gri_hypo,
         "gri_hyper_component": gri_hyper,
-        # A period ending now has a part-day; DST days have 23/25 h: count started days.
+        # A period ending now has a part-day, so count local days, not hours.
         "sufficient_data": bool(
-            wear is not None and wear >= SUFFICIENT_WEAR_PERCENT
-            and math.ceil(round(days, 3)) >= SUFFICIENT_DAYS
+            wear is not None and wear >= SUFFICIENT_WEAR_PERCENT and days >= SUFFICIENT_DAYS
         ),
     }
 
 
-def compute_metrics(
-    values_mgdl, *, period_start, period_end, days_with_data: int | None = None
-) -> dict:
-    """Consensus metrics of the readings of one period [period_start, period_end).
+def _bounds_minutes_and_days(period_start, period_end) -> tuple[float, float]:
+    """Real minutes and days of explicit bounds (dates: whole days; datetimes: their span)."""
+    if isinstance(period_start, datetime) or isinstance(period_end, datetime):
+        minutes = (period_end - period_start).total_seconds() / 60
+        return minutes, round(minutes / 1440, 4)
+    if isinstance(period_start, date):
+        days = (period_end - period_start).days
+        return days * 1440.0, days
+    raise TypeError("period_start and period_end must be dates or datetimes")
 
-    `values_mgdl` are the readings present (39/401 allowed); the period bounds (dates or
-    datetimes, end exclusive) give the readings expected for sensor wear. `days_with_data`, when
-    known, is reported and gates GMI (10+ days). SD needs two readings, everything else one.
+
+def _period_minutes_and_days(period, period_start, period_end) -> tuple[float, float]:
+    if period is not None:
+        return period.minutes, period.days
+    return _bounds_minutes_and_days(period_start, period_end)
+
+
+def compute_metrics(
+    values_mgdl, *, period: Period | None = None, period_start=None, period_end=None,
+    days_with_data: int | None = None, unit: str = MGDL,
+) -> dict:
+    """Consensus metrics of the readings of one period.
+
+    The period is a localtime.Period (the pages: local days, DST-aware, clipped at now) or
+    explicit bounds [period_start, period_end) (dates or datetimes). `values_mgdl` are the
+    readings present (39/401 allowed). `days_with_data`, when known, is reported and gates GMI
+    (10+ days). SD needs two readings, everything else one.
     """
-    values = clamp_to_sensor_range(values_mgdl)
-    readings = int(values.size)
-    mean = float(values.mean()) if readings else None
-    sd = float(values.std(ddof=1)) if readings >= 2 else None
-    return _metrics_from_counts(
-        readings=readings, mean=mean, sd=sd, counts=band_counts(values),
-        period_minutes=_period_minutes(period_start, period_end), days_with_data=days_with_data,
+    minutes, days = _period_minutes_and_days(period, period_start, period_end)
+    return metrics_from_sums(
+        value_sums(values_mgdl), unit=unit, period_minutes=minutes, days=days,
+        days_with_data=days_with_data,
     )
 
 
-def metrics_from_daily_summaries(rows, *, period_days: float) -> dict:
+def sum_daily_summaries(rows) -> dict:
+    """The sums of DailySummary rows (or any objects with the same attributes)."""
+    rows = list(rows)
+    sums = {column: sum(getattr(row, column) for row in rows) for column in SUM_COLUMNS}
+    sums.update({column: sum(getattr(row, column, 0) for row in rows) for column in COUNT_COLUMNS})
+    sums["days_with_data"] = sum(1 for row in rows if row.readings)
+    return sums
+
+
+def metrics_from_daily_summaries(
+    rows, *, period: Period | None = None, period_days: float | None = None, unit: str = MGDL,
+) -> dict:
     """The same metrics from DailySummary rows (sums per local day), without raw readings.
 
-    `period_days` may be fractional (a period ending now). SD comes from the sums:
-    var = (sum(x^2) - sum(x)^2 / n) / (n - 1), the sample variance.
+    The period is a localtime.Period, or `period_days` whole days of 24 h.
     """
-    rows = list(rows)
-    readings = sum(row.readings for row in rows)
-    total = sum(row.value_sum for row in rows)
-    squares = sum(row.value_sq_sum for row in rows)
-    counts = {key: sum(getattr(row, key) for row in rows) for key in band_counts(np.array([]))}
-    mean = total / readings if readings else None
-    sd = None
-    if readings >= 2:
-        sd = float(np.sqrt(max(0.0, (squares - total * total / readings) / (readings - 1))))
-    return _metrics_from_counts(
-        readings=readings, mean=mean, sd=sd, counts=counts, period_minutes=period_days * 1440,
-        days_with_data=sum(1 for row in rows if row.readings),
+    sums = sum_daily_summaries(rows)
+    if period is not None:
+        minutes, days = period.minutes, period.days
+    else:
+        minutes, days = period_days * 1440, period_days
+    return metrics_from_sums(
+        sums, unit=unit, period_minutes=minutes, days=days, days_with_data=sums["days_with_data"],
     )
 
 
@@ -223,19 +300,12 @@ def daily_summary_arrays(local_day: np.ndarray, values_mgdl) -> dict:
     values = clamp_to_sensor_range(values_mgdl)
     days, index = np.unique(local_day, return_inverse=True)
     size = days.size
-
-    def count(mask):
-        return np.bincount(index[mask], minlength=size)
-
-    return {
+    arrays = {
         "day": days,
         "readings": np.bincount(index, minlength=size),
         "value_sum": np.bincount(index, weights=values, minlength=size),
         "value_sq_sum": np.bincount(index, weights=values.astype(np.float64) ** 2, minlength=size),
-        "below_54": count(values < 54),
-        "from_54_to_69": count((values >= 54) & (values <= 69)),
-        "from_70_to_140": count((values >= 70) & (values <= 140)),
-        "from_70_to_180": count((values >= 70) & (values <= 180)),
-        "from_181_to_250": count((values >= 181) & (values <= 250)),
-        "above_250": count(values > 250),
     }
+    for column, mask in _column_masks(values).items():
+        arrays[column] = np.bincount(index[mask], minlength=size)
+    return arrays

@@ -9,10 +9,12 @@ Glucose values are always mg/dL as Dexcom reports them; conversion happens only 
 Unknown enum values from a newer Dexcom version are stored as they came, never rejected.
 """
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import models
+
+from apps.glucose import localtime
+
+ODD_DELTA_SECONDS = int(localtime.UTC_MARGIN.total_seconds())
 
 
 class DexcomRecord(models.Model):
@@ -43,9 +45,7 @@ class DexcomRecord(models.Model):
     @property
     def local_time(self):
         """The wall-clock time the patient's device showed (naive: it is what they saw)."""
-        return (self.system_time + timedelta(seconds=self.display_delta_seconds)).replace(
-            tzinfo=None
-        )
+        return localtime.record_local_time(self.system_time, self.display_delta_seconds)
 
 
 class Egv(DexcomRecord):
@@ -66,7 +66,16 @@ class Egv(DexcomRecord):
         constraints = [
             models.UniqueConstraint(fields=["patient", "record_id"], name="egv_unique_record")
         ]
-        indexes = [models.Index(fields=["patient", "system_time"], name="egv_patient_time")]
+        indexes = [
+            models.Index(fields=["patient", "system_time"], name="egv_patient_time"),
+            # The rare readings whose wall clock is more than a day from their systemTime (a
+            # receiver with a reset clock): reads by local day find them without a full scan.
+            models.Index(
+                fields=["patient", "system_time"], name="egv_odd_display_offset",
+                condition=models.Q(display_delta_seconds__gt=ODD_DELTA_SECONDS)
+                | models.Q(display_delta_seconds__lt=-ODD_DELTA_SECONDS),
+            ),
+        ]
 
 
 class Alert(DexcomRecord):
@@ -234,6 +243,12 @@ class DailySummary(models.Model):
     from_70_to_180 = models.IntegerField(default=0)
     from_181_to_250 = models.IntegerField(default=0)
     above_250 = models.IntegerField(default=0)
+    # The upper bands as a patient reading mmol/L sees them (141, 181 and 251 mg/dL read 7.8,
+    # 10.0 and 13.9 mmol/L): see apps.glucose.units.
+    from_70_to_141 = models.IntegerField(default=0)
+    from_70_to_181 = models.IntegerField(default=0)
+    from_182_to_251 = models.IntegerField(default=0)
+    above_251 = models.IntegerField(default=0)
     last_reading_at = models.DateTimeField(null=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,9 +1,10 @@
-"""The metrics report of one period: what the JSON API and `manage.py glucose_metrics` print."""
+"""Metrics reports of one patient and period, the one place the pages, the PDF, the API and
+`manage.py glucose_metrics` get their numbers from (all through apps.glucose.metrics)."""
 
 from datetime import datetime, timedelta
 
 from apps.glucose import localtime, metrics, selectors
-from apps.glucose.units import MGDL_PER_MMOLL
+from apps.glucose.units import MGDL_PER_MMOLL, effective_unit
 
 
 def local_now_for(patient, *, now: datetime) -> datetime:
@@ -13,27 +14,46 @@ def local_now_for(patient, *, now: datetime) -> datetime:
     )
 
 
-def period_metrics_report(*, patient, first_day, end_day, local_now_at: datetime | None) -> dict:
-    """Metrics of the patient's readings in local days [first_day, end_day), plus AGP percentiles.
+def unit_for(patient) -> str:
+    """The unit the patient reads (their choice, else their device's): it decides the bands."""
+    device_unit = None if patient.glucose_unit else selectors.device_glucose_unit(patient_id=patient.pk)
+    return effective_unit(patient, device_unit=device_unit)
 
-    Expected readings count only time already past (`local_now_at`), so today is not penalised.
+
+def summary_metrics(*, patient, period: localtime.Period, unit: str, rows=None) -> dict:
+    """Metrics of a period from the DailySummary rows (the overview, and what triage sums)."""
+    if rows is None:
+        rows = selectors.daily_summaries(
+            patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
+        )
+    rows = [row for row in rows if period.contains(row.day)]
+    return metrics.metrics_from_daily_summaries(rows, period=period, unit=unit)
+
+
+def reading_metrics(*, series: selectors.EgvSeries, period: localtime.Period, unit: str) -> dict:
+    """Metrics of a period from its raw readings (the AGP page and PDF, the API)."""
+    return metrics.compute_metrics(
+        series.value, period=period, unit=unit,
+        days_with_data=len(set(series.local_day.tolist())),
+    )
+
+
+def period_metrics_report(*, patient, period: localtime.Period, unit: str | None = None) -> dict:
+    """Metrics of the patient's readings in the period's local days, plus AGP percentiles.
+
+    Expected readings count only time already past (`period.local_now`), so today is not
+    penalised; `days` is the number of local days.
     """
+    unit = unit or unit_for(patient)
     series = selectors.egv_series_for_local_days(
-        patient_id=patient.pk, first_day=first_day, end_day=end_day
+        patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
     )
-    minutes = localtime.period_minutes(
-        first_day=first_day, end_day=end_day, local_now_at=local_now_at, tzinfo=patient.tzinfo
-    )
-    start = datetime.combine(first_day, datetime.min.time())
-    days_with_data = int(len(set(series.local_day.tolist())))
-    result = metrics.compute_metrics(
-        series.value, period_start=start, period_end=start + timedelta(minutes=minutes),
-        days_with_data=days_with_data,
-    )
+    result = reading_metrics(series=series, period=period, unit=unit)
     return {
         "patient_id": patient.pk,
-        "start": first_day.isoformat(),
-        "end": (end_day - timedelta(days=1)).isoformat(),
+        "start": period.first_day.isoformat(),
+        "end": (period.end_day - timedelta(days=1)).isoformat(),
+        "period": period.label,
         **metrics.rounded_metrics(result),
         "conventions": {
             "low_reading_counts_as_mgdl": metrics.LOW_LIMIT_MGDL,
@@ -41,6 +61,8 @@ def period_metrics_report(*, patient, first_day, end_day, local_now_at: datetime
             "sd": "sample (n-1), as iglu",
             "day": "the patient's local day (system time + Dexcom display offset)",
             "mgdl_per_mmoll": MGDL_PER_MMOLL,
+            "bands": f"counted as the patient reads the number, in {unit}",
+            "wear": "readings / (real minutes of the period already past / 5)",
         },
         "agp": metrics.agp_percentiles(series.local_epoch_s, series.value),
     }

@@ -6,12 +6,31 @@ from itertools import chain
 
 import numpy as np
 from django.db import connections
-from django.db.models import BigIntegerField, Case, Func, IntegerField, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from apps.glucose import localtime
 from apps.glucose.models import (
-    Alert, AlertSettingVersion, Calibration, DailySummary, Device, Egv, Event,
+    ODD_DELTA_SECONDS,
+    Alert,
+    AlertSettingVersion,
+    Calibration,
+    DailySummary,
+    Device,
+    Egv,
+    Event,
 )
 from apps.glucose.units import GLUCOSE_UNITS
 
@@ -84,13 +103,25 @@ def _rows_to_series(rows: list[tuple]) -> EgvSeries:
     return EgvSeries(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy())
 
 
-def egv_series(*, patient_id: int, start: datetime | None = None, end: datetime | None = None) -> EgvSeries:
-    """Readings with system_time in [start, end), ordered by time (one query)."""
+def egv_series(*, patient_id: int, start: datetime | None = None, end: datetime | None = None,
+               with_odd_offsets: bool = False) -> EgvSeries:
+    """Readings with system_time in [start, end), ordered by time (one query).
+
+    `with_odd_offsets` adds, wherever their systemTime, the rare readings whose wall clock is
+    more than a day away from it, so a read by local day misses none of them.
+    """
     egvs = Egv.objects.filter(patient_id=patient_id)
+    in_window = Q()
     if start is not None:
-        egvs = egvs.filter(system_time__gte=start)
+        in_window &= Q(system_time__gte=start)
     if end is not None:
-        egvs = egvs.filter(system_time__lt=end)
+        in_window &= Q(system_time__lt=end)
+    if with_odd_offsets and in_window:
+        odd = Q(display_delta_seconds__gt=ODD_DELTA_SECONDS) | Q(
+            display_delta_seconds__lt=-ODD_DELTA_SECONDS
+        )
+        in_window |= odd
+    egvs = egvs.filter(in_window)
     queryset = (
         egvs.order_by("system_time")
         .annotate(epoch=EpochSeconds("system_time"), reading=EGV_VALUE)
@@ -109,9 +140,10 @@ def _fetch_int_rows(queryset) -> list[tuple]:
 
 
 def egv_series_for_local_days(*, patient_id: int, first_day: date, end_day: date) -> EgvSeries:
-    """Readings whose local wall clock falls in local days [first_day, end_day) (one query)."""
+    """Readings whose local wall clock falls in local days [first_day, end_day) (one query):
+    every page and the DailySummary rebuild read a local day through here."""
     start, end = localtime.utc_bounds_for_local_days(first_day, end_day)
-    series = egv_series(patient_id=patient_id, start=start, end=end)
+    series = egv_series(patient_id=patient_id, start=start, end=end, with_odd_offsets=True)
     return series.in_local_days(first_day, end_day)
 
 
@@ -131,37 +163,69 @@ def daily_summaries(*, patient_id: int, first_day: date, end_day: date) -> list[
     )
 
 
-def device_glucose_unit(*, patient_id: int) -> str | None:
-    """The unit the patient's newest glucose alert setting uses, i.e. what the device shows."""
+def _device_units(patient_ref):
     return (
-        AlertSettingVersion.objects.filter(device__patient_id=patient_id, unit__in=GLUCOSE_UNITS)
+        AlertSettingVersion.objects.filter(device__patient_id=patient_ref, unit__in=GLUCOSE_UNITS)
         .order_by("-valid_from")
         .values_list("unit", flat=True)
-        .first()
     )
 
 
-def alerts_between(*, patient_id: int, start: datetime, end: datetime, names=None):
-    alerts = Alert.objects.filter(patient_id=patient_id, system_time__gte=start, system_time__lt=end)
+def device_glucose_unit(*, patient_id: int) -> str | None:
+    """The unit the patient's newest glucose alert setting uses, i.e. what the device shows."""
+    return _device_units(patient_id).first()
+
+
+def with_local_clock_and_unit(patients):
+    """Patients annotated for many at once (the triage list), in the one query of `patients`:
+    `latest_delta_seconds` (their newest reading's offset: their "today") and `device_unit`."""
+    newest_delta = (
+        Egv.objects.filter(patient_id=OuterRef("pk")).order_by("-system_time")
+        .values("display_delta_seconds")[:1]
+    )
+    return patients.annotate(
+        latest_delta_seconds=Subquery(newest_delta),
+        device_unit=Subquery(_device_units(OuterRef("pk"))[:1]),
+    )
+
+
+def in_local_days(queryset, period: localtime.Period):
+    """Records of `queryset` whose own wall clock (system time + display delta) falls in the
+    period's local days: the same rule as every EGV read, in SQL so lists can paginate. The
+    system-time bounds (with the day of margin) keep the (patient, system_time) index."""
+    start, end = period.utc_bounds()
+    first, last = period.local_epoch_window()
+    local_epoch = ExpressionWrapper(
+        EpochSeconds("system_time") + F("display_delta_seconds"), output_field=BigIntegerField()
+    )
+    return (
+        queryset.filter(system_time__gte=start, system_time__lt=end)
+        .annotate(local_epoch=local_epoch)
+        .filter(local_epoch__gte=first, local_epoch__lt=last)
+    )
+
+
+def alerts_in(*, patient_id: int, period: localtime.Period, names=None):
+    alerts = in_local_days(Alert.objects.filter(patient_id=patient_id), period)
     if names:
         alerts = alerts.filter(alert_name__in=names)
     return alerts.order_by("system_time")
 
 
-def events_between(*, patient_id: int, start: datetime, end: datetime, types=None):
-    """User events of the window; deleted ones are gone (Dexcom keeps them with status deleted)."""
-    events = Event.objects.filter(
-        patient_id=patient_id, system_time__gte=start, system_time__lt=end
-    ).exclude(event_status="deleted")
+def events_in(*, patient_id: int, period: localtime.Period, types=None):
+    """User events of the period; deleted ones are gone (Dexcom keeps them with status deleted)."""
+    events = in_local_days(Event.objects.filter(patient_id=patient_id), period).exclude(
+        event_status="deleted"
+    )
     if types:
         events = events.filter(event_type__in=types)
     return events.order_by("system_time")
 
 
-def calibrations_between(*, patient_id: int, start: datetime, end: datetime):
-    return Calibration.objects.filter(
-        patient_id=patient_id, system_time__gte=start, system_time__lt=end
-    ).order_by("system_time")
+def calibrations_in(*, patient_id: int, period: localtime.Period):
+    return in_local_days(Calibration.objects.filter(patient_id=patient_id), period).order_by(
+        "system_time"
+    )
 
 
 def marker_rows(queryset, *fields) -> list[tuple]:

@@ -9,40 +9,58 @@ from apps.glucose import localtime, metrics, selectors
 from apps.glucose.models import DailySummary
 
 SUMMARY_FIELDS = (
-    "readings", "value_sum", "value_sq_sum", "below_54", "from_54_to_69", "from_70_to_140",
-    "from_70_to_180", "from_181_to_250", "above_250", "last_reading_at", "updated_at",
+    *metrics.SUM_COLUMNS, *metrics.COUNT_COLUMNS, "last_reading_at", "updated_at",
 )
 
 
 def rebuild_daily_summaries(*, patient_id: int, since: datetime | None) -> int:
     """Recompute the DailySummary rows of every local day that has readings from `since` on.
 
-    The sync calls this after committing EGVs, with `since` = the earliest systemTime it wrote
-    (None: everything). One query reads the readings of the touched days (numpy does the sums),
-    one upsert writes them and one delete drops days that lost all readings. Returns the number
-    of days written.
+    The writers call this after storing EGVs, with `since` = the earliest systemTime they wrote
+    (None: everything). It reads every reading of exactly the touched local days, and deletes
+    and rewrites exactly those days: a reading whose device clock says 2024-01-01 rebuilds
+    that one day from all of its readings, and no other day is touched. Returns the number of
+    days written.
     """
-    start = since - 2 * localtime.UTC_MARGIN if since is not None else None
-    series = selectors.egv_series(patient_id=patient_id, start=start)
-    if since is not None:
-        touched = series.epoch_s >= int(since.timestamp())
-        if not touched.any():
-            return 0
-        first_day = int(series.local_day[touched].min())
-        series = series.select(series.local_day >= first_day)
-    else:
-        first_day = None
-    rows = _summary_rows(patient_id, series)
     with transaction.atomic():
-        stale = DailySummary.objects.filter(patient_id=patient_id)
-        if first_day is not None:
-            stale = stale.filter(day__gte=localtime.date_of_day_number(first_day))
+        if since is None:
+            series = selectors.egv_series(patient_id=patient_id)
+            stale = DailySummary.objects.filter(patient_id=patient_id)
+        else:
+            touched = _touched_local_days(patient_id, since)
+            if not touched.size:
+                return 0
+            series = _series_of_local_days(patient_id, touched)
+            stale = DailySummary.objects.filter(
+                patient_id=patient_id, day__in=[localtime.date_of_day_number(d) for d in touched]
+            )
+        rows = _summary_rows(patient_id, series)
         stale.exclude(day__in=[row.day for row in rows]).delete()
         DailySummary.objects.bulk_create(
             rows, update_conflicts=True, unique_fields=["patient", "day"],
             update_fields=list(SUMMARY_FIELDS), batch_size=500,
         )
     return len(rows)
+
+
+def _touched_local_days(patient_id: int, since: datetime) -> np.ndarray:
+    """The local days of the readings written from `since` on (sorted day numbers)."""
+    return np.unique(selectors.egv_series(patient_id=patient_id, start=since).local_day)
+
+
+def _series_of_local_days(patient_id: int, days: np.ndarray) -> selectors.EgvSeries:
+    """Every reading of exactly these local days (one query from the first to the last)."""
+    series = selectors.egv_series_for_local_days(
+        patient_id=patient_id, first_day=localtime.date_of_day_number(days[0]),
+        end_day=localtime.date_of_day_number(days[-1] + 1),
+    )
+    return series.select(np.isin(series.local_day, days))
+
+
+def rebuild_all_daily_summaries(*, patient_id: int) -> tuple[int, int]:
+    """The repair path: every day of one patient from scratch. Returns (days before, after)."""
+    before = DailySummary.objects.filter(patient_id=patient_id).count()
+    return before, rebuild_daily_summaries(patient_id=patient_id, since=None)
 
 
 def _summary_rows(patient_id: int, series: selectors.EgvSeries) -> list[DailySummary]:
@@ -64,12 +82,7 @@ def _summary_rows(patient_id: int, series: selectors.EgvSeries) -> list[DailySum
                 readings=int(sums["readings"][i]),
                 value_sum=float(sums["value_sum"][i]),
                 value_sq_sum=float(sums["value_sq_sum"][i]),
-                below_54=int(sums["below_54"][i]),
-                from_54_to_69=int(sums["from_54_to_69"][i]),
-                from_70_to_140=int(sums["from_70_to_140"][i]),
-                from_70_to_180=int(sums["from_70_to_180"][i]),
-                from_181_to_250=int(sums["from_181_to_250"][i]),
-                above_250=int(sums["above_250"][i]),
+                **{column: int(sums[column][i]) for column in metrics.COUNT_COLUMNS},
                 last_reading_at=epoch + timedelta(seconds=int(last_epoch[i])),
             )
         )

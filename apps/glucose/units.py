@@ -1,7 +1,19 @@
-"""Glucose units: one conversion constant and the formatting every page uses.
+"""Glucose units: one conversion constant, the formatting every page uses, and where a reading
+falls among the consensus ranges.
 
-Values are stored and computed in mg/dL as Dexcom sends them; mmol/L exists only on screen.
+Values are stored and computed in mg/dL as Dexcom sends them (whole numbers); mmol/L exists only
+on screen, as mg/dL / 18.018 rounded to one decimal.
+
+Where classification happens: in the unit the patient reads. A patient who reads mmol/L sees
+181 mg/dL as 10.0 mmol/L, and 10.0 is in range (3.9-10.0), so for them it counts in range; a
+patient who reads mg/dL sees 181, which is above 180. The stored integers carry enough precision
+for both: each consensus limit in mmol/L is turned into the largest whole mg/dL value whose
+*displayed* number is still inside the limit (`band_limits_mgdl`), so the displayed number and
+the band always agree. The two units differ only at 141, 181 and 251 mg/dL (7.8, 10.0 and 13.9
+mmol/L on screen); the low limits 54 and 70 display as 3.0 and 3.9 exactly.
 """
+
+from dataclasses import dataclass
 
 MGDL = "mg/dL"
 MMOLL = "mmol/L"
@@ -13,13 +25,65 @@ def mgdl_to_mmoll(value_mgdl: float) -> float:
     return value_mgdl / MGDL_PER_MMOLL
 
 
+def displayed_mmoll(value_mgdl: float) -> float:
+    """The mmol/L number a patient reads for a mg/dL value: one decimal."""
+    return round(value_mgdl / MGDL_PER_MMOLL, 1)
+
+
 def convert_mgdl(value_mgdl, unit: str):
     """A mg/dL value in `unit` (None stays None): the only place mmol/L numbers are made."""
     if value_mgdl is None:
         return None
     if unit == MMOLL:
-        return round(value_mgdl / MGDL_PER_MMOLL, 1)
+        return displayed_mmoll(value_mgdl)
     return round(value_mgdl)
+
+
+@dataclass(frozen=True)
+class BandLimits:
+    """The largest whole mg/dL value of each consensus band, as the patient's unit draws them.
+
+    very low <= very_low_max < low <= low_max < in range <= in_range_max < high <= high_max <
+    very high; tight range is low_max < value <= tight_max.
+    """
+
+    very_low_max: int
+    low_max: int
+    tight_max: int
+    in_range_max: int
+    high_max: int
+
+
+# Consensus limits as written in each unit: (very low below, low below, tight up to,
+# in range up to, high up to).
+CONSENSUS_LIMITS = {MGDL: (54, 70, 140, 180, 250), MMOLL: (3.0, 3.9, 7.8, 10.0, 13.9)}
+# Readings are whole mg/dL from 39 (LOW) to 401 (HIGH).
+_MGDL_VALUES = range(39, 402)
+
+
+def _largest_mgdl(inside) -> int:
+    return max(value for value in _MGDL_VALUES if inside(value))
+
+
+def _band_limits(unit: str) -> BandLimits:
+    shown = displayed_mmoll if unit == MMOLL else (lambda value: value)
+    very_low, low, tight, in_range, high = CONSENSUS_LIMITS[unit]
+    return BandLimits(
+        very_low_max=_largest_mgdl(lambda v: shown(v) < very_low),
+        low_max=_largest_mgdl(lambda v: shown(v) < low),
+        tight_max=_largest_mgdl(lambda v: shown(v) <= tight),
+        in_range_max=_largest_mgdl(lambda v: shown(v) <= in_range),
+        high_max=_largest_mgdl(lambda v: shown(v) <= high),
+    )
+
+
+_BAND_LIMITS = {unit: _band_limits(unit) for unit in (MGDL, MMOLL)}
+
+
+def band_limits_mgdl(unit: str) -> BandLimits:
+    """Band edges in whole mg/dL for a patient reading `unit`: mg/dL 53/69/140/180/250,
+    mmol/L 53/69/141/181/251 (141 reads 7.8, 181 reads 10.0, 251 reads 13.9)."""
+    return _BAND_LIMITS[unit if unit == MMOLL else MGDL]
 
 
 def format_glucose(value_mgdl, unit: str) -> str:

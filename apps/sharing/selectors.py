@@ -1,12 +1,16 @@
 """Reads: who may see whom, a patient's shares and trail, a clinician's triage list."""
 
-from datetime import date, timedelta
+from collections import defaultdict
+from datetime import date, datetime, timedelta
 
 from django.db.models import Case, Count, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.glucose import localtime, metrics
+from apps.glucose import selectors as glucose_selectors
 from apps.glucose.models import DailySummary
+from apps.glucose.units import effective_unit
 from apps.sharing.models import AuditEntry, Invitation, Share, ShareCode
 from apps.sharing.triage import TriageRow, triage_row
 
@@ -72,22 +76,21 @@ def audit_entries_about(patient: User):
 
 # --- triage -----------------------------------------------------------------------------------------
 
-_SUMMED = [
-    "readings", "value_sum", "value_sq_sum", "below_54", "from_54_to_69",
-    "from_70_to_180", "from_181_to_250", "above_250",
-]
+_SUMMED = [*metrics.SUM_COLUMNS, *metrics.COUNT_COLUMNS]
 
 
-def _period_sums(*, viewer: User, current_start: date, previous_start: date, until: date):
-    """Per patient and period ("cur_"/"prev_"): the summed DailySummary columns, in one query.
+def _period_sums(*, patient_ids: list[int], current_start: date, previous_start: date,
+                 until: date) -> dict:
+    """Per patient and period ("current"/"previous"): the summed DailySummary columns, in one
+    query.
 
     Grouping by (patient, period) rather than filtering each sum twice halves the aggregates
     PostgreSQL computes.
     """
-    period = Case(When(day__gte=current_start, then=Value("cur_")), default=Value("prev_"))
+    period = Case(When(day__gte=current_start, then=Value("current")), default=Value("previous"))
     rows = (
         DailySummary.objects.filter(
-            patient_id__in=shared_patient_ids(viewer), day__gte=previous_start, day__lte=until
+            patient_id__in=patient_ids, day__gte=previous_start, day__lte=until
         )
         .annotate(period=period)
         .values("patient_id", "period")
@@ -99,37 +102,50 @@ def _period_sums(*, viewer: User, current_start: date, previous_start: date, unt
     )
     sums: dict[int, dict] = {}
     for row in rows:
-        prefix = row["period"]
-        patient_sums = sums.setdefault(row["patient_id"], {})
-        patient_sums[prefix + "days_with_data"] = row["days_with_data"]
-        for name in _SUMMED:
-            patient_sums[prefix + name] = row[f"sum_{name}"]
+        period_sums = {name: row[f"sum_{name}"] for name in _SUMMED}
+        period_sums["days_with_data"] = row["days_with_data"]
+        sums.setdefault(row["patient_id"], {})[row["period"]] = period_sums
     return sums
 
 
-def triage_rows(*, viewer: User, period_days: int, today: date) -> list[TriageRow]:
+def _patient_period(patient, *, period_days: int, now: datetime) -> localtime.Period:
+    """The patient's own last `period_days` full local days: today is still filling up and
+    would read as poor wear, and "today" is the patient's, not the clinician's."""
+    today = localtime.local_today(patient, now=now, latest_delta_seconds=patient.latest_delta_seconds)
+    return localtime.period_ending(today - timedelta(days=1), days=period_days, tzinfo=patient.tzinfo)
+
+
+def triage_rows(*, viewer: User, period_days: int, now: datetime | None = None) -> list[TriageRow]:
     """One row per patient shared with `viewer`: this period, the one before, the last reading.
 
-    Two queries whatever the number of patients: the patients with their newest reading time,
-    then the day sums of both periods aggregated per patient in SQL (DailySummary, never EGVs).
+    One query for the patients (newest reading time, offset and device unit), then one for the
+    day sums of both periods aggregated per patient in SQL (DailySummary, never EGVs) for each
+    distinct local "yesterday" among them (patients around the world span at most three).
     """
-    current_start = today - timedelta(days=period_days - 1)
-    previous_start = current_start - timedelta(days=period_days)
+    now = now or timezone.now()
     newest_reading = (
         DailySummary.objects.filter(patient=OuterRef("pk"), last_reading_at__isnull=False)
         .order_by("-day")
         .values("last_reading_at")[:1]
     )
-    patients = (
-        patients_shared_with(viewer)
-        .annotate(last_reading_at=Subquery(newest_reading))
-        .values("id", "email", "full_name", "last_reading_at")
-    )
-    sums = _period_sums(
-        viewer=viewer, current_start=current_start, previous_start=previous_start, until=today
-    )
-    now = timezone.now()
+    patients = list(glucose_selectors.with_local_clock_and_unit(
+        patients_shared_with(viewer).annotate(last_reading_at=Subquery(newest_reading))
+    ))
+    periods = {p.pk: _patient_period(p, period_days=period_days, now=now) for p in patients}
+    sums: dict[int, dict] = {}
+    by_last_day: dict[date, list[int]] = defaultdict(list)
+    for patient_id, period in periods.items():
+        by_last_day[period.last_day].append(patient_id)
+    for patient_ids in by_last_day.values():
+        period = periods[patient_ids[0]]
+        sums.update(_period_sums(
+            patient_ids=patient_ids, current_start=period.first_day,
+            previous_start=period.previous().first_day, until=period.last_day,
+        ))
     return [
-        triage_row(patient=patient, sums=sums.get(patient["id"], {}), period_days=period_days, now=now)
+        triage_row(
+            patient=patient, sums=sums.get(patient.pk, {}), period=periods[patient.pk],
+            unit=effective_unit(patient, device_unit=patient.device_unit), now=now,
+        )
         for patient in patients
     ]

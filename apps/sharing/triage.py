@@ -1,18 +1,17 @@
 """The clinician's triage list: period metrics from summed DailySummary columns, and flags.
 
-Pure functions over numbers the selector aggregated in SQL. Conventions as in
+The numbers come from apps.glucose.metrics (the same implementation as the patient's pages),
+over each patient's own local days and in the unit the patient reads. Conventions as in
 /work/shared/cgm-metrics.md: LOW counts as 40 and HIGH as 400 (the summaries already do),
-SD is the sample SD (as iglu), wear = readings / (period minutes / 5).
+SD is the sample SD (as iglu), wear = readings / (real period minutes / 5).
 """
 
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from apps.glucose.metrics import GMI_MIN_DAYS_WITH_DATA
-
-READINGS_PER_DAY = 288
-GRI_CAP = 100.0
+from apps.glucose import metrics
+from apps.glucose.localtime import Period
 
 
 @dataclass
@@ -40,6 +39,7 @@ class TriageRow:
     hours_since_reading: float | None
     current: PeriodMetrics
     previous: PeriodMetrics
+    period: Period | None = None  # the patient's own local days
     flags: list[str] = field(default_factory=list)
     # Larger = look first; a tuple so ties fall back on the next criterion.
     attention: tuple = ()
@@ -55,37 +55,30 @@ class TriageRow:
         return now - before
 
 
-def metrics_from_sums(sums: dict, *, prefix: str, period_days: int) -> PeriodMetrics:
-    """Consensus metrics of a period from its summed DailySummary columns."""
-    n = int(sums.get(f"{prefix}readings") or 0)
-    if n == 0:
-        return PeriodMetrics(readings=0, wear_percent=0.0)
-    days_with_data = int(sums.get(f"{prefix}days_with_data") or 0)
-
-    def pct(column: str) -> float:
-        return 100.0 * (sums.get(f"{prefix}{column}") or 0) / n
-
-    total = sums[f"{prefix}value_sum"]
-    mean = total / n
-    variance = (sums[f"{prefix}value_sq_sum"] - n * mean * mean) / (n - 1) if n > 1 else 0.0
-    sd = math.sqrt(max(variance, 0.0))  # float rounding can leave a tiny negative
-    very_low, low = pct("below_54"), pct("from_54_to_69")
-    high, very_high = pct("from_181_to_250"), pct("above_250")
-    return PeriodMetrics(
-        readings=n,
-        days_with_data=days_with_data,
-        wear_percent=min(100.0, 100.0 * n / (period_days * READINGS_PER_DAY)),
-        mean_mgdl=mean,
-        cv_percent=100.0 * sd / mean if mean and n > 1 else None,
-        # Same rule as the dashboard (apps.glucose.metrics): GMI needs 10+ days with data.
-        gmi_percent=3.31 + 0.02392 * mean if days_with_data >= GMI_MIN_DAYS_WITH_DATA else None,
-        tbr_below_54_percent=very_low,
-        tbr_below_70_percent=very_low + low,
-        tir_70_180_percent=pct("from_70_to_180"),
-        tar_above_180_percent=high + very_high,
-        tar_above_250_percent=very_high,
-        gri=min(GRI_CAP, 3.0 * very_low + 2.4 * low + 1.6 * very_high + 0.8 * high),
+def period_metrics(sums: dict, *, period: Period, unit: str) -> PeriodMetrics:
+    """The triage columns of one period, from its summed DailySummary columns."""
+    m = metrics.metrics_from_sums(
+        sums, unit=unit, period_minutes=period.minutes, days=period.days,
+        days_with_data=int(sums.get("days_with_data") or 0),
     )
+    return PeriodMetrics(
+        readings=m["readings"],
+        days_with_data=m["days_with_data"],
+        wear_percent=m["wear_percent"],
+        mean_mgdl=m["mean_mgdl"],
+        cv_percent=m["cv_percent"],
+        gmi_percent=m["gmi_percent"],
+        tbr_below_54_percent=m["tbr_below_54_percent"],
+        tbr_below_70_percent=_sum(m["tbr_below_54_percent"], m["tbr_54_69_percent"]),
+        tir_70_180_percent=m["tir_70_180_percent"],
+        tar_above_180_percent=_sum(m["tar_181_250_percent"], m["tar_above_250_percent"]),
+        tar_above_250_percent=m["tar_above_250_percent"],
+        gri=m["gri"],
+    )
+
+
+def _sum(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a + b
 
 
 # (flag, test) in order of urgency; the first ones sort a patient to the top.
@@ -110,21 +103,23 @@ def _attention(flags: list[str], metrics: PeriodMetrics) -> tuple:
     return (max(ranks, default=0), len(flags), metrics.gri or 0.0)
 
 
-def triage_row(*, patient: dict, sums: dict, period_days: int, now: datetime) -> TriageRow:
-    """`patient`: id, email, full_name, last_reading_at (a values() row, not a model)."""
-    last = patient["last_reading_at"]
+def triage_row(*, patient, sums: dict, period: Period, unit: str, now: datetime) -> TriageRow:
+    """`patient`: a User with `last_reading_at` annotated; `sums`: {"current": ..., "previous":
+    ...}, the summed columns of `period` (the patient's own local days) and the one before."""
+    last = patient.last_reading_at
     hours = (now - last) / timedelta(hours=1) if last else None
-    current = metrics_from_sums(sums, prefix="cur_", period_days=period_days)
-    previous = metrics_from_sums(sums, prefix="prev_", period_days=period_days)
+    current = period_metrics(sums.get("current", {}), period=period, unit=unit)
+    previous = period_metrics(sums.get("previous", {}), period=period.previous(), unit=unit)
     flags = flags_for(current, hours)
     return TriageRow(
-        patient_id=patient["id"],
-        name=patient["full_name"] or patient["email"],
-        email=patient["email"],
+        patient_id=patient.pk,
+        name=patient.full_name or patient.email,
+        email=patient.email,
         last_reading_at=last,
         hours_since_reading=hours,
         current=current,
         previous=previous,
+        period=period,
         flags=flags,
         attention=_attention(flags, current),
     )

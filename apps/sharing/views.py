@@ -1,4 +1,3 @@
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from allauth.account.adapter import get_adapter
@@ -8,7 +7,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.accounts.adapters import INVITATION_SESSION_KEY
@@ -168,9 +166,8 @@ def triage_list(request):
     period = params.get("period") or 14
     sort = params.get("sort") if params.get("sort") in triage.SORT_KEYS else "attention"
     order = params.get("order") or ("desc" if sort in triage.DESCENDING_BY_DEFAULT else "asc")
-    # Full days only: today is still filling up, and would read as poor wear.
-    yesterday = timezone.localdate(timezone=request.user.tzinfo) - timedelta(days=1)
-    rows = selectors.triage_rows(viewer=request.user, period_days=period, today=yesterday)
+    # Each patient's own last full local days (today is still filling up).
+    rows = selectors.triage_rows(viewer=request.user, period_days=period)
     rows = triage.search_rows(rows, params.get("q") or "")
     rows = triage.sort_rows(rows, key=sort, descending=order == "desc")
     # Every row is computed (sorting needs them all) but a page of them is shown, and only
@@ -183,8 +180,8 @@ def triage_list(request):
         "form": form, "rows": page.object_list, "page": page, "total": len(rows),
         "flagged": sum(1 for row in rows if row.flags),
         "period": period, "sort": sort, "order": order,
-        "q": params.get("q") or "", "period_end": yesterday,
-        "period_start": yesterday - timedelta(days=period - 1),
+        "q": params.get("q") or "",
+        "period_labels": sorted({row.period.label for row in rows}),
         "columns": _triage_headers(period=period, q=params.get("q") or "", sort=sort, order=order),
     }
     return render(request, "sharing/triage.html", context)

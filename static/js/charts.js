@@ -17,6 +17,18 @@
     return data.decimals ? Math.round(v * 10) / 10 : Math.round(v);
   }
 
+  var DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+
+  // A wall clock written as if UTC (as charts.py sends it) as "Sun 01 Nov 01:30".
+  function clock(ms) {
+    var d = new Date(ms);
+    return DAYS[d.getUTCDay()] + " " + two(d.getUTCDate()) + " " + MONTHS[d.getUTCMonth()] + " " +
+      two(d.getUTCHours()) + ":" + two(d.getUTCMinutes());
+  }
+
   function targetBand(data, xref) {
     return {
       type: "rect", xref: xref || "paper", x0: 0, x1: 1, yref: "y",
@@ -33,42 +45,50 @@
     var data = readJson("trace-data");
     var el = document.getElementById("trace-chart");
     if (!data || !el) { return; }
-    var n = data.t.length, breaks = {}, i;
+    var n = data.t.length, breaks = {}, shiftAt = {}, shift = 0, i;
     for (i = 0; i < data.breaks.length; i++) { breaks[data.breaks[i]] = true; }
-    var x = [], y = [], lowX = [], lowY = [], highX = [], highY = [];
+    for (i = 0; i < data.shifts.length; i++) { shiftAt[data.shifts[i][0]] = data.shifts[i][1]; }
+    var x = [], y = [], clocks = [], lowX = [], lowY = [], highX = [], highY = [];
     var lo = data.limits[0], hi = data.limits[1];
     for (i = 0; i < n; i++) {
+      // The axis runs with real time (it never goes back on the day DST ends); the hover
+      // label shows the reading's own wall clock, `shift` seconds from the axis.
       var ms = data.t0 + data.t[i] * 1000, v = data.v[i];
-      if (breaks[i]) { x.push(ms - 1); y.push(null); }  // a gap is a gap: never interpolated
+      if (shiftAt[i] !== undefined) { shift = shiftAt[i]; }
+      if (breaks[i]) { x.push(ms - 1); y.push(null); clocks.push(""); }  // a gap is a gap: never interpolated
       var drawn = Math.min(Math.max(v, lo), hi);
-      x.push(ms); y.push(shown(data, drawn));
+      x.push(ms); y.push(shown(data, drawn)); clocks.push(clock(ms + shift * 1000));
       if (v < lo) { lowX.push(ms); lowY.push(shown(data, lo)); }
       if (v > hi) { highX.push(ms); highY.push(shown(data, hi)); }
     }
     function at(list) { return list.t.map(function (s) { return data.t0 + s * 1000; }); }
     var top = shown(data, 380);
     var traces = [
-      { x: x, y: y, type: "scatter", mode: "lines", name: "Glucose (" + data.unit + ")",
+      { x: x, y: y, customdata: clocks, type: "scatter", mode: "lines", name: "Glucose (" + data.unit + ")",
         line: { color: "#0b3d91", width: 1.5 }, connectgaps: false,
-        hovertemplate: "%{y} " + data.unit + "<br>%{x|%a %d %b %H:%M}<extra></extra>" },
+        hovertemplate: "%{y} " + data.unit + "<br>%{customdata}<extra></extra>" },
       { x: lowX, y: lowY, type: "scatter", mode: "markers", name: "LOW (below 40 mg/dL)",
         marker: { symbol: "triangle-down", color: "#a31b1b", size: 8 }, hovertemplate: "LOW<br>%{x|%H:%M}<extra></extra>" },
       { x: highX, y: highY, type: "scatter", mode: "markers", name: "HIGH (above 400 mg/dL)",
         marker: { symbol: "triangle-up", color: "#e67e22", size: 8 }, hovertemplate: "HIGH<br>%{x|%H:%M}<extra></extra>" },
       { x: at(data.events), y: data.events.t.map(function () { return top; }), text: data.events.text,
+        customdata: data.events.clock,
         type: "scatter", mode: "markers", name: "Events", marker: { symbol: "diamond", color: "#6a3d9a", size: 9 },
-        hovertemplate: "%{text}<br>%{x|%a %d %b %H:%M}<extra></extra>" },
+        hovertemplate: "%{text}<br>%{customdata}<extra></extra>" },
       { x: at(data.alerts), y: data.alerts.t.map(function () { return shown(data, 20); }), text: data.alerts.text,
+        customdata: data.alerts.clock,
         type: "scatter", mode: "markers", name: "Alerts", marker: { symbol: "x", color: "#c4302b", size: 8 },
-        hovertemplate: "%{text}<br>%{x|%a %d %b %H:%M}<extra></extra>" },
+        hovertemplate: "%{text}<br>%{customdata}<extra></extra>" },
       { x: at(data.calibrations), y: data.calibrations.v.map(function (v) { return shown(data, v); }),
+        customdata: data.calibrations.clock,
         type: "scatter", mode: "markers", name: "Calibrations", marker: { symbol: "circle-open", color: "#000", size: 9 },
-        hovertemplate: "Calibration %{y} " + data.unit + "<br>%{x|%H:%M}<extra></extra>" }
+        hovertemplate: "Calibration %{y} " + data.unit + "<br>%{customdata}<extra></extra>" }
     ];
     var layout = {
       margin: { l: 45, r: 10, t: 10, b: 40 }, height: 420, showlegend: true,
       legend: { orientation: "h", y: -0.15 }, hovermode: "closest",
-      xaxis: { type: "date", range: data.window, rangeselector: { buttons: [
+      xaxis: { type: "date", range: data.window, tickvals: data.ticks.values, ticktext: data.ticks.text,
+        rangeselector: { buttons: [
         { count: 1, label: "1d", step: "day", stepmode: "backward" },
         { count: 3, label: "3d", step: "day", stepmode: "backward" },
         { count: 7, label: "7d", step: "day", stepmode: "backward" },

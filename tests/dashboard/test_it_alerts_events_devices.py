@@ -67,3 +67,20 @@ def test_the_overview_shows_the_latest_reading_and_the_period(client, patient):
     assert "LOW" in html and "Fewer than 14 days" not in html or "worn" in html
     assert "7 days" in html
     assert "not enough data" in html or "needs 10+ days" in html
+
+
+def test_the_alert_list_and_its_counts_take_the_same_local_days(client, patient):
+    # A traveller two hours east of their home zone (UTC): 23:30 UTC on the 10th was 01:30 on
+    # the 11th on their phone, so it belongs to the 11th in the list and in the counts alike.
+    from apps.glucose.models import Alert
+
+    factories.make_alert(patient, datetime(2026, 11, 10, 12, 0, tzinfo=UTC), "high")
+    late = factories.make_alert(patient, datetime(2026, 11, 10, 23, 30, tzinfo=UTC), "low")
+    Alert.objects.filter(pk=late.pk).update(display_delta_seconds=2 * 3600)
+    client.force_login(patient)
+    context = client.get(f"/patients/{patient.pk}/alerts/?days=1&end=2026-11-10").context
+    assert [row["alert"].alert_name for row in context["rows"]] == ["high"]
+    assert context["total"] == 1
+    next_day = client.get(f"/patients/{patient.pk}/alerts/?days=1&end=2026-11-11").context
+    assert [row["alert"].alert_name for row in next_day["rows"]] == ["low"]
+    assert next_day["total"] == 1

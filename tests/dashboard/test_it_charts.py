@@ -1,14 +1,17 @@
 """Chart data: gaps stay gaps, LOW/HIGH kept for marking, compact for 90 days, served offline."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 from django.contrib.staticfiles import finders
 
 from apps.dashboard.charts import gap_breaks, to_json, trace_chart_data
+from apps.glucose.localtime import Period
+from apps.glucose.models import Egv
 from apps.glucose.selectors import EgvSeries
 from tests.glucose import factories
 
@@ -18,18 +21,21 @@ def series(epoch, delta, values):
                      np.array(values, dtype=np.int64))
 
 
-def test_it_breaks_the_line_at_gaps_over_15_minutes_and_when_the_clock_goes_back():
-    epoch = np.array([0, 300, 600, 600 + 15 * 60, 600 + 15 * 60 + 16 * 60, 3000 + 1260])
-    local = epoch.copy()
-    local[5] = local[4] - 1800  # the wall clock went back (DST ends)
-    assert gap_breaks(epoch, local).tolist() == [4, 5]
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def test_it_breaks_the_line_at_gaps_over_15_minutes():
+    epoch = np.array([0, 300, 600, 600 + 15 * 60, 600 + 15 * 60 + 16 * 60, 600 + 31 * 60 + 300])
+    assert gap_breaks(epoch).tolist() == [4]  # exactly 15 minutes is no gap, 16 is
 
 
 def test_it_sends_times_and_values_as_integers():
-    data = trace_chart_data(series([1000, 1300], [-3600, -3600], [39, 401]), unit="mmol/L",
-                            window_local_epoch=(0, 86400))
+    # 1970-01-01 in a UTC-1 zone starts at 01:00 UTC (3600): the axis counts from there.
+    data = trace_chart_data(series([4600, 4900], [-3600, -3600], [39, 401]), unit="mmol/L",
+                            period=Period(date(1970, 1, 1), date(1970, 1, 2), tzinfo=ZoneInfo("Etc/GMT+1")))
     parsed = json.loads(to_json(data))
-    assert parsed["t"] == [1000 - 3600, 1300 - 3600] and parsed["v"] == [39, 401]
+    assert parsed["t"] == [1000, 1300] and parsed["v"] == [39, 401]
+    assert parsed["shifts"] == [[0, 0]]  # the readings' wall clock is the axis
     assert parsed["divisor"] == 18.018 and parsed["limits"] == [40, 400]
 
 
@@ -37,8 +43,45 @@ def test_it_keeps_90_days_under_400_kb():
     n = 90 * 288
     epoch = 1_790_000_000 + np.arange(n) * 300
     data = trace_chart_data(series(epoch, np.full(n, -18000), np.random.default_rng(0).integers(39, 402, n)),
-                            unit="mg/dL", window_local_epoch=(int(epoch[0]) - 18000, int(epoch[-1])))
+                            unit="mg/dL", period=Period(date(2026, 9, 22), date(2026, 12, 21), tzinfo=NEW_YORK))
     assert len(to_json(data).encode()) <= 400_000
+
+
+def _fall_back_day(patient):
+    """2026-11-01 in New York, every 5 minutes: 01:00-01:55 happens twice (EDT, then EST)."""
+    start, fall_back = datetime(2026, 11, 1, 4, 0, tzinfo=UTC), datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+    moments = [start + timedelta(minutes=5 * i) for i in range(300)]
+    Egv.objects.bulk_create([
+        factories.egv(patient, at, 100 + i % 50, delta_seconds=-4 * 3600 if at < fall_back else -5 * 3600)
+        for i, at in enumerate(moments)
+    ])
+
+
+@pytest.mark.django_db
+def test_the_day_dst_ends_draws_the_repeated_hour_in_order(client, make_user):
+    patient = make_user("ny@example.com", timezone="America/New_York")
+    _fall_back_day(patient)
+    client.force_login(patient)
+    html = client.get(f"/patients/{patient.pk}/trace/day/2026-11-01/").content.decode()
+    data = json.loads(html.split('id="trace-data">')[1].split("</script>")[0])
+    x = np.array(data["t"])
+    assert x.size == 300 and bool(np.all(np.diff(x) > 0))  # monotonic: no hour drawn twice
+    assert x[0] == 0 and x[-1] == 299 * 300
+    assert data["breaks"] == []  # continuous readings stay one line
+    assert data["window"][1] - data["window"][0] == 25 * 3600 * 1000
+    # From the second 01:00 on, the wall clock is an hour behind the axis (hover labels).
+    assert data["shifts"] == [[0, 0], [24, -3600]]
+    ticks = dict(zip(data["ticks"]["text"][:3], data["ticks"]["values"][:3], strict=True))
+    assert ticks["03:00"] - ticks["00:00"] == 4 * 3600 * 1000  # 03:00 EST is 4 real hours on
+
+
+@pytest.mark.django_db
+def test_the_day_dst_starts_is_23_hours_long(client, make_user):
+    patient = make_user("ny@example.com", timezone="America/New_York")
+    client.force_login(patient)
+    html = client.get(f"/patients/{patient.pk}/trace/day/2026-03-08/").content.decode()
+    data = json.loads(html.split('id="trace-data">')[1].split("</script>")[0])
+    assert data["window"][1] - data["window"][0] == 23 * 3600 * 1000
 
 
 def test_it_escapes_script_endings():
@@ -117,3 +160,16 @@ def test_the_trace_page_draws_gaps_and_markers(client, patient):
     assert data["calibrations"]["v"] == [125]
     assert "<script>" not in html.replace('<script type="application/json"', "").split("<script src")[0]
     assert "2026-11-09" in html and "2026-11-11" in html  # previous / next day links
+
+
+@pytest.mark.django_db
+def test_a_travellers_day_is_drawn_on_their_phones_clock(client, patient):
+    # Home zone UTC, the phone in New York (UTC-5): 00:00-23:55 there is the day drawn.
+    factories.make_egvs(patient, datetime(2026, 11, 10, 5, 0, tzinfo=UTC), [120] * 288,
+                        delta_seconds=-5 * 3600)
+    client.force_login(patient)
+    html = client.get(f"/patients/{patient.pk}/trace/day/2026-11-10/").content.decode()
+    data = json.loads(html.split('id="trace-data">')[1].split("</script>")[0])
+    assert (data["t"][0], data["t"][-1]) == (0, 287 * 300)
+    assert data["window"][1] - data["window"][0] == 24 * 3600 * 1000
+    assert data["shifts"] == [[0, 0]] and data["ticks"]["text"][:2] == ["00:00", "03:00"]

@@ -68,19 +68,28 @@ def test_it_hides_the_metrics_from_strangers_and_anonymous(client, patient_with_
     assert api(client, patient_with_fortnight, "?start=2026-10-20&end=2026-11-02").status_code == 404
 
 
-def test_it_counts_a_dst_day_in_real_hours(client, make_user):
-    patient = make_user("ny@example.com", timezone="America/New_York")
-    start, fall_back = datetime(2026, 11, 1, 4, 0, tzinfo=UTC), datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
-    rows = [factories.egv(patient, start + timedelta(minutes=5 * i), 150,
-                          delta_seconds=NEW_YORK_EDT if start + timedelta(minutes=5 * i) < fall_back else NEW_YORK_EST)
-            for i in range(300)]
+@pytest.mark.parametrize(("day", "midnight_utc", "change_utc", "before", "after", "readings"), [
+    # 2026-11-01 in New York: midnight EDT (04:00 UTC) to midnight EST (05:00 UTC next day).
+    ("2026-11-01", datetime(2026, 11, 1, 4, tzinfo=UTC), datetime(2026, 11, 1, 6, tzinfo=UTC),
+     NEW_YORK_EDT, NEW_YORK_EST, 300),
+    # 2026-03-08: midnight EST (05:00 UTC) to midnight EDT (04:00 UTC next day).
+    ("2026-03-08", datetime(2026, 3, 8, 5, tzinfo=UTC), datetime(2026, 3, 8, 7, tzinfo=UTC),
+     NEW_YORK_EST, NEW_YORK_EDT, 276),
+])
+def test_it_counts_a_dst_day_in_real_hours(client, make_user, day, midnight_utc, change_utc, before,
+                                           after, readings):
     from apps.glucose.models import Egv
-    Egv.objects.bulk_create(rows)
+
+    patient = make_user("ny@example.com", timezone="America/New_York")
+    moments = [midnight_utc + timedelta(minutes=5 * i) for i in range(readings)]
+    Egv.objects.bulk_create([
+        factories.egv(patient, at, 150, delta_seconds=before if at < change_utc else after) for at in moments
+    ])
     client.force_login(patient)
-    data = api(client, patient, "?start=2026-11-01&end=2026-11-01").json()
-    assert data["readings"] == 300  # 25 hours of readings, all on the local day
-    assert data["days"] == pytest.approx(25 / 24, abs=0.01)
-    assert data["wear_percent"] == 100
+    data = api(client, patient, f"?start={day}&end={day}").json()
+    assert data["readings"] == readings  # 25 or 23 hours of readings, all on the local day
+    assert data["days"] == 1  # one local day, whatever its hours
+    assert data["wear_percent"] == 100  # all the readings a 25 h (300) or 23 h (276) day can have
 
 
 def test_the_command_names_an_unknown_user(db):

@@ -100,7 +100,8 @@ def test_only_the_patient_may_import(client, patient_with_data, make_user):
     ("trace/?days=90", 9),
     ("agp.pdf", 6),
     ("export/?type=egvs", 6),
-    ("/api/v1/patients/{pk}/metrics?start={today}&end={today}", 4),
+    # The API also reads the unit the patient reads: it decides the bands.
+    ("/api/v1/patients/{pk}/metrics?start={today}&end={today}", 5),
 ])
 def test_it_pins_the_queries_of_the_other_responses(client, patient_with_data, path, max_queries,
                                                      django_assert_max_num_queries):

@@ -2,6 +2,7 @@
 no console errors (CSP: scripts only from our own static files, chart data as JSON elements)."""
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -46,4 +47,29 @@ def test_it_prints_the_agp_on_one_page(login_as, patient_with_charts):
     page.wait_for_timeout(300)
     pdf = page.pdf(prefer_css_page_size=True)
     assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1
+    assert page.console_errors == []
+
+
+def test_the_day_dst_ends_shows_the_repeated_hour_twice_in_order(login_as, make_user):
+    from apps.glucose.models import Egv
+
+    patient = make_user("e2e-dst@example.com", timezone="America/New_York")
+    start, fall_back = datetime(2026, 11, 1, 4, 0, tzinfo=UTC), datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+    moments = [start + timedelta(minutes=5 * i) for i in range(300)]
+    Egv.objects.bulk_create([
+        factories.egv(patient, at, 120, delta_seconds=-4 * 3600 if at < fall_back else -5 * 3600)
+        for at in moments
+    ])
+    factories.rebuild_daily_summaries(patient_id=patient.pk, since=None)
+    page = login_as(patient)
+    page.goto(f"/patients/{patient.pk}/trace/day/2026-11-01/")
+    page.wait_for_selector("#trace-chart .plot-container svg.main-svg")
+    drawn = page.evaluate("""() => {
+        const trace = document.getElementById('trace-chart').data[0];
+        return {x: trace.x, clock: trace.customdata};
+    }""")
+    x = drawn["x"]
+    assert all(a < b for a, b in pairwise(x))  # drawn in order, never back
+    repeated = [i for i, label in enumerate(drawn["clock"]) if label == "Sun 01 Nov 01:30"]
+    assert len(repeated) == 2 and x[repeated[1]] - x[repeated[0]] == 3600 * 1000
     assert page.console_errors == []

@@ -1,7 +1,7 @@
 """The triage list against hand-computed DailySummary fixtures; its query count is pinned."""
 
 import math
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.db import connection
@@ -61,7 +61,8 @@ def cohort(make_user, make_share, clinician, yesterday):
 
 
 def _rows(clinician, yesterday):
-    rows = selectors.triage_rows(viewer=clinician, period_days=14, today=yesterday)
+    rows = selectors.triage_rows(viewer=clinician, period_days=14)
+    assert {row.period.last_day for row in rows} == {yesterday}  # the patients' own (UTC) days
     return {row.email: row for row in rows}
 
 
@@ -178,3 +179,29 @@ def test_it_pins_its_query_count_whatever_the_number_of_patients(client, cohort,
     # session, user, TOTP check, patients + newest reading, period sums, recent audit
     # entries, audit insert, session save (idle timeout) with its savepoint pair = 10.
     assert few == 10, few
+
+
+def test_it_uses_the_patients_local_days_not_the_clinicians(client, make_user, make_share):
+    # UTC+14 and UTC-11 are 25 hours apart: their calendar dates never agree.
+    far_east = make_user("kiritimati@example.com", "patient", timezone="Pacific/Kiritimati")
+    clinician = make_user("pago@example.com", "clinician", timezone="Pacific/Pago_Pago")
+    make_share(far_east, clinician=clinician)
+    now = timezone.now()
+    theirs = timezone.localdate(now, timezone=far_east.tzinfo) - timedelta(days=1)
+    for offset in range(14):
+        _split_day(far_east, theirs - timedelta(days=offset))
+    client.force_login(clinician)
+    row = client.get(reverse("sharing:triage")).context["rows"][0]
+    assert row.current.readings == 14 * 288 and row.current.wear_percent == pytest.approx(100)
+    assert row.period.last_day == theirs
+
+
+def test_its_wear_counts_the_real_hours_of_a_dst_day(clinician, make_user, make_share):
+    # 2026-11-01 in New York has 25 hours: 288 readings are 96% of the 300 it can hold.
+    new_york = make_user("ny@example.com", "patient", timezone="America/New_York")
+    make_share(new_york, clinician=clinician)
+    _split_day(new_york, timezone.datetime(2026, 11, 1).date())
+    now = timezone.datetime(2026, 11, 2, 17, 0, tzinfo=UTC)
+    [row] = selectors.triage_rows(viewer=clinician, period_days=1, now=now)
+    assert row.period.label == "1 Nov 2026 – 1 Nov 2026 (1 day)"
+    assert row.current.wear_percent == pytest.approx(100 * 288 / 300)

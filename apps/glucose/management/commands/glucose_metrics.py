@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.dashboard.periods import BadPeriod, period_from_dates
+from apps.glucose.localtime import BadPeriod, period_from_dates
 from apps.glucose.reports import local_now_for, period_metrics_report
 
 
@@ -24,11 +24,8 @@ class Command(BaseCommand):
             raise CommandError(f"No user with the email address {user}") from None
         local_now = local_now_for(patient, now=timezone.now())
         try:
-            period = period_from_dates(start, end, local_now=local_now)
+            period = period_from_dates(start, end, local_now=local_now, tzinfo=patient.tzinfo)
         except BadPeriod as error:
             raise CommandError(str(error)) from None
-        report = period_metrics_report(
-            patient=patient, first_day=period.first_day, end_day=period.end_day,
-            local_now_at=local_now,
-        )
+        report = period_metrics_report(patient=patient, period=period)
         self.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
