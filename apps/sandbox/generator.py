@@ -365,7 +365,7 @@ class EgvSeries:
 
 BACKFILL_MINUTES = (60, 90, 120, 180)  # a G6 transmitter keeps 3 h of readings for backfill
 RECEIVER_DOCK_HOUR_UTC = 18  # the backup receiver is docked daily at 18:00 UTC (devices, too)
-# A stretch starts at most this long before its readings arrive (30 h stretch + up to 25 h
+# A stretch starts at most this long before its readings arrive (20 h stretch + up to 25 h
 # until the next docking): a client asking what arrived after T needs stretches from T - this.
 LATE_REACH_SECONDS = 3 * DAY_SECONDS
 
@@ -395,8 +395,9 @@ def late_upload(profile: SandboxProfile, day: date) -> LateUpload | None:
         return None
     if profile.late_upload_kind == "receiver":
         # The phone stayed at home; the receiver's readings went up at its next docking.
+        # At most 20 h: alerts look back a day for the reading before a gap (LOOKBACK_SECONDS).
         start = local_instant(profile, day, rng.uniform(6 * 60, 14 * 60))
-        end = start + int(rng.integers(6, 31)) * 3600
+        end = start + int(rng.integers(6, 21)) * 3600
         return LateUpload(start, end, _next_docking(end + 3600), True)
     # Signal lost for 1-3 h; the transmitter backfilled the gap and the phone uploaded it 1-4 h later.
     start = local_instant(profile, day, rng.uniform(0, 24 * 60))

@@ -54,7 +54,7 @@ class SandboxProfile:
     # Readings that reach Dexcom late (generator.late_upload): the chance per day of a stretch
     # uploaded an hour or more after it was measured, and how: "backfill" (the transmitter
     # kept a 1-3 h signal gap and the phone sent it later) or "receiver" (the phone was away and
-    # a receiver's 6-30 h of readings were uploaded at once when it was docked).
+    # a receiver's 6-20 h of readings were uploaded at once when it was docked).
     late_upload_rate: float = 0.0
     late_upload_kind: str = "backfill"
 

@@ -1,7 +1,11 @@
 """The sync engine: bring one patient's Dexcom data up to date, safely and idempotently.
 
 A run takes the connection's lease, asks dataRange first, then fetches only the record types
-with data past their cursor, in windows of at most 30 days with a small overlap. Each window's
+with data past their cursor, in windows of at most 30 days with a small overlap. dataRange asked
+with lastSyncTime reports what ARRIVED at Dexcom since then, so a stretch uploaded late (a
+backfilled signal gap, a receiver docked after days) shows as a start before our cursor: the run
+then fetches from that start. Fetching starts no earlier than dataRange's start and ends no
+later than its end (no empty windows). Each window's
 rows, quarantined records, cursor move and daily summaries commit in one transaction, so a crash
 at any point resumes from what is really stored and a rerun rewrites the same rows (upserts on
 (patient, record_id)) without duplicating anything. Events are re-read for the last 24 hours on
@@ -35,6 +39,7 @@ EVENT_EDIT_HORIZON = timedelta(hours=24)  # Dexcom lets users edit or delete eve
 DEVICES_EVERY = timedelta(hours=1)
 LAST_SYNC_TIME_LIMIT = timedelta(days=90)  # lastSyncTime is unreliable for older data
 RANGE_TYPES = ("egvs", "calibrations", "events")  # the types dataRange reports
+LATE_CHECKED_TYPES = ("egvs", "calibrations")  # lastSyncTime follows their cursors
 CURSOR_TYPES = ("egvs", "calibrations", "events", "alerts")
 DEVICES = "devices"
 
@@ -47,6 +52,9 @@ class RunState:
     calls: RunCalls
     now: datetime
     written: dict = field(default_factory=dict)
+    # dataRange was asked with lastSyncTime: its starts are of data that arrived since, and may
+    # lie before a cursor (late uploads). Without it, they are the start of all history.
+    ranges_by_arrival: bool = False
 
 
 # --- Public services ----------------------------------------------------------------------------
@@ -159,12 +167,15 @@ def _run(*, connection_id: int, owner: str) -> SyncRun:
 def _sync(state: RunState) -> None:
     patient_id = state.connection.user_id
     cursors = _cursors(patient_id)
-    data_range = state.calls.data_range(last_sync_time=_last_sync_time(cursors, state.now))
+    last_sync_time = _last_sync_time(cursors, state.now)
+    state.ranges_by_arrival = last_sync_time is not None
+    data_range = state.calls.data_range(last_sync_time=last_sync_time)
+    known_events_end = _stored_events_end(patient_id)
     _store_data_range(patient_id, data_range)
     fetched_any = False
     for record_type in ("egvs", "calibrations"):
         fetched_any |= _sync_range_type(state, record_type, data_range, cursors)
-    _sync_events(state, data_range, cursors)
+    _sync_events(state, data_range, cursors, known_end=known_events_end)
     _sync_alerts(state, data_range, cursors)
     _advance_quiet_cursors(state, data_range, cursors)
     if _devices_due(cursors, state.now, something_new=fetched_any):
@@ -189,10 +200,19 @@ def _cursors(patient_id: int) -> dict[str, datetime]:
 
 
 def _last_sync_time(cursors: dict, now: datetime) -> datetime | None:
-    oldest = min(cursors[t] for t in RANGE_TYPES)
+    """Dexcom reports what arrived after this, as one range per type starting at its oldest
+    record. So it must not be older than the EGV cursor needs: from a day back (the events
+    cursor, which the 24 h re-read keeps there) the range would start at a reading we hold,
+    and a stretch uploaded late in the middle of it would go unseen. Events need no say here:
+    they are re-read from 24 h back up to the newest event dataRange ever reported."""
+    oldest = min(cursors[t] for t in LATE_CHECKED_TYPES)
     if now - oldest > LAST_SYNC_TIME_LIMIT:
         return None  # Dexcom answers lastSyncTime reliably only for recent data
     return oldest - OVERLAP
+
+
+def _stored_events_end(patient_id: int) -> datetime | None:
+    return DataRange.objects.filter(patient_id=patient_id).values_list("events_end", flat=True).first()
 
 
 def _store_data_range(patient_id: int, data_range: client.DataRange) -> None:
@@ -221,13 +241,46 @@ def _windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     return windows
 
 
+def _arrived_late(state: RunState, record_type: str, span: client.TimeSpan, cursor: datetime) -> bool:
+    """dataRange reports data that arrived since lastSyncTime starting before our cursor, and we
+    do not hold its first record: a stretch uploaded late that the cursor has already passed.
+    (Its first record stored means an earlier run fetched it: windows run oldest first.)"""
+    if not state.ranges_by_arrival or span.start >= cursor:
+        return False
+    model = writers.MODELS[record_type]
+    return not model.objects.filter(
+        patient_id=state.connection.user_id, system_time=span.start
+    ).exists()
+
+
+def _fetch_start(state: RunState, record_type: str, span: client.TimeSpan, cursor: datetime) -> datetime:
+    """From the cursor (minus the overlap), from dataRange's start when that is later (nothing
+    lies between), or from a late upload's start, never before the backfill horizon."""
+    start = cursor - OVERLAP
+    if span.start > cursor:
+        return span.start
+    if not _arrived_late(state, record_type, span, cursor):
+        return start
+    if span.start < start:
+        logger.info(
+            "Connection %s: %s uploaded late from %s (cursor %s); fetching from there",
+            state.connection.pk, record_type, span.start, cursor,
+        )
+    horizon = state.now - timedelta(days=settings.SYNC_BACKFILL_DAYS)
+    return max(min(start, span.start), horizon)
+
+
 def _sync_range_type(state: RunState, record_type: str, data_range, cursors) -> bool:
     span = data_range.span(record_type)
-    if span is None or span.end < cursors[record_type]:
+    if span is None:
         return False
+    cursor = cursors[record_type]
+    late = _arrived_late(state, record_type, span, cursor)
+    if span.end < cursor and not late:
+        return False  # only the overlap we already hold
     # The end bound may be exclusive: one second past the newest record includes it.
     end = min(span.end + timedelta(seconds=1), state.now)
-    start = cursors[record_type] - OVERLAP
+    start = _fetch_start(state, record_type, span, cursor)
     for window_start, window_end in _windows(start, end):
         _fetch_and_store(state, record_type, window_start, window_end)
         cursors[record_type] = max(cursors[record_type], window_end)
@@ -236,19 +289,25 @@ def _sync_range_type(state: RunState, record_type: str, data_range, cursors) -> 
     return True
 
 
-def _sync_events(state: RunState, data_range, cursors) -> None:
+def _sync_events(state: RunState, data_range, cursors, *, known_end: datetime | None) -> None:
     """Events with new data, plus always the last 24 h: edits and deletions keep the recordId."""
     span = data_range.span("events")
     cursor = cursors["events"]
+    reread_from = state.now - EVENT_EDIT_HORIZON
     new_end = cursor
-    if span is not None and span.end >= cursor:
-        new_end = min(span.end + timedelta(seconds=1), state.now)
-    start = min(cursor - OVERLAP, state.now - EVENT_EDIT_HORIZON)
-    # The window reaches now so every event of the last 24 h is read again. The cursor moves as
-    # far as dataRange vouched for, and at least to 24 h ago (every later run re-reads from
-    # there), so a patient who stopped logging events does not cost more calls each run.
-    settled = max(new_end, state.now - EVENT_EDIT_HORIZON)
-    for window_start, window_end in _windows(start, max(new_end, state.now)):
+    start = min(cursor - OVERLAP, reread_from)
+    if span is not None:
+        if span.end >= cursor:
+            new_end = min(span.end + timedelta(seconds=1), state.now)
+        start = min(_fetch_start(state, "events", span, cursor), reread_from)
+    # Every event of the last 24 h is read again, up to the newest event Dexcom has reported
+    # (none lies past it). The cursor moves as far as dataRange vouched for, and at least to
+    # 24 h ago (every later run re-reads from there), so a patient who stopped logging events
+    # does not cost more calls each run.
+    ends = [moment + timedelta(seconds=1) for moment in (known_end, span and span.end) if moment]
+    end = min(max([new_end, *ends]) if ends else state.now, state.now)
+    settled = max(new_end, reread_from)
+    for window_start, window_end in _windows(start, end):
         _fetch_and_store(
             state, "events", window_start, window_end, cursor_to=min(window_end, settled)
         )
@@ -264,7 +323,12 @@ def _sync_alerts(state: RunState, data_range, cursors) -> None:
     end = min(latest + timedelta(seconds=1), state.now)
     if end <= cursors["alerts"]:
         return
-    for window_start, window_end in _windows(cursors["alerts"] - OVERLAP, end):
+    start = cursors["alerts"] - OVERLAP
+    if not state.ranges_by_arrival:
+        # dataRange spans all history: no alert is older than its earliest start. (Asked with
+        # lastSyncTime it only spans new data, and a noReadings alert lies in a gap before it.)
+        start = max(start, min(s.start for s in (data_range.egvs, data_range.events, data_range.calibrations) if s))
+    for window_start, window_end in _windows(start, end):
         _fetch_and_store(state, "alerts", window_start, window_end)
     cursors["alerts"] = max(cursors["alerts"], end)
 
