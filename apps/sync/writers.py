@@ -27,7 +27,7 @@ from apps.glucose.models import (
     Egv,
     Event,
 )
-from apps.sync.records import BadRecord, Quarantined
+from apps.sync.records import BadRecord, Quarantined, display_delta_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -332,8 +332,8 @@ def _setting(schedule_name: str, raw) -> dict:
         try:
             system_time = parse_utc(raw["systemTime"])
             if raw.get("displayTime"):
-                wall = parse_dexcom_time(raw["displayTime"]).wall
-                display_delta = round((wall - system_time.replace(tzinfo=None)).total_seconds())
+                display = parse_dexcom_time(raw["displayTime"])
+                display_delta = display_delta_seconds(system_time, display, display_text=raw["displayTime"])
         except DexcomTimeError as error:
             raise BadRecord(f"alert setting time is not a time ({error})") from error
     # Both spellings exist in the wild (the doc sample capitalises it).
