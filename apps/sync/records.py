@@ -43,6 +43,13 @@ class Quarantined:
     def raw_hash(self) -> str:
         return hashlib.sha256(orjson.dumps(self.raw, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
+    @property
+    def dedupe_key(self) -> str:
+        """The same record refused for the same reason is one entry, whatever else changed."""
+        if not self.record_id:
+            return self.raw_hash
+        return hashlib.sha256(f"{self.record_id}\x1f{self.reason}".encode()).hexdigest()
+
 
 def _text(raw: dict, key: str, *, max_length: int, required: bool = False) -> str:
     value = raw.get(key)

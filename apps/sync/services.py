@@ -407,7 +407,7 @@ def _sync_devices(state: RunState) -> None:
         for raw in page.records:
             try:
                 with transaction.atomic():
-                    writers.write_device(raw, patient_id=patient_id)
+                    bad += writers.write_device(raw, patient_id=patient_id)
                 written += 1
             except record_rows.BadRecord as error:
                 key = writers.device_key(raw) if isinstance(raw, dict) else ""
