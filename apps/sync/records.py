@@ -19,7 +19,12 @@ from apps.dexcom.times import DexcomTimeError, ParsedTime, parse_dexcom_time
 EGV_MIN, EGV_MAX = 39, 401
 CALIBRATION_MIN, CALIBRATION_MAX = 20, 600  # what a meter can report, in mg/dL
 EARLIEST_SYSTEM_TIME = datetime(2005, 1, 1, tzinfo=UTC)  # before any Dexcom CGM upload
-MAX_FUTURE = timedelta(days=2)  # device clocks drift, but not by days
+# A systemTime ahead of our clock: a device clock running fast, or an upstream bug. Dexcom
+# windows filter by systemTime and ours end at the present, so a correct answer never holds
+# one; a few minutes cover the clock skew between Dexcom, the device and us. Anything later is
+# quarantined rather than stored, so it can never become the "current reading" (nor fall on
+# a local day that has not begun).
+FUTURE_TOLERANCE = timedelta(minutes=10)
 # displayTime minus systemTime: the device's UTC offset (-12 h .. +14 h) plus its clock drift.
 # 24 h leaves 10 h of drift or a mis-set receiver clock on top of the widest zone; beyond it the
 # local time is meaningless (a receiver whose clock was reset to 2024, or set to 2099), and the
@@ -105,8 +110,13 @@ def _common(raw, *, patient_id: int, now: datetime) -> dict:
     system = _time(raw, "systemTime")
     display = _time(raw, "displayTime")
     system_time = system.utc
-    if system_time < EARLIEST_SYSTEM_TIME or system_time > now + MAX_FUTURE:
+    if system_time < EARLIEST_SYSTEM_TIME:
         raise BadRecord(f"systemTime {raw.get('systemTime')} is not a plausible time")
+    if system_time > now + FUTURE_TOLERANCE:
+        raise BadRecord(
+            f"systemTime {raw.get('systemTime')} is {_hours(system_time - now)} in the future "
+            f"(more than {FUTURE_TOLERANCE.total_seconds() / 60:g} min of clock skew)"
+        )
     return {
         "patient_id": patient_id,
         "record_id": record_id,

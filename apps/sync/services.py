@@ -20,11 +20,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from apps.dexcom import client, tokens
 from apps.dexcom.models import DexcomConnection
-from apps.glucose.models import DataRange
+from apps.glucose.models import DataRange, Egv
 from apps.sync import records as record_rows
 from apps.sync import writers
 from apps.sync.calls import RunCalls
@@ -55,6 +56,7 @@ class RunState:
     # dataRange was asked with lastSyncTime: its starts are of data that arrived since, and may
     # lie before a cursor (late uploads). Without it, they are the start of all history.
     ranges_by_arrival: bool = False
+    readings_before: int = 0  # the patient's EGVs when the run began (did any arrive?)
 
 
 # --- Public services ----------------------------------------------------------------------------
@@ -145,6 +147,7 @@ def _run(*, connection_id: int, owner: str) -> SyncRun:
         owner=owner,
         calls=RunCalls(connection_id=connection_id, base_url=connection.base_url),
         now=timezone.now(),
+        readings_before=_readings_held(connection.user_id),
     )
     try:
         _sync(state)
@@ -166,7 +169,7 @@ def _run(*, connection_id: int, owner: str) -> SyncRun:
 
 def _sync(state: RunState) -> None:
     patient_id = state.connection.user_id
-    cursors = _cursors(patient_id)
+    cursors = _cursors(patient_id, state.now)
     last_sync_time = _last_sync_time(cursors, state.now)
     state.ranges_by_arrival = last_sync_time is not None
     data_range = state.calls.data_range(last_sync_time=last_sync_time)
@@ -182,10 +185,15 @@ def _sync(state: RunState) -> None:
         _sync_devices(state)
 
 
-def _cursors(patient_id: int) -> dict[str, datetime]:
+def _cursors(patient_id: int, now: datetime) -> dict[str, datetime]:
     cursors = dict(
         SyncCursor.objects.filter(patient_id=patient_id).values_list("record_type", "synced_until")
     )
+    for record_type, synced_until in list(cursors.items()):
+        if synced_until > now + record_rows.FUTURE_TOLERANCE:
+            cursors[record_type] = _reset_future_cursor(patient_id, record_type, synced_until, now)
+            if cursors[record_type] is None:
+                del cursors[record_type]
     missing = [t for t in CURSOR_TYPES if t not in cursors]
     if missing:
         # A connection made before cursors existed: start them at the backfill horizon.
@@ -197,6 +205,29 @@ def _cursors(patient_id: int) -> dict[str, datetime]:
             )
             cursors[record_type] = origin
     return cursors
+
+
+def _reset_future_cursor(patient_id: int, record_type: str, synced_until: datetime, now: datetime):
+    """A cursor ahead of our clock (a server clock that ran fast) would skip everything Dexcom
+    has until that moment: move it back to just after the newest record we hold of its type,
+    or to the backfill horizon without any. The devices cursor is dropped (devices are due)."""
+    cursors = SyncCursor.objects.filter(patient_id=patient_id, record_type=record_type)
+    model = writers.MODELS.get(record_type)
+    if model is None:
+        cursors.delete()
+        sane = None
+    else:
+        newest = (
+            model.objects.filter(patient_id=patient_id, system_time__lte=now)
+            .aggregate(newest=Max("system_time"))["newest"]
+        )
+        sane = newest + timedelta(seconds=1) if newest else now - timedelta(days=settings.SYNC_BACKFILL_DAYS)
+        cursors.update(synced_until=sane)
+    logger.warning(
+        "Patient %s: the %s cursor %s was in the future (clock skew); reset to %s",
+        patient_id, record_type, synced_until, sane or "due now",
+    )
+    return sane
 
 
 def _last_sync_time(cursors: dict, now: datetime) -> datetime | None:
@@ -439,6 +470,10 @@ def _plain_words(error: Exception) -> str:
     return UNEXPECTED
 
 
+def _readings_held(patient_id: int) -> int:
+    return Egv.objects.filter(patient_id=patient_id).count()
+
+
 def _finish(state: RunState, *, error: str = "", patient_message: str = "") -> None:
     run = state.run
     run.finished_at = timezone.now()
@@ -449,15 +484,17 @@ def _finish(state: RunState, *, error: str = "", patient_message: str = "") -> N
         run.errors = [*run.errors, error]
     run.save()
     updates = {}
+    if _readings_held(state.connection.user_id) > state.readings_before:
+        updates["last_data_at"] = run.finished_at  # windows commit one by one, failed run or not
     if not error:
-        updates = {"last_sync_at": run.finished_at, "last_error": ""}
+        updates.update(last_sync_at=run.finished_at, last_error="")
         if state.connection.backfill_completed_at is None:
             updates.update(
                 backfill_completed_at=run.finished_at,
                 backfill_done_days=state.connection.backfill_total_days,
             )
     elif patient_message:
-        updates = {"last_error": patient_message}
+        updates["last_error"] = patient_message
     if updates:
         DexcomConnection.objects.filter(
             pk=state.connection.pk, status=DexcomConnection.Status.ACTIVE
