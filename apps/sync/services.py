@@ -272,16 +272,26 @@ def _windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     return windows
 
 
-def _arrived_late(state: RunState, record_type: str, span: client.TimeSpan, cursor: datetime) -> bool:
-    """dataRange reports data that arrived since lastSyncTime starting before our cursor, and we
-    do not hold its first record: a stretch uploaded late that the cursor has already passed.
-    (Its first record stored means an earlier run fetched it: windows run oldest first.)"""
+def _late_start(state: RunState, record_type: str, span: client.TimeSpan, cursor: datetime):
+    """Where data that arrived late starts, or None.
+
+    Asked with lastSyncTime, dataRange reports what arrived since, in one range per type: a
+    start before our cursor is a stretch uploaded late (or one we fetched on the previous run
+    that arrived just before it, reported again while lastSyncTime trails its arrival). Going
+    back costs no extra call when the run fetches new data anyway (one window holds both), so
+    then it always goes back. With nothing new past the cursor it goes back only when we lack
+    the stretch's first record, which keeps an idle patient at two calls.
+    """
     if not state.ranges_by_arrival or span.start >= cursor:
-        return False
+        return None
+    if span.end < cursor and _holds_record_at(state, record_type, span.start):
+        return None
+    return span.start
+
+
+def _holds_record_at(state: RunState, record_type: str, moment: datetime) -> bool:
     model = writers.MODELS[record_type]
-    return not model.objects.filter(
-        patient_id=state.connection.user_id, system_time=span.start
-    ).exists()
+    return model.objects.filter(patient_id=state.connection.user_id, system_time=moment).exists()
 
 
 def _fetch_start(state: RunState, record_type: str, span: client.TimeSpan, cursor: datetime) -> datetime:
@@ -290,15 +300,15 @@ def _fetch_start(state: RunState, record_type: str, span: client.TimeSpan, curso
     start = cursor - OVERLAP
     if span.start > cursor:
         return span.start
-    if not _arrived_late(state, record_type, span, cursor):
+    late = _late_start(state, record_type, span, cursor)
+    if late is None or late >= start:
         return start
-    if span.start < start:
+    if not _holds_record_at(state, record_type, late):
         logger.info(
             "Connection %s: %s uploaded late from %s (cursor %s); fetching from there",
-            state.connection.pk, record_type, span.start, cursor,
+            state.connection.pk, record_type, late, cursor,
         )
-    horizon = state.now - timedelta(days=settings.SYNC_BACKFILL_DAYS)
-    return max(min(start, span.start), horizon)
+    return max(late, state.now - timedelta(days=settings.SYNC_BACKFILL_DAYS))
 
 
 def _sync_range_type(state: RunState, record_type: str, data_range, cursors) -> bool:
@@ -306,8 +316,7 @@ def _sync_range_type(state: RunState, record_type: str, data_range, cursors) -> 
     if span is None:
         return False
     cursor = cursors[record_type]
-    late = _arrived_late(state, record_type, span, cursor)
-    if span.end < cursor and not late:
+    if span.end < cursor and _late_start(state, record_type, span, cursor) is None:
         return False  # only the overlap we already hold
     # The end bound may be exclusive: one second past the newest record includes it.
     end = min(span.end + timedelta(seconds=1), state.now)
