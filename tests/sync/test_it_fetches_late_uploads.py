@@ -19,13 +19,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _latest_backfilled_gap():
     """The newest late stretch of the default sandbox user, a 1 h one if there is one."""
-    from apps.sandbox import generator
-    from apps.sandbox.profiles import profile_for
+    from apps.sandbox import truth
 
-    now = int(datetime.now(UTC).timestamp())
+    now = datetime.now(UTC)
     stretches = [
-        late for late in generator.late_uploads(profile_for(SANDBOX_USER), now - 80 * 86400, now)
-        if late.arrival < now - 3 * 3600 and not late.from_receiver
+        late for late in truth.late_uploads(sandbox_user_key=SANDBOX_USER, days=80, now=now - timedelta(hours=2))
+        if not late.from_receiver
     ]
     assert stretches, "SandboxUser1 has late uploads in its history"
     one_hour = [late for late in stretches if late.end - late.start == 3600]
