@@ -42,7 +42,7 @@ def egvs(get_data, token, start, end):
 
 
 def parse(text):
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

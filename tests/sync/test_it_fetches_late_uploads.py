@@ -4,6 +4,7 @@ The emulator serves what arrived by now minus EMULATOR_DATA_DELAY_MINUTES, so mo
 moves its clock: first just before a late stretch arrives, then just after.
 """
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -107,7 +108,7 @@ def test_backfill_starts_at_data_range_start_and_no_window_ends_past_its_end(con
         assert end <= limit, (record_type, end, limit)
     egv_windows = sorted((s, e) for t, s, e in windows if t == "egvs")
     assert egv_windows[0][0] == data_range.egvs.start
-    assert all(a[1] == b[0] for a, b in zip(egv_windows, egv_windows[1:]))  # contiguous
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(egv_windows))  # contiguous
     assert egv_windows[-1][1] == data_range.egvs.end + timedelta(seconds=1)
     print(f"backfill of {history_days:.0f} days of history: {run.api_calls} API calls, "
           f"{len(egv_windows)} egv windows, {len(windows)} windows in all")
