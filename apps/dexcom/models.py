@@ -1,7 +1,11 @@
 """A patient's link to their Dexcom account. Tokens are stored only encrypted (see crypto.py)."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+
+NO_NEW_READINGS_NOTICE = timedelta(hours=1)
 
 
 class DexcomConnection(models.Model):
@@ -27,6 +31,9 @@ class DexcomConnection(models.Model):
     sync_lease_owner = models.CharField(max_length=64, blank=True, editable=False)
     connected_at = models.DateTimeField(auto_now_add=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
+    # When a sync last brought readings we did not hold: a sync can succeed every few minutes
+    # while Dexcom sends nothing new (sensor off, phone offline), and the page must say so.
+    last_data_at = models.DateTimeField(null=True, blank=True)
     last_sync_attempt_at = models.DateTimeField(null=True, blank=True)
     # When beat last queued a sync: at most one queued per interval slot, however many beats run.
     last_sync_enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -60,6 +67,14 @@ class DexcomConnection(models.Model):
         from dexweb.dexcom_regions import dexcom_region_name
 
         return dexcom_region_name(self.base_url)
+
+    @property
+    def is_waiting_for_data(self) -> bool:
+        """Syncs succeed but bring nothing new for a while (readings normally come every 5 min)."""
+        if not self.is_syncing_enabled or self.last_sync_at is None:
+            return False
+        quiet_since = self.last_data_at or self.connected_at
+        return self.last_sync_at - quiet_since > NO_NEW_READINGS_NOTICE
 
     @property
     def is_backfilling(self) -> bool:

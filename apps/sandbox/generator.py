@@ -12,6 +12,13 @@ How a day is made (DayPlan, per local calendar day of the user, seeded by user +
 Readings are missing during sensor changes and warm-up (2 h on G6, 30 min on G7), during a
 random signal-loss gap on some days, and now and then for a single slot. Values below 40 are
 reported as 39 (status "low"), above 400 as 401 (status "high").
+
+Late uploads (late_upload): on some days a stretch of readings reaches Dexcom an hour or more
+after it was measured. Each reading has an arrival time (when Dexcom got it): its systemTime,
+or the arrival of its late stretch. Dexcom's data delay counts from arrival (a reading is served
+once arrival <= visible_until), so nothing is served before it arrived. Trends come from the
+series as it finally is, so a reading never changes once served; alerts and calibrations come
+from the series the phone had live (without the late stretches).
 """
 
 import hashlib
@@ -334,16 +341,91 @@ class EgvSeries:
     recorded: np.ndarray  # True where the reading came from a loaded trace
     trend_rates: np.ndarray  # mg/dL/min, NaN when not computed
     trends: np.ndarray  # str
+    arrivals: np.ndarray  # when Dexcom received each reading (epoch s)
+    from_receiver: np.ndarray  # True where a receiver uploaded the reading (late_upload)
 
     def __len__(self):
         return int(self.times.size)
 
+    def _select(self, index) -> "EgvSeries":
+        return EgvSeries(
+            self.times[index], self.values[index], self.recorded[index], self.trend_rates[index],
+            self.trends[index], self.arrivals[index], self.from_receiver[index],
+        )
+
     def between(self, start: int, end: int) -> "EgvSeries":
         low, high = np.searchsorted(self.times, [start, end])
-        return EgvSeries(
-            self.times[low:high], self.values[low:high], self.recorded[low:high],
-            self.trend_rates[low:high], self.trends[low:high],
-        )
+        return self._select(slice(low, high))
+
+    def arrived_by(self, until: int) -> "EgvSeries":
+        return self._select(self.arrivals <= until)
+
+
+# --- Late uploads ---------------------------------------------------------------------------------
+
+BACKFILL_MINUTES = (60, 90, 120, 180)  # a G6 transmitter keeps 3 h of readings for backfill
+RECEIVER_DOCK_HOUR_UTC = 18  # the backup receiver is docked daily at 18:00 UTC (devices, too)
+# A stretch starts at most this long before its readings arrive (20 h stretch + up to 25 h
+# until the next docking): a client asking what arrived after T needs stretches from T - this.
+LATE_REACH_SECONDS = 3 * DAY_SECONDS
+
+
+@dataclass(frozen=True)
+class LateUpload:
+    """Readings with start <= systemTime < end that Dexcom received only at `arrival`."""
+
+    start: int
+    end: int
+    arrival: int
+    from_receiver: bool
+
+
+def _next_docking(instant: int) -> int:
+    docking = instant - instant % DAY_SECONDS + RECEIVER_DOCK_HOUR_UTC * 3600
+    return docking if docking >= instant else docking + DAY_SECONDS
+
+
+@lru_cache(maxsize=8192)
+def late_upload(profile: SandboxProfile, day: date) -> LateUpload | None:
+    """The late stretch of one local day, if any (its own seed: the day plans stay as they were)."""
+    if not profile.late_upload_rate:
+        return None
+    rng = rng_for(profile.key, "late", day.isoformat())
+    if rng.random() >= profile.late_upload_rate:
+        return None
+    if profile.late_upload_kind == "receiver":
+        # The phone stayed at home; the receiver's readings went up at its next docking.
+        # At most 20 h: alerts look back a day for the reading before a gap (LOOKBACK_SECONDS).
+        start = local_instant(profile, day, rng.uniform(6 * 60, 14 * 60))
+        end = start + int(rng.integers(6, 21)) * 3600
+        return LateUpload(start, end, _next_docking(end + 3600), True)
+    # Signal lost for 1-3 h; the transmitter backfilled the gap and the phone uploaded it 1-4 h later.
+    start = local_instant(profile, day, rng.uniform(0, 24 * 60))
+    end = start + int(rng.choice(BACKFILL_MINUTES)) * 60
+    return LateUpload(start, end, end + int(rng.integers(60, 241)) * 60, False)
+
+
+def late_uploads(profile: SandboxProfile, start: int, end: int) -> list[LateUpload]:
+    """The late stretches overlapping [start, end), oldest first."""
+    if not profile.late_upload_rate:
+        return []
+    first = local_date(profile, start - LATE_REACH_SECONDS)
+    last = local_date(profile, end) + timedelta(days=1)
+    found = (late_upload(profile, first + timedelta(days=n)) for n in range((last - first).days + 1))
+    return [late for late in found if late and late.end > start and late.start < end]
+
+
+def _arrivals(profile: SandboxProfile, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(arrival, from_receiver) of each synthetic reading; overlapping stretches: the later wins."""
+    arrivals = times.copy()
+    from_receiver = np.zeros(times.size, dtype=bool)
+    if times.size == 0:
+        return arrivals, from_receiver
+    for late in late_uploads(profile, int(times[0]), int(times[-1]) + 1):
+        inside = (times >= late.start) & (times < late.end)
+        arrivals[inside] = np.maximum(arrivals[inside], late.arrival)
+        from_receiver |= inside & late.from_receiver
+    return arrivals, from_receiver
 
 
 def slot_times(profile: SandboxProfile, start: int, end: int) -> np.ndarray:
@@ -370,12 +452,13 @@ def _missing_mask(profile: SandboxProfile, times: np.ndarray, plans: list[DayPla
 
 def egv_series(
     profile: SandboxProfile, start: int, end: int, *, first_allowed: int, visible_until: int,
-    trace: Trace | None = None,
+    trace: Trace | None = None, live: bool = False,
 ) -> EgvSeries:
-    """Every reading in [start, end) with first_allowed <= systemTime <= visible_until.
+    """Every reading in [start, end) with first_allowed <= systemTime that arrived by visible_until.
 
     Trends are computed from a day of readings before `start`, so a reading's trend does not
-    depend on the window it is asked for in.
+    depend on the window it is asked for in. live=True: the series the phone had as it went,
+    without the stretches that were uploaded late (what alerts and calibrations come from).
     """
     trace = trace or Trace()
     compute_from = start - LOOKBACK_SECONDS
@@ -385,17 +468,26 @@ def egv_series(
     for span_start, span_end in trace.spans:
         keep &= ~((times >= span_start) & (times <= span_end))
     times = times[keep]
+    arrivals, from_receiver = _arrivals(profile, times)
+    if live:
+        on_time = arrivals == times
+        times, arrivals, from_receiver = times[on_time], arrivals[on_time], from_receiver[on_time]
     values = reported_values(glucose_mgdl(profile, times, plans))
     recorded = np.zeros(times.size, dtype=bool)
     if trace.times.size:
         in_range = (trace.times >= compute_from) & (trace.times < end) & (trace.times <= visible_until)
+        added = int(in_range.sum())
         times = np.concatenate([times, trace.times[in_range]])
         values = np.concatenate([values, trace.values[in_range]])
-        recorded = np.concatenate([recorded, np.ones(int(in_range.sum()), dtype=bool)])
+        recorded = np.concatenate([recorded, np.ones(added, dtype=bool)])
+        arrivals = np.concatenate([arrivals, trace.times[in_range]])
+        from_receiver = np.concatenate([from_receiver, np.zeros(added, dtype=bool)])
         order = np.argsort(times, kind="stable")
         times, values, recorded = times[order], values[order], recorded[order]
+        arrivals, from_receiver = arrivals[order], from_receiver[order]
     rates, trends = trend_arrows(profile, times, values)
-    return EgvSeries(times, values, recorded, rates, trends).between(start, end)
+    series = EgvSeries(times, values, recorded, rates, trends, arrivals, from_receiver)
+    return series.arrived_by(visible_until).between(start, end)
 
 
 TREND_NAMES = np.array(

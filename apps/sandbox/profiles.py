@@ -51,6 +51,12 @@ class SandboxProfile:
     # an occasional "unknown" trend.
     quirks: bool = False
     extra_devices: tuple[ExtraDevice, ...] = field(default_factory=tuple)
+    # Readings that reach Dexcom late (generator.late_upload): the chance per day of a stretch
+    # uploaded an hour or more after it was measured, and how: "backfill" (the transmitter
+    # kept a 1-3 h signal gap and the phone sent it later) or "receiver" (the phone was away and
+    # a receiver's 6-20 h of readings were uploaded at once when it was docked).
+    late_upload_rate: float = 0.0
+    late_upload_kind: str = "backfill"
 
 
 PROFILES: tuple[SandboxProfile, ...] = (
@@ -72,6 +78,7 @@ PROFILES: tuple[SandboxProfile, ...] = (
         calibrates=True,
         settings_period_days=13,
         extra_devices=(ExtraDevice("receiver", "receiver", "receiver", retired=True),),
+        late_upload_rate=0.15,
     ),
     SandboxProfile(
         key="SandboxUser2",
@@ -125,6 +132,7 @@ PROFILES: tuple[SandboxProfile, ...] = (
         signal_loss_rate=0.3,
         settings_period_days=11,
         quiet_override=True,
+        late_upload_rate=0.2,
     ),
     SandboxProfile(
         key="SandboxUser5",
@@ -178,6 +186,8 @@ PROFILES: tuple[SandboxProfile, ...] = (
         signal_loss_rate=0.4,
         settings_period_days=12,
         extra_devices=(ExtraDevice("receiver", "receiver", "receiver", retired=False),),
+        late_upload_rate=0.1,
+        late_upload_kind="receiver",
     ),
 )
 

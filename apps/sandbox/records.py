@@ -81,6 +81,12 @@ def _device_fields(profile: SandboxProfile) -> dict:
 def egv_records(profile: SandboxProfile, series: EgvSeries) -> list[dict]:
     times = series.times
     system, display = _times(profile, times)
+    if series.from_receiver.any():
+        # A receiver uploaded these (generator.late_upload): its own device fields and times.
+        receiver_system, receiver_display = _times(profile, times, style="receiver")
+        pick = series.from_receiver.tolist()
+        system = [r if p else a for a, r, p in zip(system, receiver_system, pick)]
+        display = [r if p else a for a, r, p in zip(display, receiver_display, pick)]
     transmitter_ids, ticks = _transmitters(profile, times)
     ids = record_ids([
         f"{profile.key}/{'egv-recorded' if recorded else 'egv'}/{t}"
@@ -88,9 +94,9 @@ def egv_records(profile: SandboxProfile, series: EgvSeries) -> list[dict]:
     ])
     statuses = {39: "low", 401: "high"}
     rates = [None if rate != rate else rate for rate in series.trend_rates.tolist()]
-    device, generation, variant, app = (
-        profile.display_device, profile.generation, profile.variant, profile.display_app
-    )
+    generation, variant = profile.generation, profile.variant
+    phone = (profile.display_device, profile.display_app)
+    devices = [("receiver", "receiver") if p else phone for p in series.from_receiver.tolist()]
     return [
         {
             "recordId": recordid,
@@ -109,17 +115,17 @@ def egv_records(profile: SandboxProfile, series: EgvSeries) -> list[dict]:
             "transmitterGenerationVariant": variant,
             "displayApp": app,
         }
-        for recordid, system_time, display_time, transmitter, tick, value, trend, rate in zip(
+        for recordid, system_time, display_time, transmitter, tick, value, trend, rate, (device, app) in zip(
             ids, system, display, transmitter_ids, ticks, series.values.tolist(),
-            series.trends.tolist(), rates,
+            series.trends.tolist(), rates, devices,
         )
     ]
 
 
-def series_for(profile, start, end, *, visible_until, trace: Trace | None) -> EgvSeries:
+def series_for(profile, start, end, *, visible_until, trace: Trace | None, live: bool = False) -> EgvSeries:
     first_allowed = generator.history_start(visible_until)
     return generator.egv_series(
-        profile, start, end, first_allowed=first_allowed, visible_until=visible_until, trace=trace
+        profile, start, end, first_allowed=first_allowed, visible_until=visible_until, trace=trace, live=live
     )
 
 
@@ -127,7 +133,8 @@ def series_for(profile, start, end, *, visible_until, trace: Trace | None) -> Eg
 
 
 def alert_records(profile, start, end, *, visible_until, trace=None) -> list[dict]:
-    series = series_for(profile, start - DAY_SECONDS, end, visible_until=visible_until, trace=trace)
+    # The phone alarmed on what it had live: a stretch uploaded late was a gap then.
+    series = series_for(profile, start - DAY_SECONDS, end, visible_until=visible_until, trace=trace, live=True)
     found = generator.glucose_alerts(profile, series) + generator.gap_alerts(profile, series)
     found = sorted(
         (alert for alert in found if start <= alert.time < end and alert.time <= visible_until),
@@ -157,7 +164,7 @@ def alert_records(profile, start, end, *, visible_until, trace=None) -> list[dic
 def calibration_records(profile, start, end, *, visible_until, trace=None) -> list[dict]:
     if not profile.calibrates:
         return []
-    series = series_for(profile, start - 600, end + 600, visible_until=visible_until, trace=trace)
+    series = series_for(profile, start - 600, end + 600, visible_until=visible_until, trace=trace, live=True)
     plans = generator.day_plans(profile, start, end)
     found = [
         (at, value)
@@ -391,7 +398,7 @@ def _instants(profile, record_type, start, end, *, visible_until, trace):
         return series_for(profile, start, end, visible_until=visible_until, trace=trace).times.tolist()
     if record_type == "events":
         return sorted(event.time for event in _events_in(profile, start, end, visible_until=visible_until))
-    series = series_for(profile, start - 600, end + 600, visible_until=visible_until, trace=trace)
+    series = series_for(profile, start - 600, end + 600, visible_until=visible_until, trace=trace, live=True)
     plans = generator.day_plans(profile, start, end)
     return [at for at, _ in generator.calibrations(profile, series, plans) if start <= at < end and at <= visible_until]
 
@@ -420,8 +427,41 @@ def _last_before(profile, record_type, after: int, *, visible_until, trace) -> i
     return None
 
 
+def _late_egv_times(profile, *, after: int, visible_until: int, trace) -> list[int]:
+    """systemTimes (at most `after`) of readings that arrived in (after, visible_until]."""
+    found = []
+    for late in generator.late_uploads(profile, after - generator.LATE_REACH_SECONDS, after + 1):
+        if after < late.arrival <= visible_until:
+            series = series_for(profile, late.start, min(late.end, after + 1), visible_until=visible_until, trace=trace)
+            found += series.times[series.arrivals > after].tolist()
+    return found
+
+
+def _range_of(profile, record_type, after: int, *, last_sync: int | None, visible_until: int, trace):
+    """(first, last) systemTime of the data that arrived after `after`, or None.
+
+    Only EGVs arrive late; everything else arrives at its systemTime.
+    """
+    first = _first_after(profile, record_type, after, visible_until=visible_until, trace=trace)
+    last = None
+    if first is not None:
+        last = _last_before(profile, record_type, first, visible_until=visible_until, trace=trace)
+    late = []
+    if record_type == "egvs" and last_sync is not None:
+        late = _late_egv_times(profile, after=last_sync, visible_until=visible_until, trace=trace)
+    if first is None and not late:
+        return None
+    candidates = [t for t in (first, last) if t is not None] + late
+    return min(candidates), max(candidates)
+
+
 def data_range(profile, *, visible_until: int, last_sync: int | None = None, trace=None) -> dict:
-    """Start and end of each record type; with last_sync only data newer than it, else null."""
+    """Start and end (systemTime) of each record type, as Dexcom's dataRange sends them.
+
+    With last_sync, only data that ARRIVED after it, else null: the documented "date ranges for
+    new data AFTER that date time". A stretch uploaded late counts as new when it arrives, so
+    the start can lie before last_sync (and before the client's cursor).
+    """
     earliest = generator.history_start(visible_until)
     if trace is not None and trace.times.size:
         earliest = min(earliest, int(trace.times[0]))
@@ -431,13 +471,11 @@ def data_range(profile, *, visible_until: int, last_sync: int | None = None, tra
         if record_type == "calibrations" and not profile.calibrates:
             ranges[record_type] = None  # G7 users never calibrate
             continue
-        first = _first_after(profile, record_type, after, visible_until=visible_until, trace=trace)
-        if first is None:
+        span = _range_of(profile, record_type, after, last_sync=last_sync, visible_until=visible_until, trace=trace)
+        if span is None:
             ranges[record_type] = None
             continue
-        last = _last_before(profile, record_type, first, visible_until=visible_until, trace=trace)
-        times = np.array([first, last if last is not None else first], dtype=np.int64)
-        system, display = _times(profile, times)
+        system, display = _times(profile, np.array(span, dtype=np.int64))
         ranges[record_type] = {
             "start": {"systemTime": system[0], "displayTime": display[0]},
             "end": {"systemTime": system[1], "displayTime": display[1]},

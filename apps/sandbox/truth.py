@@ -11,8 +11,8 @@ import numpy as np
 from django.conf import settings
 from django.utils import timezone
 
-from apps.sandbox import dexcom_time, records as dexcom_records
-from apps.sandbox.generator import Trace
+from apps.sandbox import dexcom_time, generator, records as dexcom_records
+from apps.sandbox.generator import LateUpload, Trace
 from apps.sandbox.models import RecordedReading, RecordedTrace
 from apps.sandbox.profiles import profile_for
 
@@ -76,3 +76,20 @@ def data_range(*, sandbox_user_key: str, last_sync_time: datetime | None = None,
     return dexcom_records.data_range(
         profile, visible_until=visible_until(now), last_sync=last_sync, trace=recorded_trace(sandbox_user_key)
     )
+
+
+def late_uploads(
+    *, sandbox_user_key: str, days: int, now: datetime | None = None, min_fill: float = 0.8
+) -> list[LateUpload]:
+    """The late stretches of the last `days` that had arrived by now minus the data delay and
+    hold at least `min_fill` of their 5-minute slots (not lost to a sensor change), oldest first."""
+    profile = profile_for(sandbox_user_key)
+    until = visible_until(now)
+    found = []
+    for late in generator.late_uploads(profile, until - days * 86400, until):
+        if late.arrival > until:
+            continue
+        readings = dexcom_records.series_for(profile, late.start, late.end, visible_until=until, trace=None)
+        if len(readings) >= min_fill * (late.end - late.start) / generator.SLOT_SECONDS:
+            found.append(late)
+    return found

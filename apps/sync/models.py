@@ -55,9 +55,11 @@ class QuarantinedRecord(models.Model):
     record_type = models.CharField(max_length=32)
     record_id = models.CharField(max_length=128, blank=True)
     raw = models.JSONField()
-    # Overlapping windows and the 24 h re-read of events see a bad record again and again:
-    # the hash keeps one row per distinct payload.
-    raw_hash = models.CharField(max_length=64)
+    raw_hash = models.CharField(max_length=64, help_text="sha256 of the raw payload")
+    # Overlapping windows, the 24 h re-read of events and every devices call see a bad record
+    # again and again, its payload not always the same (a device's lastUploadDate moves): one
+    # row per record and reason (sha256 of recordId and reason; of the payload without an id).
+    dedupe_key = models.CharField(max_length=64, default="")
     reason = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -66,7 +68,7 @@ class QuarantinedRecord(models.Model):
         indexes = [models.Index(fields=["patient", "record_type"], name="quarantine_patient_type")]
         constraints = [
             models.UniqueConstraint(
-                fields=["patient", "record_type", "raw_hash"], name="quarantine_unique_payload"
+                fields=["patient", "record_type", "dedupe_key"], name="quarantine_unique_entry"
             )
         ]
 

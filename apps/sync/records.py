@@ -19,7 +19,19 @@ from apps.dexcom.times import DexcomTimeError, ParsedTime, parse_dexcom_time
 EGV_MIN, EGV_MAX = 39, 401
 CALIBRATION_MIN, CALIBRATION_MAX = 20, 600  # what a meter can report, in mg/dL
 EARLIEST_SYSTEM_TIME = datetime(2005, 1, 1, tzinfo=UTC)  # before any Dexcom CGM upload
-MAX_FUTURE = timedelta(days=2)  # device clocks drift, but not by days
+# A systemTime ahead of our clock: a device clock running fast, or an upstream bug. Dexcom
+# windows filter by systemTime and ours end at the present, so a correct answer never holds
+# one; a few minutes cover the clock skew between Dexcom, the device and us. Anything later is
+# quarantined rather than stored, so it can never become the "current reading" (nor fall on
+# a local day that has not begun).
+FUTURE_TOLERANCE = timedelta(minutes=10)
+# displayTime minus systemTime: the device's UTC offset (-12 h .. +14 h) plus its clock drift.
+# 24 h leaves 10 h of drift or a mis-set receiver clock on top of the widest zone; beyond it the
+# local time is meaningless (a receiver whose clock was reset to 2024, or set to 2099), and the
+# seconds would no longer fit the int32 column (+2,274,683,267 wrapped to 1962 in the COPY
+# path). The one check for every database and write path.
+MAX_DISPLAY_DELTA = timedelta(hours=24)
+MAX_TICKS = 2**63 - 1  # transmitterTicks goes into a bigint column
 
 
 class BadRecord(Exception):
@@ -35,6 +47,13 @@ class Quarantined:
     @property
     def raw_hash(self) -> str:
         return hashlib.sha256(orjson.dumps(self.raw, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+    @property
+    def dedupe_key(self) -> str:
+        """The same record refused for the same reason is one entry, whatever else changed."""
+        if not self.record_id:
+            return self.raw_hash
+        return hashlib.sha256(f"{self.record_id}\x1f{self.reason}".encode()).hexdigest()
 
 
 def _text(raw: dict, key: str, *, max_length: int, required: bool = False) -> str:
@@ -91,14 +110,20 @@ def _common(raw, *, patient_id: int, now: datetime) -> dict:
     system = _time(raw, "systemTime")
     display = _time(raw, "displayTime")
     system_time = system.utc
-    if system_time < EARLIEST_SYSTEM_TIME or system_time > now + MAX_FUTURE:
+    if system_time < EARLIEST_SYSTEM_TIME:
         raise BadRecord(f"systemTime {raw.get('systemTime')} is not a plausible time")
-    delta = display.wall - system_time.replace(tzinfo=None)
+    if system_time > now + FUTURE_TOLERANCE:
+        raise BadRecord(
+            f"systemTime {raw.get('systemTime')} is {_hours(system_time - now)} in the future "
+            f"(more than {FUTURE_TOLERANCE.total_seconds() / 60:g} min of clock skew)"
+        )
     return {
         "patient_id": patient_id,
         "record_id": record_id,
         "system_time": system_time,
-        "display_delta_seconds": round(delta.total_seconds()),
+        "display_delta_seconds": display_delta_seconds(
+            system_time, display, display_text=raw.get("displayTime")
+        ),
         "display_offset_seconds": display.offset_seconds,
         "display_device": _text(raw, "displayDevice", max_length=32),
         "display_app": _text(raw, "displayApp", max_length=32),
@@ -110,6 +135,22 @@ def _common(raw, *, patient_id: int, now: datetime) -> dict:
     }
 
 
+def display_delta_seconds(system_time: datetime, display: ParsedTime, *, display_text) -> int:
+    """displayTime's wall clock minus systemTime in seconds; BadRecord beyond MAX_DISPLAY_DELTA."""
+    delta = display.wall - system_time.replace(tzinfo=None)
+    if abs(delta) > MAX_DISPLAY_DELTA:
+        raise BadRecord(
+            f"displayTime {display_text} is {_hours(delta)} from systemTime "
+            f"{system_time:%Y-%m-%dT%H:%M:%SZ}; more than ±{MAX_DISPLAY_DELTA.total_seconds() / 3600:g} h "
+            "is no time zone or clock drift"
+        )
+    return round(delta.total_seconds())
+
+
+def _hours(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:+,.1f} h"
+
+
 def egv_row(raw, *, patient_id: int, now: datetime) -> dict:
     row = _common(raw, patient_id=patient_id, now=now)
     row.update(
@@ -119,7 +160,7 @@ def egv_row(raw, *, patient_id: int, now: datetime) -> dict:
         trend_rate=_number(raw, "trendRate"),
         unit=_text(raw, "unit", max_length=16),
         rate_unit=_text(raw, "rateUnit", max_length=16),
-        transmitter_ticks=_integer(raw, "transmitterTicks", low=0),
+        transmitter_ticks=_integer(raw, "transmitterTicks", low=0, high=MAX_TICKS),
     )
     if row["value"] is None and row["status"] not in ("low", "high"):
         raise BadRecord("value is missing (and status is neither low nor high)")
@@ -131,7 +172,7 @@ def calibration_row(raw, *, patient_id: int, now: datetime) -> dict:
     row.update(
         value=_integer(raw, "value", low=CALIBRATION_MIN, high=CALIBRATION_MAX),
         unit=_text(raw, "unit", max_length=16),
-        transmitter_ticks=_integer(raw, "transmitterTicks", low=0),
+        transmitter_ticks=_integer(raw, "transmitterTicks", low=0, high=MAX_TICKS),
     )
     return row
 

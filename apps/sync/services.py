@@ -1,7 +1,11 @@
 """The sync engine: bring one patient's Dexcom data up to date, safely and idempotently.
 
 A run takes the connection's lease, asks dataRange first, then fetches only the record types
-with data past their cursor, in windows of at most 30 days with a small overlap. Each window's
+with data past their cursor, in windows of at most 30 days with a small overlap. dataRange asked
+with lastSyncTime reports what ARRIVED at Dexcom since then, so a stretch uploaded late (a
+backfilled signal gap, a receiver docked after days) shows as a start before our cursor: the run
+then fetches from that start. Fetching starts no earlier than dataRange's start and ends no
+later than its end (no empty windows). Each window's
 rows, quarantined records, cursor move and daily summaries commit in one transaction, so a crash
 at any point resumes from what is really stored and a rerun rewrites the same rows (upserts on
 (patient, record_id)) without duplicating anything. Events are re-read for the last 24 hours on
@@ -16,11 +20,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from apps.dexcom import client, tokens
 from apps.dexcom.models import DexcomConnection
-from apps.glucose.models import DataRange
+from apps.glucose.models import DataRange, Egv
 from apps.sync import records as record_rows
 from apps.sync import writers
 from apps.sync.calls import RunCalls
@@ -35,6 +40,7 @@ EVENT_EDIT_HORIZON = timedelta(hours=24)  # Dexcom lets users edit or delete eve
 DEVICES_EVERY = timedelta(hours=1)
 LAST_SYNC_TIME_LIMIT = timedelta(days=90)  # lastSyncTime is unreliable for older data
 RANGE_TYPES = ("egvs", "calibrations", "events")  # the types dataRange reports
+LATE_CHECKED_TYPES = ("egvs", "calibrations")  # lastSyncTime follows their cursors
 CURSOR_TYPES = ("egvs", "calibrations", "events", "alerts")
 DEVICES = "devices"
 
@@ -47,6 +53,10 @@ class RunState:
     calls: RunCalls
     now: datetime
     written: dict = field(default_factory=dict)
+    # dataRange was asked with lastSyncTime: its starts are of data that arrived since, and may
+    # lie before a cursor (late uploads). Without it, they are the start of all history.
+    ranges_by_arrival: bool = False
+    readings_before: int = 0  # the patient's EGVs when the run began (did any arrive?)
 
 
 # --- Public services ----------------------------------------------------------------------------
@@ -137,6 +147,7 @@ def _run(*, connection_id: int, owner: str) -> SyncRun:
         owner=owner,
         calls=RunCalls(connection_id=connection_id, base_url=connection.base_url),
         now=timezone.now(),
+        readings_before=_readings_held(connection.user_id),
     )
     try:
         _sync(state)
@@ -163,23 +174,31 @@ def _run(*, connection_id: int, owner: str) -> SyncRun:
 
 def _sync(state: RunState) -> None:
     patient_id = state.connection.user_id
-    cursors = _cursors(patient_id)
-    data_range = state.calls.data_range(last_sync_time=_last_sync_time(cursors, state.now))
+    cursors = _cursors(patient_id, state.now)
+    last_sync_time = _last_sync_time(cursors, state.now)
+    state.ranges_by_arrival = last_sync_time is not None
+    data_range = state.calls.data_range(last_sync_time=last_sync_time)
+    known_events_end = _stored_events_end(patient_id)
     _store_data_range(patient_id, data_range)
     fetched_any = False
     for record_type in ("egvs", "calibrations"):
         fetched_any |= _sync_range_type(state, record_type, data_range, cursors)
-    _sync_events(state, data_range, cursors)
+    _sync_events(state, data_range, cursors, known_end=known_events_end)
     _sync_alerts(state, data_range, cursors)
     _advance_quiet_cursors(state, data_range, cursors)
     if _devices_due(cursors, state.now, something_new=fetched_any):
         _sync_devices(state)
 
 
-def _cursors(patient_id: int) -> dict[str, datetime]:
+def _cursors(patient_id: int, now: datetime) -> dict[str, datetime]:
     cursors = dict(
         SyncCursor.objects.filter(patient_id=patient_id).values_list("record_type", "synced_until")
     )
+    for record_type, synced_until in list(cursors.items()):
+        if synced_until > now + record_rows.FUTURE_TOLERANCE:
+            cursors[record_type] = _reset_future_cursor(patient_id, record_type, synced_until, now)
+            if cursors[record_type] is None:
+                del cursors[record_type]
     missing = [t for t in CURSOR_TYPES if t not in cursors]
     if missing:
         # A connection made before cursors existed: start them at the backfill horizon.
@@ -193,11 +212,43 @@ def _cursors(patient_id: int) -> dict[str, datetime]:
     return cursors
 
 
+def _reset_future_cursor(patient_id: int, record_type: str, synced_until: datetime, now: datetime):
+    """A cursor ahead of our clock (a server clock that ran fast) would skip everything Dexcom
+    has until that moment: move it back to just after the newest record we hold of its type,
+    or to the backfill horizon without any. The devices cursor is dropped (devices are due)."""
+    cursors = SyncCursor.objects.filter(patient_id=patient_id, record_type=record_type)
+    model = writers.MODELS.get(record_type)
+    if model is None:
+        cursors.delete()
+        sane = None
+    else:
+        newest = (
+            model.objects.filter(patient_id=patient_id, system_time__lte=now)
+            .aggregate(newest=Max("system_time"))["newest"]
+        )
+        sane = newest + timedelta(seconds=1) if newest else now - timedelta(days=settings.SYNC_BACKFILL_DAYS)
+        cursors.update(synced_until=sane)
+    logger.warning(
+        "Patient %s: the %s cursor %s was in the future (clock skew); reset to %s",
+        patient_id, record_type, synced_until, sane or "due now",
+    )
+    return sane
+
+
 def _last_sync_time(cursors: dict, now: datetime) -> datetime | None:
-    oldest = min(cursors[t] for t in RANGE_TYPES)
+    """Dexcom reports what arrived after this, as one range per type starting at its oldest
+    record. So it must not be older than the EGV cursor needs: from a day back (the events
+    cursor, which the 24 h re-read keeps there) the range would start at a reading we hold,
+    and a stretch uploaded late in the middle of it would go unseen. Events need no say here:
+    they are re-read from 24 h back up to the newest event dataRange ever reported."""
+    oldest = min(cursors[t] for t in LATE_CHECKED_TYPES)
     if now - oldest > LAST_SYNC_TIME_LIMIT:
         return None  # Dexcom answers lastSyncTime reliably only for recent data
     return oldest - OVERLAP
+
+
+def _stored_events_end(patient_id: int) -> datetime | None:
+    return DataRange.objects.filter(patient_id=patient_id).values_list("events_end", flat=True).first()
 
 
 def _store_data_range(patient_id: int, data_range: client.DataRange) -> None:
@@ -226,13 +277,55 @@ def _windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     return windows
 
 
+def _late_start(state: RunState, record_type: str, span: client.TimeSpan, cursor: datetime):
+    """Where data that arrived late starts, or None.
+
+    Asked with lastSyncTime, dataRange reports what arrived since, in one range per type: a
+    start before our cursor is a stretch uploaded late (or one we fetched on the previous run
+    that arrived just before it, reported again while lastSyncTime trails its arrival). Going
+    back costs no extra call when the run fetches new data anyway (one window holds both), so
+    then it always goes back. With nothing new past the cursor it goes back only when we lack
+    the stretch's first record, which keeps an idle patient at two calls.
+    """
+    if not state.ranges_by_arrival or span.start >= cursor:
+        return None
+    if span.end < cursor and _holds_record_at(state, record_type, span.start):
+        return None
+    return span.start
+
+
+def _holds_record_at(state: RunState, record_type: str, moment: datetime) -> bool:
+    model = writers.MODELS[record_type]
+    return model.objects.filter(patient_id=state.connection.user_id, system_time=moment).exists()
+
+
+def _fetch_start(state: RunState, record_type: str, span: client.TimeSpan, cursor: datetime) -> datetime:
+    """From the cursor (minus the overlap), from dataRange's start when that is later (nothing
+    lies between), or from a late upload's start, never before the backfill horizon."""
+    start = cursor - OVERLAP
+    if span.start > cursor:
+        return span.start
+    late = _late_start(state, record_type, span, cursor)
+    if late is None or late >= start:
+        return start
+    if not _holds_record_at(state, record_type, late):
+        logger.info(
+            "Connection %s: %s uploaded late from %s (cursor %s); fetching from there",
+            state.connection.pk, record_type, late, cursor,
+        )
+    return max(late, state.now - timedelta(days=settings.SYNC_BACKFILL_DAYS))
+
+
 def _sync_range_type(state: RunState, record_type: str, data_range, cursors) -> bool:
     span = data_range.span(record_type)
-    if span is None or span.end < cursors[record_type]:
+    if span is None:
         return False
+    cursor = cursors[record_type]
+    if span.end < cursor and _late_start(state, record_type, span, cursor) is None:
+        return False  # only the overlap we already hold
     # The end bound may be exclusive: one second past the newest record includes it.
     end = min(span.end + timedelta(seconds=1), state.now)
-    start = cursors[record_type] - OVERLAP
+    start = _fetch_start(state, record_type, span, cursor)
     for window_start, window_end in _windows(start, end):
         _fetch_and_store(state, record_type, window_start, window_end)
         cursors[record_type] = max(cursors[record_type], window_end)
@@ -241,19 +334,25 @@ def _sync_range_type(state: RunState, record_type: str, data_range, cursors) -> 
     return True
 
 
-def _sync_events(state: RunState, data_range, cursors) -> None:
+def _sync_events(state: RunState, data_range, cursors, *, known_end: datetime | None) -> None:
     """Events with new data, plus always the last 24 h: edits and deletions keep the recordId."""
     span = data_range.span("events")
     cursor = cursors["events"]
+    reread_from = state.now - EVENT_EDIT_HORIZON
     new_end = cursor
-    if span is not None and span.end >= cursor:
-        new_end = min(span.end + timedelta(seconds=1), state.now)
-    start = min(cursor - OVERLAP, state.now - EVENT_EDIT_HORIZON)
-    # The window reaches now so every event of the last 24 h is read again. The cursor moves as
-    # far as dataRange vouched for, and at least to 24 h ago (every later run re-reads from
-    # there), so a patient who stopped logging events does not cost more calls each run.
-    settled = max(new_end, state.now - EVENT_EDIT_HORIZON)
-    for window_start, window_end in _windows(start, max(new_end, state.now)):
+    start = min(cursor - OVERLAP, reread_from)
+    if span is not None:
+        if span.end >= cursor:
+            new_end = min(span.end + timedelta(seconds=1), state.now)
+        start = min(_fetch_start(state, "events", span, cursor), reread_from)
+    # Every event of the last 24 h is read again, up to the newest event Dexcom has reported
+    # (none lies past it). The cursor moves as far as dataRange vouched for, and at least to
+    # 24 h ago (every later run re-reads from there), so a patient who stopped logging events
+    # does not cost more calls each run.
+    ends = [moment + timedelta(seconds=1) for moment in (known_end, span and span.end) if moment]
+    end = min(max([new_end, *ends]) if ends else state.now, state.now)
+    settled = max(new_end, reread_from)
+    for window_start, window_end in _windows(start, end):
         _fetch_and_store(
             state, "events", window_start, window_end, cursor_to=min(window_end, settled)
         )
@@ -269,7 +368,12 @@ def _sync_alerts(state: RunState, data_range, cursors) -> None:
     end = min(latest + timedelta(seconds=1), state.now)
     if end <= cursors["alerts"]:
         return
-    for window_start, window_end in _windows(cursors["alerts"] - OVERLAP, end):
+    start = cursors["alerts"] - OVERLAP
+    if not state.ranges_by_arrival:
+        # dataRange spans all history: no alert is older than its earliest start. (Asked with
+        # lastSyncTime it only spans new data, and a noReadings alert lies in a gap before it.)
+        start = max(start, min(s.start for s in (data_range.egvs, data_range.events, data_range.calibrations) if s))
+    for window_start, window_end in _windows(start, end):
         _fetch_and_store(state, "alerts", window_start, window_end)
     cursors["alerts"] = max(cursors["alerts"], end)
 
@@ -348,7 +452,7 @@ def _sync_devices(state: RunState) -> None:
         for raw in page.records:
             try:
                 with transaction.atomic():
-                    writers.write_device(raw, patient_id=patient_id)
+                    bad += writers.write_device(raw, patient_id=patient_id)
                 written += 1
             except record_rows.BadRecord as error:
                 key = writers.device_key(raw) if isinstance(raw, dict) else ""
@@ -386,6 +490,10 @@ def _plain_words(error: Exception) -> str:
     return UNEXPECTED
 
 
+def _readings_held(patient_id: int) -> int:
+    return Egv.objects.filter(patient_id=patient_id).count()
+
+
 def _finish(state: RunState, *, error: str = "", patient_message: str = "") -> None:
     run = state.run
     run.finished_at = timezone.now()
@@ -396,15 +504,17 @@ def _finish(state: RunState, *, error: str = "", patient_message: str = "") -> N
         run.errors = [*run.errors, error]
     run.save()
     updates = {}
+    if _readings_held(state.connection.user_id) > state.readings_before:
+        updates["last_data_at"] = run.finished_at  # windows commit one by one, failed run or not
     if not error:
-        updates = {"last_sync_at": run.finished_at, "last_error": ""}
+        updates.update(last_sync_at=run.finished_at, last_error="")
         if state.connection.backfill_completed_at is None:
             updates.update(
                 backfill_completed_at=run.finished_at,
                 backfill_done_days=state.connection.backfill_total_days,
             )
     elif patient_message:
-        updates = {"last_error": patient_message}
+        updates["last_error"] = patient_message
     if updates:
         DexcomConnection.objects.filter(
             pk=state.connection.pk, status=DexcomConnection.Status.ACTIVE

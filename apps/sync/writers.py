@@ -27,7 +27,7 @@ from apps.glucose.models import (
     Egv,
     Event,
 )
-from apps.sync.records import BadRecord, Quarantined
+from apps.sync.records import BadRecord, Quarantined, display_delta_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -208,10 +208,18 @@ def _column_types(cursor, table: str, temp: str, column_names: list[str]) -> lis
 def quarantine(
     *, patient_id: int, run_id: int | None, record_type: str, bad: list[Quarantined]
 ) -> int:
-    """Keep bad records raw with their reason (once per distinct payload) and log each."""
+    """Keep bad records raw with their reason, once per record and reason (Quarantined.dedupe_key),
+    and log each the first time; returns how many were new."""
     from apps.sync.models import QuarantinedRecord
 
-    for item in bad:
+    by_key = {item.dedupe_key: item for item in bad}
+    known = set(
+        QuarantinedRecord.objects.filter(
+            patient_id=patient_id, record_type=record_type, dedupe_key__in=list(by_key)
+        ).values_list("dedupe_key", flat=True)
+    )
+    new = {key: item for key, item in by_key.items() if key not in known}
+    for item in new.values():
         logger.warning(
             "Quarantined a %s record %s of patient %s: %s",
             record_type,
@@ -228,13 +236,14 @@ def quarantine(
                 record_id=item.record_id,
                 raw=item.raw,
                 raw_hash=item.raw_hash,
+                dedupe_key=key,
                 reason=item.reason,
             )
-            for item in bad
+            for key, item in new.items()
         ],
-        ignore_conflicts=True,
+        ignore_conflicts=True,  # a concurrent run may have written the same entry
     )
-    return len(bad)
+    return len(new)
 
 
 # --- Devices ------------------------------------------------------------------------------------
@@ -260,8 +269,13 @@ def _str(raw: dict, key: str, max_length: int) -> str:
     return value
 
 
-def write_device(raw, *, patient_id: int) -> Device:
-    """Upsert one device with its schedules; add a settings version only when content changed."""
+def write_device(raw, *, patient_id: int) -> list[Quarantined]:
+    """Upsert one device with its schedules; add a settings version only when content changed.
+
+    Quarantine at the smallest unit: a device that cannot be stored raises BadRecord; a bad
+    schedule or alert setting is left out (its last good version stays current) and returned,
+    and the device with everything else is stored.
+    """
     if not isinstance(raw, dict):
         raise BadRecord("device is not a JSON object")
     try:
@@ -271,10 +285,19 @@ def write_device(raw, *, patient_id: int) -> Device:
     schedules = raw.get("alertSchedules") or []
     if not isinstance(schedules, list):
         raise BadRecord("alertSchedules is not a list")
-    parsed = [_schedule(item) for item in schedules]  # validate all before writing any
+    key = device_key(raw)
+    parsed, bad = [], []
+    for index, item in enumerate(schedules):  # validate all before writing any
+        try:
+            fields, settings_rows, bad_settings = _schedule(item, device=key)
+        except BadRecord as error:
+            bad.append(Quarantined(raw=item, record_id=f"{key}/schedule {index}"[:128], reason=str(error)))
+            continue
+        parsed.append((fields, settings_rows))
+        bad += bad_settings
     device, _ = Device.objects.update_or_create(
         patient_id=patient_id,
-        device_key=device_key(raw),
+        device_key=key,
         defaults={
             "transmitter_id": _str(raw, "transmitterId", 64),
             "transmitter_generation": _str(raw, "transmitterGeneration", 32),
@@ -290,10 +313,11 @@ def write_device(raw, *, patient_id: int) -> Device:
         )
         for setting in settings_rows:
             _record_setting_version(device, setting)
-    return device
+    return bad
 
 
-def _schedule(item) -> tuple[dict, list[dict]]:
+def _schedule(item, *, device: str) -> tuple[dict, list[dict], list[Quarantined]]:
+    """The schedule's fields, its good settings and its quarantined ones."""
     if not isinstance(item, dict) or not isinstance(item.get("alertScheduleSettings"), dict):
         raise BadRecord("alert schedule without alertScheduleSettings")
     settings = item["alertScheduleSettings"]
@@ -317,7 +341,15 @@ def _schedule(item) -> tuple[dict, list[dict]]:
     alert_settings = item.get("alertSettings") or []
     if not isinstance(alert_settings, list):
         raise BadRecord("alertSettings is not a list")
-    return fields, _newest_per_alert(name, [_setting(name, s) for s in alert_settings])
+    good, bad = [], []
+    for index, raw in enumerate(alert_settings):
+        try:
+            good.append(_setting(name, raw))
+        except BadRecord as error:
+            alert = raw.get("alertName") if isinstance(raw, dict) else None
+            which = alert if isinstance(alert, str) and alert else f"setting {index}"
+            bad.append(Quarantined(raw=raw, record_id=f"{device}/{name}/{which}"[:128], reason=str(error)))
+    return fields, _newest_per_alert(name, good), bad
 
 
 def _typed(value, kind):
@@ -332,8 +364,8 @@ def _setting(schedule_name: str, raw) -> dict:
         try:
             system_time = parse_utc(raw["systemTime"])
             if raw.get("displayTime"):
-                wall = parse_dexcom_time(raw["displayTime"]).wall
-                display_delta = round((wall - system_time.replace(tzinfo=None)).total_seconds())
+                display = parse_dexcom_time(raw["displayTime"])
+                display_delta = display_delta_seconds(system_time, display, display_text=raw["displayTime"])
         except DexcomTimeError as error:
             raise BadRecord(f"alert setting time is not a time ({error})") from error
     # Both spellings exist in the wild (the doc sample capitalises it).
@@ -368,7 +400,7 @@ def _number_or_none(value, name: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadRecord(f"alert setting {name} is not a number")
+        raise BadRecord(f"alert setting {name} {str(orjson.dumps(value), 'utf-8')[:40]} is not a number")
     return float(value)
 
 

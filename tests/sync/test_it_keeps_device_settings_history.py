@@ -56,7 +56,9 @@ def test_it_adds_a_version_only_when_a_setting_changes(patient):
     write_device(copy.deepcopy(DEVICE), patient_id=patient.pk)  # nothing changed
     assert AlertSettingVersion.objects.count() == 2
     changed = copy.deepcopy(DEVICE)
-    changed["alertSchedules"][0]["alertSettings"][0].update(value=180, systemTime="2026-01-08T08:00:00Z")
+    changed["alertSchedules"][0]["alertSettings"][0].update(
+        value=180, systemTime="2026-01-08T08:00:00Z", displayTime="2026-01-08T01:00:01-06:59:59"
+    )
     write_device(changed, patient_id=patient.pk)
     history = list(AlertSettingVersion.objects.filter(alert_name="high").order_by("id").values_list("value", flat=True))
     assert history == [200, 180]
