@@ -24,6 +24,10 @@ Kinds and their parameters:
   bad_records     200 with the first `count` (default 3) records damaged: a required field
                   missing, a value out of range, an enum value Dexcom never documented
   revoked         revokes the user's grant: 401 on data calls, invalid_grant on refresh
+  lost_answer     token endpoint only: issues the new pair (the presented refresh token is spent)
+                  and then loses the answer, how="timeout" (default: answers only after
+                  `seconds`, default 35, longer than the client waits, as when the connection
+                  drops), "malformed" (a body cut off half-way) or "bad_gateway" (a proxy's 502)
 """
 
 from django.db.models import F, Q

@@ -90,6 +90,7 @@ class Fault(models.Model):
         ("malformed_json", "truncated JSON body"),
         ("bad_records", "records with missing / out-of-range / unknown values"),
         ("revoked", "grant revoked"),
+        ("lost_answer", "token endpoint: new pair issued, answer lost"),
     ]
 
     kind = models.CharField(max_length=32, choices=KINDS)
