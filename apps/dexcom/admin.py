@@ -54,12 +54,13 @@ class DexcomConnectionAdmin(admin.ModelAdmin):
     @admin.display(description="Token refresh")
     def refresh_state(self, obj):
         # The state of the last refresh only: the tokens themselves are never shown.
-        if obj.refresh_answer_lost_at:
-            return f"answer lost at {obj.refresh_answer_lost_at:%Y-%m-%d %H:%M:%S} UTC; retrying after a pause"
+        lost_at = f"{obj.refresh_answer_lost_at:%Y-%m-%d %H:%M:%S} UTC" if obj.refresh_answer_lost_at else ""
+        if obj.lost_refresh_token_encrypted:
+            return f"answer lost {lost_at}; the spent token is kept encrypted for diagnosis"
+        if lost_at:
+            return f"answer lost at {lost_at}; retrying after a pause"
         if obj.refresh_started_at:
             return f"in flight since {obj.refresh_started_at:%Y-%m-%d %H:%M:%S} UTC"
-        if obj.lost_refresh_token_encrypted:
-            return "lost during a refresh; the spent token is kept encrypted for diagnosis"
         return "ok"
 
     @admin.display(description="Backfill %")
