@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "dexweb.health.HealthCheckMiddleware",  # first: answers before host and HTTPS checks
+    "dexweb.outages.DatabaseOutageMiddleware",  # a database error in a view: 503, not 500
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
