@@ -15,7 +15,7 @@ CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 
 
 @pytest.fixture
-def broker_down():
+def broker_down(monkeypatch):
     """Point the Celery app at a port nobody listens on, as when Redis is down."""
     from dexweb.celery import app
 
@@ -26,8 +26,11 @@ def broker_down():
         app._pool = None  # connection pools were made for the old URL
         app.amqp._producer_pool = None
 
+    # Celery reads CELERY_BROKER_URL from the environment before its own setting.
+    monkeypatch.setenv("CELERY_BROKER_URL", CLOSED_PORT_BROKER)
     _use(CLOSED_PORT_BROKER)
     yield
+    monkeypatch.undo()
     _use(working)
 
 
