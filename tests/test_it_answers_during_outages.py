@@ -6,7 +6,7 @@ from django.db import OperationalError
 from django.db import connection as db_connection
 from django.test import Client
 
-pytestmark = [pytest.mark.urls("tests.error_pages_urls")]
+pytestmark = [pytest.mark.urls("tests.error_pages_urls"), pytest.mark.faults]
 
 
 def _database_gone(execute, sql, params, many, context):

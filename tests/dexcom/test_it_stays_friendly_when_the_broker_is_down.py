@@ -11,6 +11,8 @@ from tests.dexcom.test_it_connects_through_allauth import _decide, _path, _to_co
 from tests.dexcom.test_it_shows_the_connection_page import connection  # noqa: F401  (fixture)
 from tests.sync.conftest import emulator  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.faults
+
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 
 

@@ -17,6 +17,8 @@ from apps.dexcom import tokens
 from apps.dexcom.crypto import decrypt_token, encrypt_token
 from apps.dexcom.models import DexcomConnection
 
+pytestmark = pytest.mark.faults
+
 BASE = "https://dexcom.test"
 TOKEN_URL = f"{BASE}/v3/oauth2/token"
 PAUSE = 0.3

@@ -18,7 +18,7 @@ from apps.dexcom.models import DexcomConnection
 from apps.sync import services
 from apps.sync.models import SyncRun
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 
 PAUSE = 1.0
 

@@ -15,7 +15,7 @@ from apps.sync.models import SyncRun
 from apps.sync.tasks import enqueue_due_syncs_task, sync_connection_task
 from tests.sync.conftest import assert_db_equals_truth
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 
 
 class DatabaseDown:
