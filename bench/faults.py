@@ -34,16 +34,16 @@ sys.path.insert(0, str(PROJECT_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dexweb.settings")
 os.environ.setdefault("AXES_ENABLED", "false")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection as db_connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection as db_connection
+from django.utils import timezone
 
-from bench.sync_backfill import start_emulator  # noqa: E402
+from bench.sync_backfill import start_emulator
 
 EMAIL = "bench-faults-{}@example.com"
 LEASE_SECONDS = 20
@@ -123,7 +123,7 @@ class Workers:
 
     def start(self) -> subprocess.Popen:
         self.count += 1
-        log = open(self.log_dir / f"worker-{self.count}.log", "w")
+        log = open(self.log_dir / f"worker-{self.count}.log", "w")  # noqa: SIM115 - the worker writes it until it stops
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "dexweb", "worker", "--pool=solo", "-Q", "celery",
              "-n", f"bench-faults-{self.count}@%h", "--loglevel=INFO", "--without-gossip",

@@ -63,6 +63,6 @@ def test_the_oauth_callback_connects_without_a_500(emulator, patient, broker_dow
     query = _to_consent(browser, "connect")
     response = browser.get(_path(_decide(browser, query, "authorize")))
     assert response.status_code == 302
-    connection = DexcomConnection.objects.get(user=patient)
-    assert connection.status == DexcomConnection.Status.ACTIVE and connection.has_tokens
-    assert connection.pk in schedule.claim_due_connections()
+    made = DexcomConnection.objects.get(user=patient)
+    assert made.status == DexcomConnection.Status.ACTIVE and made.has_tokens
+    assert made.pk in schedule.claim_due_connections()

@@ -16,37 +16,31 @@ from django.utils import timezone
 from apps.dexcom import tokens
 from apps.dexcom.crypto import decrypt_token, encrypt_token
 from apps.dexcom.models import DexcomConnection
+from tests.dexcom.test_it_refreshes_tokens import (
+    BASE,
+    connection,  # noqa: F401  (fixture)
+)
 
 pytestmark = pytest.mark.faults
 
-BASE = "https://dexcom.test"
 TOKEN_URL = f"{BASE}/v3/oauth2/token"
 PAUSE = 0.3
 
 
-@pytest.fixture
-def connection(patient, settings):
-    settings.DEXCOM_BASE_URL = BASE
+@pytest.fixture(autouse=True)
+def short_pause(settings):
     settings.DEXCOM_REFRESH_RETRY_PAUSE_SECONDS = PAUSE
-    return DexcomConnection.objects.create(
-        user=patient,
-        base_url=BASE,
-        dexcom_user_id="u1",
-        access_token_encrypted=encrypt_token("old-access"),
-        refresh_token_encrypted=encrypt_token("old-refresh"),
-        access_token_expires_at=timezone.now() - timedelta(minutes=1),
-    )
 
 
-def _lose_the_answer(connection):
+def _lose_the_answer(dexcom_connection):
     responses.post(TOKEN_URL, body=requests.ConnectionError("connection reset by peer"))
     with pytest.raises(tokens.RefreshOutcomeUnknown) as raised:
-        tokens.current_access_token(connection_id=connection.pk)
+        tokens.current_access_token(connection_id=dexcom_connection.pk)
     return raised.value
 
 
 @responses.activate
-def test_it_records_the_refresh_in_flight_and_does_not_present_the_token_again_at_once(connection):
+def test_it_records_the_refresh_in_flight_and_does_not_present_the_token_again_at_once(connection):  # noqa: F811
     lost = _lose_the_answer(connection)
     assert lost.retry_after == pytest.approx(PAUSE)
     connection.refresh_from_db()
@@ -61,7 +55,7 @@ def test_it_records_the_refresh_in_flight_and_does_not_present_the_token_again_a
 
 
 @responses.activate
-def test_it_presents_the_token_once_more_after_the_pause_and_recovers(connection):
+def test_it_presents_the_token_once_more_after_the_pause_and_recovers(connection):  # noqa: F811
     _lose_the_answer(connection)
     time.sleep(PAUSE + 0.05)
     responses.replace(
@@ -76,7 +70,7 @@ def test_it_presents_the_token_once_more_after_the_pause_and_recovers(connection
 
 
 @responses.activate
-def test_it_says_the_connection_was_lost_when_the_spent_token_is_refused(connection):
+def test_it_says_the_connection_was_lost_when_the_spent_token_is_refused(connection):  # noqa: F811
     _lose_the_answer(connection)
     time.sleep(PAUSE + 0.05)
     responses.replace(responses.POST, TOKEN_URL, json={"error": "invalid_grant"}, status=400)
@@ -92,7 +86,7 @@ def test_it_says_the_connection_was_lost_when_the_spent_token_is_refused(connect
 
 
 @responses.activate
-def test_a_refresh_left_in_flight_by_a_killed_worker_counts_as_a_lost_answer(connection):
+def test_a_refresh_left_in_flight_by_a_killed_worker_counts_as_a_lost_answer(connection):  # noqa: F811
     # kill -9 mid-request: no except clause ran, only the in-flight mark and an old claim remain.
     DexcomConnection.objects.filter(pk=connection.pk).update(
         refresh_started_at=timezone.now() - timedelta(minutes=2),
@@ -107,7 +101,7 @@ def test_a_refresh_left_in_flight_by_a_killed_worker_counts_as_a_lost_answer(con
 
 
 @responses.activate
-def test_reconnecting_clears_the_lost_state_and_the_kept_token(connection):
+def test_reconnecting_clears_the_lost_state_and_the_kept_token(connection):  # noqa: F811
     from apps.dexcom.services import store_connection
 
     _lose_the_answer(connection)
