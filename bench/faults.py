@@ -46,7 +46,7 @@ from django.utils import timezone
 from bench.sync_backfill import start_emulator
 
 EMAIL = "bench-faults-{}@example.com"
-LEASE_SECONDS = 20
+LEASE_SECONDS = 20  # against the 60 s interval, about production's 90 s lease to its 300 s interval
 SANDBOX_USER_OF: dict[int, str] = {}  # connection id -> the emulator user it is connected to
 
 
