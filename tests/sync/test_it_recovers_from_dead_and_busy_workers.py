@@ -30,9 +30,10 @@ def test_a_live_run_keeps_its_short_lease_through_slow_calls(connect, settings, 
     from apps.sandbox import faults
 
     connection = connect(days=2)
-    settings.SYNC_LEASE_SECONDS = 3
-    # Two calls (dataRange, then the first window) take 4 s before the first window commits.
-    faults.inject(kind="slow", times=None, seconds=2)
+    settings.SYNC_LEASE_SECONDS = 5
+    # Two calls (dataRange, then the first window) take 6 s before the first window commits:
+    # renewing per window would let the lease lapse; renewing per call never does.
+    faults.inject(kind="slow", times=None, seconds=3)
     outcome = {}
 
     def sync():
