@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "dexweb.health.HealthCheckMiddleware",  # first: answers before host and HTTPS checks
+    "dexweb.outages.DatabaseOutageMiddleware",  # a database error in a view: 503, not 500
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -235,6 +236,9 @@ DEXCOM_REDIRECT_URI = env.str(
     "DEXCOM_REDIRECT_URI", default=f"{DEXWEB_PUBLIC_URL}/accounts/dexcom/login/callback/"
 )
 DEXCOM_HTTP_TIMEOUT = env.float("DEXCOM_HTTP_TIMEOUT", default=30.0)
+# After a token refresh whose answer was lost, wait this long before presenting the (maybe spent)
+# refresh token again (apps/dexcom/tokens.py).
+DEXCOM_REFRESH_RETRY_PAUSE_SECONDS = env.float("DEXCOM_REFRESH_RETRY_PAUSE_SECONDS", default=30.0)
 # The app-wide Dexcom budget (Dexcom allows 60,000 calls per app per hour).
 DEXCOM_RATE_LIMIT_PER_HOUR = env.int("DEXCOM_RATE_LIMIT_PER_HOUR", default=60000)
 TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[DEV_TOKEN_ENCRYPTION_KEY])
@@ -247,7 +251,8 @@ SOCIALACCOUNT_PROVIDERS["dexcom"] = {
 # --- Sync ---------------------------------------------------------------------------------------
 SYNC_INTERVAL_SECONDS = env.int("SYNC_INTERVAL_SECONDS", default=300)
 SYNC_BACKFILL_DAYS = env.int("SYNC_BACKFILL_DAYS", default=90)
-SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=900)
+# Short: a live run renews it before every Dexcom call (apps/sync/lease.py), a killed one does not.
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=90)
 
 # --- Emulator -----------------------------------------------------------------------------------
 # Clients the built-in emulator accepts: the app's own credentials, so the default setup works.

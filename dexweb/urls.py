@@ -15,5 +15,9 @@ urlpatterns = [
     path("", include("apps.dashboard.urls")),
 ]
 
+# The database being down gives the 503 page, anything else the site's own 500 page.
+handler500 = "dexweb.outages.server_error"
+handler400 = "dexweb.outages.bad_request"
+
 if settings.EMULATOR_ENABLED:
     urlpatterns.insert(0, path("emulator/", include("apps.sandbox.urls")))

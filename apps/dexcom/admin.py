@@ -30,6 +30,9 @@ class DexcomConnectionAdmin(admin.ModelAdmin):
         "last_sync_at",
         "last_sync_attempt_at",
         "last_error",
+        "reauth_reason",
+        "tokens_refreshed_at",
+        "refresh_state",
         "backfill_total_days",
         "backfill_done_days",
         "backfill_completed_at",
@@ -47,6 +50,18 @@ class DexcomConnectionAdmin(admin.ModelAdmin):
     @admin.display(description="Region")
     def region(self, obj):
         return obj.region
+
+    @admin.display(description="Token refresh")
+    def refresh_state(self, obj):
+        # The state of the last refresh only: the tokens themselves are never shown.
+        lost_at = f"{obj.refresh_answer_lost_at:%Y-%m-%d %H:%M:%S} UTC" if obj.refresh_answer_lost_at else ""
+        if obj.lost_refresh_token_encrypted:
+            return f"answer lost {lost_at}; the spent token is kept encrypted for diagnosis"
+        if lost_at:
+            return f"answer lost at {lost_at}; retrying after a pause"
+        if obj.refresh_started_at:
+            return f"in flight since {obj.refresh_started_at:%Y-%m-%d %H:%M:%S} UTC"
+        return "ok"
 
     @admin.display(description="Backfill %")
     def backfill_percent(self, obj):

@@ -14,6 +14,10 @@ class DexcomConnection(models.Model):
         NEEDS_REAUTH = "needs_reauth", "Needs re-authorization"
         DISCONNECTED = "disconnected", "Disconnected"
 
+    class ReauthReason(models.TextChoices):
+        WITHDRAWN = "withdrawn", "Permission withdrawn or expired"
+        REFRESH_LOST = "refresh_lost", "Connection lost during a token refresh"
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dexcom_connection"
     )
@@ -26,6 +30,17 @@ class DexcomConnection(models.Model):
     access_token_expires_at = models.DateTimeField(null=True, blank=True)
     # A refresh in progress: other workers wait for it instead of spending the single-use token.
     refresh_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set before the refresh token is sent, cleared once Dexcom's answer is stored: still set
+    # when the next refresh starts means the last answer was lost (worker killed, connection
+    # dropped, garbled body) and the refresh token may already be spent.
+    refresh_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the last refresh's answer was lost; the token is not presented again before a pause.
+    refresh_answer_lost_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Why the connection needs re-authorization, so the patient and admins are told the truth.
+    reauth_reason = models.CharField(max_length=16, choices=ReauthReason.choices, blank=True)
+    # The refresh token presented when the connection was lost, still encrypted, for diagnosis
+    # with Dexcom support; never shown, deleted on reconnect or disconnect.
+    lost_refresh_token_encrypted = models.TextField(blank=True, editable=False)
     # One sync at a time per connection: a lease that simply expires if its worker dies.
     sync_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
     sync_lease_owner = models.CharField(max_length=64, blank=True, editable=False)

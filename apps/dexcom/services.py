@@ -108,6 +108,10 @@ def store_connection(
         connection.refresh_token_encrypted = refresh_token_encrypted
         connection.access_token_expires_at = expires_at
         connection.refresh_claimed_until = None
+        connection.refresh_started_at = None
+        connection.refresh_answer_lost_at = None
+        connection.reauth_reason = ""
+        connection.lost_refresh_token_encrypted = ""
         connection.last_error = ""
         connection.save()
         if created or account_changed:
@@ -133,6 +137,9 @@ def disconnect(*, connection_id: int) -> None:
         refresh_token_encrypted="",
         access_token_expires_at=None,
         refresh_claimed_until=None,
+        refresh_started_at=None,
+        refresh_answer_lost_at=None,
+        lost_refresh_token_encrypted="",
         sync_lease_until=None,
         sync_lease_owner="",
         last_error="",

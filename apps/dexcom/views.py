@@ -88,6 +88,13 @@ def _connection_of(user) -> DexcomConnection | None:
     return DexcomConnection.objects.filter(user=user).first()
 
 
+# The broker is down: the sync is left to beat, which queues it once the broker is back.
+SYNC_QUEUE_DOWN_MESSAGE = (
+    "dexweb's sync service is briefly unavailable, so the sync could not start right now. It "
+    "will start on its own within a few minutes; there is no need to press Sync now again."
+)
+
+
 @login_required
 def connection_status(request):
     """The patient's Dexcom connection: status, last sync, backfill progress, problems, actions."""
@@ -98,12 +105,14 @@ def connection_status(request):
 @login_required
 @require_POST
 def sync_now(request):
-    from apps.sync.tasks import enqueue_sync
+    from apps.sync.tasks import send_sync
 
     connection = _connection_of(request.user)
     if connection and connection.is_syncing_enabled:
-        enqueue_sync(connection_id=connection.pk)
-        messages.success(request, "A sync has been queued; new data appears within a minute.")
+        if send_sync(connection_id=connection.pk):
+            messages.success(request, "A sync has been queued; new data appears within a minute.")
+        else:
+            messages.warning(request, SYNC_QUEUE_DOWN_MESSAGE)
     else:
         messages.error(request, "Your Dexcom account is not connected.")
     return redirect("dexcom:status")

@@ -26,6 +26,10 @@ Kinds and their parameters:
   revoked         revokes the user's grant: 401 on data calls, invalid_grant on refresh
   forbidden       403 {"error": "forbidden"}: the token is good but Dexcom refuses the data (a
                   lapsed data-sharing authorisation); the grant and its tokens stay valid
+  lost_answer     token endpoint only: issues the new pair (the presented refresh token is spent)
+                  and then loses the answer, how="timeout" (default: answers only after
+                  `seconds`, default 35, longer than the client waits, as when the connection
+                  drops), "malformed" (a body cut off half-way) or "bad_gateway" (a proxy's 502)
 """
 
 from django.db.models import F, Q

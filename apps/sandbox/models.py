@@ -91,6 +91,7 @@ class Fault(models.Model):
         ("bad_records", "records with missing / out-of-range / unknown values"),
         ("revoked", "grant revoked"),
         ("forbidden", "403: access to the data refused"),
+        ("lost_answer", "token endpoint: new pair issued, answer lost"),
     ]
 
     kind = models.CharField(max_length=32, choices=KINDS)

@@ -167,8 +167,22 @@ def oauth_token(request):
     except OAuthError as error:
         return _oauth_error(error)
     body = orjson.dumps(issued.as_response())
+    if fault and fault.kind == "lost_answer":
+        return _lose_token_answer(fault, body)
     if fault and fault.kind == "malformed_json":
         body = body[: len(body) // 2]
+    return HttpResponse(body, content_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _lose_token_answer(fault: Fault, body: bytes) -> HttpResponse:
+    """The pair is issued and the old refresh token spent; the client never learns the new one."""
+    how = fault.params.get("how", "timeout")
+    if how == "malformed":
+        return HttpResponse(body[: len(body) // 2], content_type="application/json")
+    if how == "bad_gateway":
+        return HttpResponse("<html><body><h1>502 Bad Gateway</h1></body></html>", status=502)
+    # The client has given up by the time this arrives, as if the connection had dropped.
+    time.sleep(float(fault.params.get("seconds", 35)))
     return HttpResponse(body, content_type="application/json", headers={"Cache-Control": "no-store"})
 
 

@@ -19,10 +19,13 @@ BACKOFF_SECONDS = (0.5, 2.0, 5.0)
 
 
 class RunCalls:
-    def __init__(self, *, connection_id: int, base_url: str):
+    def __init__(self, *, connection_id: int, base_url: str, heartbeat=None):
         self.connection_id = connection_id
         self.base_url = base_url
         self.count = 0
+        # Called before every attempt (the sync lease's renewal): a run stays visibly alive
+        # through slow calls and inline retries, and stops as soon as another run took over.
+        self.heartbeat = heartbeat or (lambda: None)
 
     def data_range(self, *, last_sync_time: datetime | None) -> client.DataRange:
         return self._call(
@@ -58,10 +61,13 @@ class RunCalls:
     def _call(self, request):
         counted = self._counted(request)
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            self.heartbeat()
             try:
                 return tokens.call_with_access_token(
                     connection_id=self.connection_id, call=counted
                 )
+            except tokens.RefreshOutcomeUnknown:
+                raise  # the token may be spent: only after its pause, from the task's retry
             except client.DexcomRateLimited as error:
                 wait = error.retry_after
                 if attempt == MAX_ATTEMPTS or wait > MAX_INLINE_WAIT_SECONDS:

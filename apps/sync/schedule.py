@@ -47,3 +47,10 @@ def claim_due_connections(*, now: datetime | None = None) -> list[int]:
         if taken:
             claimed.append(connection_id)
     return claimed
+
+
+def release_claims(*, connection_ids: list[int]) -> None:
+    """Forget that these were queued (the broker refused them): the next beat tick claims them."""
+    from apps.dexcom.models import DexcomConnection
+
+    DexcomConnection.objects.filter(pk__in=connection_ids).update(last_sync_enqueued_at=None)

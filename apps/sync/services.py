@@ -145,7 +145,11 @@ def _run(*, connection_id: int, owner: str) -> SyncRun:
         connection=connection,
         run=run,
         owner=owner,
-        calls=RunCalls(connection_id=connection_id, base_url=connection.base_url),
+        calls=RunCalls(
+            connection_id=connection_id,
+            base_url=connection.base_url,
+            heartbeat=lambda: renew_sync_lease(connection_id=connection_id, owner=owner),
+        ),
         now=timezone.now(),
         readings_before=_readings_held(connection.user_id),
     )

@@ -60,12 +60,19 @@ def test_it_deletes_the_tokens_on_disconnect(client, connection):
     assert b"Connect Dexcom" in client.get("/dexcom/").content
 
 
-def test_it_queues_a_sync_on_sync_now(client, connection, django_capture_on_commit_callbacks):
+def test_it_queues_a_sync_on_sync_now(client, connection):
+    from dexweb.celery import app
+
     client.force_login(connection.user)
-    with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post("/dexcom/sync/")
-    assert response.status_code == 302
-    assert len(callbacks) == 1  # sync_connection_task.delay, once the request's data is committed
+    with app.connection_for_read() as broker, broker.SimpleQueue("celery") as queue:
+        queue.clear()  # leftovers of earlier runs
+        response = client.post("/dexcom/sync/", follow=True)
+        assert b"A sync has been queued" in response.content
+        # The task is on the real broker: take it off again so no worker ever runs it.
+        message = queue.get(timeout=5)
+        message.ack()
+    assert message.headers["task"] == "sync.sync_connection"
+    assert message.headers["argsrepr"] == f"({connection.pk},)"
 
 
 def test_it_refuses_sync_now_by_get(client, connection):
