@@ -241,3 +241,41 @@ class DailySummary(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["patient", "day"], name="daily_summary_unique_day")
         ]
+
+
+class ClarityImportJob(models.Model):
+    """One uploaded Clarity export on its way in: the upload, the progress, the outcome.
+
+    The upload is kept gzip-compressed in the row (web and worker share the database, not a
+    disk) and dropped once the job has ended.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        CHECKING = "checking", "Checking the file"
+        SAVING = "saving", "Saving the readings"
+        DONE = "done", "Imported"
+        REFUSED = "refused", "Refused"
+        FAILED = "failed", "Failed"
+
+    ENDED = (Status.DONE, Status.REFUSED, Status.FAILED)
+
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(max_length=255)
+    file_size = models.BigIntegerField(help_text="bytes, as uploaded")
+    timezone = models.CharField(max_length=64, help_text="the zone the file's local times are read in")
+    upload = models.BinaryField(null=True, editable=False, help_text="gzip of the CSV file")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="percent of the file checked")
+    message = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "-created_at"], name="clarity_job_patient")]
+
+    @property
+    def has_ended(self) -> bool:
+        return self.status in self.ENDED
