@@ -58,7 +58,8 @@ class SignupTimezoneForm(forms.Form):
     adapter then tells the new user so, instead of using UTC silently.
     """
 
-    timezone = forms.CharField(required=False, max_length=64, widget=BrowserTimezoneInput)
+    # No max_length: an odd value must not block the sign-up, it is only ignored (clean_timezone).
+    timezone = forms.CharField(required=False, widget=BrowserTimezoneInput)
 
     def clean_timezone(self):
         name = self.cleaned_data["timezone"].strip()

@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
 from apps.accounts.models import timezone_choices
 
@@ -13,7 +14,7 @@ def max_upload_bytes() -> int:
 
 def too_large_message() -> str:
     return (
-        f"The file is larger than {max_upload_bytes() // (1024 * 1024)} MB; "
+        f"The file is larger than {filesizeformat(max_upload_bytes())}; "
         "export a shorter period from Clarity."
     )
 

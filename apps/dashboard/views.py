@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
@@ -345,8 +346,7 @@ def import_view(request, patient_id: int):
     if request.method == "POST" and _declared_length(request) > max_upload_bytes():
         # Nothing of the body is read (not even by CSRF) and nothing changes.
         form = ClarityUploadForm(initial={"timezone": patient.timezone})
-        form.add_error(None, too_large_message())
-        return _render_import(request, patient, form, status=413)
+        return _render_import(request, patient, form, refusal=too_large_message(), status=413)
     return _import_form(request, patient)
 
 
@@ -378,12 +378,13 @@ def _import_form(request, patient):
     return _render_import(request, patient, form)
 
 
-def _render_import(request, patient, form, *, status: int = 200):
+def _render_import(request, patient, form, *, refusal: str = "", status: int = 200):
     page = load_patient_page(patient)
     jobs = ClarityImportJob.objects.filter(patient=patient).order_by("-created_at")[:5]
-    return render(request, "dashboard/import.html",
-                  _context(page, patient, "import", form=form, jobs=jobs,
-                           max_mb=max_upload_bytes() // (1024 * 1024)), status=status)
+    return render(request, "dashboard/import.html", _context(
+        page, patient, "import", form=form, jobs=jobs, refusal=refusal,
+        max_size=filesizeformat(max_upload_bytes()),
+    ), status=status)
 
 
 @login_required
