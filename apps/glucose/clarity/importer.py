@@ -19,6 +19,7 @@ from django.db import transaction
 from apps.glucose import summaries
 from apps.glucose.clarity import clock
 from apps.glucose.clarity.dedupe import ReadingIndex, Stamp
+from apps.glucose.clarity.insert import insert_new
 from apps.glucose.clarity.records import RowReader
 from apps.glucose.clarity.rows import (
     BadRow,
@@ -142,7 +143,7 @@ def _check_file(patient, stream, tzinfo, now, position) -> _Check:
             _note_bad(check, item, raw, layout)
             continue
         check.records += 1
-        check.in_range += isinstance(item, Egv)
+        check.in_range += item.model is Egv
     check.starts = reader.wall_clock.starts
     return check
 
@@ -201,25 +202,25 @@ def _earliest(a, b):
 
 
 def _write_chunk(patient, chunk: list, result: ClarityImportResult) -> datetime | None:
-    egvs = [r for r in chunk if isinstance(r, Egv)]
-    events = [r for r in chunk if isinstance(r, Event)]
-    calibrations = [r for r in chunk if isinstance(r, Calibration)]
+    by_model = {Egv: [], Event: [], Calibration: []}
+    for record in chunk:
+        by_model[record.model].append(record.fields)
+    egvs = by_model[Egv]
     fresh = _new_readings(patient, egvs)
+    new_events = _new_markers(Event, patient, by_model[Event], "event_type")
+    new_calibrations = _new_markers(Calibration, patient, by_model[Calibration], None)
     result.egvs_added += len(fresh)
     result.egvs_skipped += len(egvs) - len(fresh)
-    new_events = _new_markers(Event, patient, events, "event_type")
-    new_calibrations = _new_markers(Calibration, patient, calibrations, None)
     result.events_added += len(new_events)
     result.calibrations_added += len(new_calibrations)
-    Egv.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=1000)
-    Event.objects.bulk_create(new_events, ignore_conflicts=True, batch_size=1000)
-    Calibration.objects.bulk_create(new_calibrations, ignore_conflicts=True, batch_size=1000)
-    return min((e.system_time for e in fresh), default=None)
+    for model, rows in ((Egv, fresh), (Event, new_events), (Calibration, new_calibrations)):
+        insert_new(model, rows)
+    return min((row["system_time"] for row in fresh), default=None)
 
 
-def _stored_nearby(model, patient, records: list, *fields):
-    start = min(r.system_time for r in records) - timedelta(hours=1)
-    end = max(r.system_time for r in records) + timedelta(hours=1)
+def _stored_nearby(model, patient, rows: list[dict], *fields):
+    start = min(r["system_time"] for r in rows) - timedelta(hours=1)
+    end = max(r["system_time"] for r in rows) + timedelta(hours=1)
     return model.objects.filter(
         patient=patient, system_time__gte=start, system_time__lte=end
     ).values_list("record_id", "system_time", "display_delta_seconds", *fields).iterator()
@@ -230,41 +231,41 @@ def _stamp(record_id, system_time, delta, transmitter_id, ticks) -> Stamp:
     return Stamp(record_id, epoch, epoch + delta, transmitter_id, ticks)
 
 
-def _new_readings(patient, egvs: list[Egv]) -> list[Egv]:
+def _new_readings(patient, egvs: list[dict]) -> list[dict]:
     if not egvs:
         return []
     stored = _stored_nearby(Egv, patient, egvs, "transmitter_id", "transmitter_ticks")
     index = ReadingIndex(_stamp(*row) for row in stored)
     fresh = []
     for egv in egvs:
-        stamp = _stamp(egv.record_id, egv.system_time, egv.display_delta_seconds,
-                       egv.transmitter_id, egv.transmitter_ticks)
+        stamp = _stamp(egv["record_id"], egv["system_time"], egv["display_delta_seconds"],
+                       egv["transmitter_id"], egv["transmitter_ticks"])
         if not index.knows(stamp):
             index.add(stamp)
             fresh.append(egv)
     return fresh
 
 
-def _new_markers(model, patient, records: list, kind_field: str | None) -> list:
+def _new_markers(model, patient, rows: list[dict], kind_field: str | None) -> list[dict]:
     """Events/calibrations not stored yet: neither the same record_id nor one of the same kind
     within a minute of wall clock (and 30 minutes of UTC: the folds of a repeated hour differ);
     the synced copy of the same entry has Dexcom's own recordId."""
-    if not records:
+    if not rows:
         return []
     extra = (kind_field,) if kind_field else ()
     ids, taken = set(), {}
-    for record_id, system_time, delta, *kind in _stored_nearby(model, patient, records, *extra):
+    for record_id, system_time, delta, *kind in _stored_nearby(model, patient, rows, *extra):
         ids.add(record_id)
         _remember(taken, int(system_time.timestamp()), delta, kind[0] if kind else "")
     fresh = []
-    for record in records:
-        epoch = int(record.system_time.timestamp())
-        kind = getattr(record, kind_field) if kind_field else ""
-        if record.record_id in ids or _seen(taken, epoch, record.display_delta_seconds, kind):
+    for row in rows:
+        epoch = int(row["system_time"].timestamp())
+        kind = row[kind_field] if kind_field else ""
+        if row["record_id"] in ids or _seen(taken, epoch, row["display_delta_seconds"], kind):
             continue
-        ids.add(record.record_id)
-        _remember(taken, epoch, record.display_delta_seconds, kind)
-        fresh.append(record)
+        ids.add(row["record_id"])
+        _remember(taken, epoch, row["display_delta_seconds"], kind)
+        fresh.append(row)
     return fresh
 
 

@@ -23,11 +23,14 @@ GZIP_WBITS = 31  # zlib's gzip container
 Status = ClarityImportJob.Status
 
 
-def _gzip_chunks(chunks) -> bytes:
+def _gzip_chunks(chunks) -> bytearray:
+    """The gzip of the chunks, built in one buffer (no list of parts joined into a copy)."""
     compressor = zlib.compressobj(6, zlib.DEFLATED, GZIP_WBITS)
-    parts = [compressor.compress(chunk) for chunk in chunks]
-    parts.append(compressor.flush())
-    return b"".join(parts)
+    compressed = bytearray()
+    for chunk in chunks:
+        compressed += compressor.compress(chunk)
+    compressed += compressor.flush()
+    return compressed
 
 
 def clarity_job_create(*, patient, upload, timezone_name: str) -> ClarityImportJob:

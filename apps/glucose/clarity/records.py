@@ -1,6 +1,11 @@
-"""One Clarity row -> one Egv, Calibration or Event (unsaved), or a BadRow saying why not."""
+"""One Clarity row -> one Record (the model and its field values), or a BadRow saying why not.
+
+Records are plain dicts, not model instances: building 300,000 Django model instances costs more
+than the rest of an import (see bench/clarity_import.py).
+"""
 
 import hashlib
+from typing import NamedTuple
 from datetime import datetime, timedelta
 
 from apps.glucose.clarity import clock
@@ -38,6 +43,11 @@ EVENT_VALUES = {
 MAX_TRANSMITTER_ID = 64
 
 
+class Record(NamedTuple):
+    model: type
+    fields: dict
+
+
 def record_id(*parts) -> str:
     return "clarity-" + hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()
 
@@ -53,7 +63,7 @@ class RowReader:
         self.rate_column = next((c for c in RATE_COLUMNS if c in layout.columns), None)
 
     def record(self, raw: RawRow):
-        """An unsaved Egv / Calibration / Event, or a BadRow."""
+        """A Record of an Egv / Calibration / Event, or a BadRow."""
         get = self.layout.get
         transmitter = get(raw.fields, TRANSMITTER_ID)
         ticks_text = get(raw.fields, TRANSMITTER_TIME)
@@ -90,10 +100,11 @@ class RowReader:
         if isinstance(reading, BadRow):
             return reading
         value, status = reading
-        return Egv(
-            record_id=record_id("egv", *identity), value=value, status=status, unit="mg/dL",
-            trend_rate=self._rate(raw), rate_unit="mg/dL/min", transmitter_ticks=ticks, **common,
-        )
+        return Record(Egv, {
+            "record_id": record_id("egv", *identity), "value": value, "status": status,
+            "unit": "mg/dL", "trend_rate": self._rate(raw), "rate_unit": "mg/dL/min",
+            "transmitter_ticks": ticks, **common,
+        })
 
     def _calibration(self, raw, identity, ticks, common):
         reading = self._glucose(raw)
@@ -101,10 +112,10 @@ class RowReader:
             return reading
         if reading[1] != "ok":
             return BadRow(raw.line, "a calibration must be a number, not Low or High")
-        return Calibration(
-            record_id=record_id("calibration", *identity), value=reading[0], unit="mg/dL",
-            transmitter_ticks=ticks, **common,
-        )
+        return Record(Calibration, {
+            "record_id": record_id("calibration", *identity), "value": reading[0], "unit": "mg/dL",
+            "transmitter_ticks": ticks, **common,
+        })
 
     def _rate(self, raw) -> float | None:
         rate = number_or_none(self.layout.get(raw.fields, self.rate_column)) if self.rate_column else None
@@ -122,11 +133,12 @@ class RowReader:
             if text and (numeric is None or not 0 <= numeric <= largest):
                 return BadRow(raw.line, f"{shown(text)} is not a plausible {raw.kind} value")
             value = "" if numeric is None else (f"{numeric:g}" if raw.kind == "exercise" else text)
-        return Event(
-            record_id=record_id(raw.kind, *identity[:2], sub_type, value),
-            event_status="created", event_type=EVENT_TYPES[raw.kind], event_sub_type=sub_type,
-            value=value, numeric_value=numeric, unit=unit, **common,
-        )
+        return Record(Event, {
+            "record_id": record_id(raw.kind, *identity[:2], sub_type, value),
+            "event_status": "created", "event_type": EVENT_TYPES[raw.kind],
+            "event_sub_type": sub_type, "value": value, "numeric_value": numeric, "unit": unit,
+            **common,
+        })
 
 
 def _duration_minutes(text: str) -> float | None:
