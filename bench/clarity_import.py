@@ -60,8 +60,7 @@ def write_export(path: Path, rows: int) -> None:
     start = datetime.now(UTC).replace(microsecond=0, tzinfo=None) - timedelta(minutes=5 * rows + 60)
     with open(path, "w", newline="") as out:
         out.write(HEADER)
-        for n, line in enumerate(PREAMBLE, start=1):
-            out.write(f"{n}{line}\r\n")
+        out.writelines(f"{n}{line}\r\n" for n, line in enumerate(PREAMBLE, start=1))
         index, step = len(PREAMBLE) + 1, timedelta(minutes=5)
         for i in range(rows):
             at = start + step * i

@@ -323,6 +323,11 @@ def test_future_rows_never_become_the_current_reading(new_yorker):
     assert selectors.latest_egv(patient_id=new_yorker.pk).value != 333
 
 
+def test_a_reading_without_a_timestamp_is_a_bad_row_not_silently_dropped(new_yorker):
+    result = import_file(new_yorker, clarity_csv(GOOD_DAYS + ["9,,EGV,,,,Android G7,120,,,,,,\n"]))
+    assert result.skipped_rows == [(582, "no timestamp on this egv row")]
+
+
 def test_a_huge_line_is_refused_without_reading_it_all(new_yorker):
     data = clarity_csv(GOOD_DAYS[:5]) + b"1," + b"9" * 2_000_000 + b"\n"
     with pytest.raises(ClarityFormatError, match="longer than 10000 characters"):

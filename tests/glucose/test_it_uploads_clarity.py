@@ -144,7 +144,11 @@ def test_a_running_job_shows_a_progress_bar_polled_by_a_static_script(client, pa
 @pytest.mark.worker
 def test_an_upload_is_imported_by_a_real_celery_worker(client, patient_in_utc, monkeypatch, tmp_path):
     from dexweb.celery import app
-    from tests.sync.test_it_runs_in_real_processes import _start_worker, _stop, _wait_for
+    from tests.sync.test_it_runs_in_real_processes import (
+        _start_worker,
+        _stop,
+        _wait_for,
+    )
 
     queue = f"test-clarity-{uuid.uuid4().hex[:8]}"
     monkeypatch.setitem(app.conf, "task_default_queue", queue)
@@ -168,4 +172,27 @@ def test_an_upload_is_imported_by_a_real_celery_worker(client, patient_in_utc, m
             _stop(worker)
     job.refresh_from_db()
     assert job.status == "done", job.message
+    assert Egv.objects.filter(patient=patient_in_utc).count() == 40
+
+
+def test_a_job_runs_once_and_a_dead_workers_job_runs_again(patient_in_utc, settings):
+    import gzip
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.glucose.clarity import jobs
+
+    job = ClarityImportJob.objects.create(
+        patient=patient_in_utc, file_name="a.csv", file_size=FIXTURE.stat().st_size,
+        timezone="America/New_York", upload=gzip.compress(FIXTURE.read_bytes()),
+        status="checking", started_at=timezone.now(),
+    )
+    jobs.clarity_job_run(job_id=job.pk)  # another worker has it: a duplicate delivery does nothing
+    assert ClarityImportJob.objects.get(pk=job.pk).status == "checking"
+    assert not Egv.objects.exists()
+    ClarityImportJob.objects.filter(pk=job.pk).update(
+        started_at=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1))
+    jobs.clarity_job_run(job_id=job.pk)  # its worker died: the job is taken over and finished
+    assert ClarityImportJob.objects.get(pk=job.pk).status == "done"
     assert Egv.objects.filter(patient=patient_in_utc).count() == 40

@@ -10,8 +10,11 @@ import io
 import logging
 import zlib
 import zoneinfo
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.glucose.clarity.importer import ClarityRefused, import_clarity_file
@@ -45,10 +48,20 @@ def clarity_job_create(*, patient, upload, timezone_name: str) -> ClarityImportJ
     return job
 
 
+def _claimable():
+    """Queued jobs, and jobs whose worker died: the task time limit has passed since they
+    started. Running one again is safe: the write is one transaction, so a dead worker left
+    nothing behind."""
+    abandoned = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    return Q(status=Status.QUEUED) | Q(
+        status__in=[Status.CHECKING, Status.SAVING], started_at__lt=abandoned
+    )
+
+
 def clarity_job_run(*, job_id: int) -> None:
     """Run a queued job; a second delivery of the same job finds it claimed and does nothing."""
-    claimed = ClarityImportJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.CHECKING, started_at=timezone.now()
+    claimed = ClarityImportJob.objects.filter(_claimable(), pk=job_id).update(
+        status=Status.CHECKING, started_at=timezone.now(), progress=0
     )
     if not claimed:
         return

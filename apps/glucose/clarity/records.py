@@ -5,8 +5,8 @@ than the rest of an import (see bench/clarity_import.py).
 """
 
 import hashlib
-from typing import NamedTuple
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from apps.glucose.clarity import clock
 from apps.glucose.clarity.rows import (

@@ -153,8 +153,11 @@ def _timed_rows(reader, layout: Layout):
             continue
         kind = layout.get(row, EVENT_TYPE).lower()
         stamp = layout.get(row, TIMESTAMP)
-        if not stamp or kind not in (*READING_KINDS, *EVENT_KINDS):
+        if kind not in (*READING_KINDS, *EVENT_KINDS):
             continue  # patient, device and alert rows carry no reading
+        if not stamp:
+            yield BadRow(line, f"no timestamp on this {kind} row")
+            continue
         too_long = next((f for f in row if len(f) > MAX_FIELD_CHARS), None)
         if too_long is not None:
             yield BadRow(line, f"a field of {len(too_long)} characters ({shown(too_long)})")
