@@ -11,7 +11,7 @@ and peak RSS (resource.getrusage ru_maxrss):
                   its Content-Length (413), nothing read.
   upload-45MB     a 45 MB export (650,000 rows) under the default 50 MB limit: stored.
   upload-stored   the 1,000,000-row POST with the limit raised: Django spools the body to a temporary
-                  file, the view streams it into the gzip copy of a ClarityImportJob.
+                  file, the view streams it into compressed 1 MB chunks of a ClarityImportJob.
   task-refused    the Celery task's work on that job: refused after CLARITY_IMPORT_MAX_ROWS rows,
                   nothing written.
   task-imported   the task on a file of --accept-rows rows (the most the default limit accepts):

@@ -246,8 +246,10 @@ class DailySummary(models.Model):
 class ClarityImportJob(models.Model):
     """One uploaded Clarity export on its way in: the upload, the progress, the outcome.
 
-    The upload is kept gzip-compressed in the row (web and worker share the database, not a
-    disk) and dropped once the job has ended.
+    The upload is kept in the database (web and worker share it, not a disk) as
+    ClarityUploadChunk rows, each one piece of the file compressed on its own, so neither the
+    web process nor the worker ever holds more than one piece; they are dropped once the job
+    has ended.
     """
 
     class Status(models.TextChoices):
@@ -264,7 +266,6 @@ class ClarityImportJob(models.Model):
     file_name = models.CharField(max_length=255)
     file_size = models.BigIntegerField(help_text="bytes, as uploaded")
     timezone = models.CharField(max_length=64, help_text="the zone the file's local times are read in")
-    upload = models.BinaryField(null=True, editable=False, help_text="gzip of the CSV file")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, help_text="percent of the file checked")
     message = models.TextField(blank=True)
@@ -279,3 +280,16 @@ class ClarityImportJob(models.Model):
     @property
     def has_ended(self) -> bool:
         return self.status in self.ENDED
+
+
+class ClarityUploadChunk(models.Model):
+    """One piece (about 1 MB of the CSV file) of an upload, zlib-compressed."""
+
+    job = models.ForeignKey(ClarityImportJob, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="clarity_chunk_unique_index")
+        ]

@@ -359,3 +359,18 @@ def test_summaries_cover_the_touched_days(new_yorker):
     import_file(new_yorker, NEW_YORK_FALL_BACK)
     days = dict(DailySummary.objects.filter(patient=new_yorker).values_list("day", "readings"))
     assert days == {date(2026, 10, 31): 1, date(2026, 11, 1): 39}
+
+
+def test_summaries_rebuilt_in_steps_equal_one_rebuild(new_yorker, monkeypatch):
+    from apps.glucose import summaries
+    from apps.glucose.clarity import importer
+
+    monkeypatch.setattr(importer, "SUMMARY_EVERY", 100)
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 50)
+    import_file(new_yorker, clarity_csv(GOOD_DAYS))
+    stepped = list(DailySummary.objects.filter(patient=new_yorker).order_by("day").values_list(
+        "day", "readings", "value_sum", "from_70_to_180"))
+    summaries.rebuild_daily_summaries(patient_id=new_yorker.pk, since=None)
+    assert stepped == list(DailySummary.objects.filter(patient=new_yorker).order_by("day").values_list(
+        "day", "readings", "value_sum", "from_70_to_180"))
+    assert [readings for _, readings, _, _ in stepped] == [288, 288]

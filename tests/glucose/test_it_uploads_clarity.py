@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from apps.glucose.models import ClarityImportJob, DailySummary, Egv
+from apps.glucose.models import ClarityImportJob, ClarityUploadChunk, DailySummary, Egv
 
 FIXTURE = Path(__file__).parent / "fixtures" / "clarity_export_mgdl_new_york_fall_back.csv"
 
@@ -44,15 +44,19 @@ def test_the_import_page_shows_the_time_zone_and_prefills_the_account_one(client
     assert "read in the time zone below" in html and "(Europe/Berlin)" in html
 
 
-def test_an_upload_runs_as_a_job_in_the_chosen_zone(client, patient_in_utc, eager_tasks,
+def test_an_upload_runs_as_a_job_in_the_chosen_zone(client, patient_in_utc, eager_tasks, monkeypatch,
                                                       django_capture_on_commit_callbacks):
+    from apps.glucose.clarity import jobs
+
+    monkeypatch.setattr(jobs, "CHUNK_BYTES", 1000)  # the file is stored and read in 6 pieces
     client.force_login(patient_in_utc)
     response = upload(client, patient_in_utc, FIXTURE.read_bytes(), "America/New_York",
                       django_capture_on_commit_callbacks)
     job = ClarityImportJob.objects.get(patient=patient_in_utc)
     assert response.status_code == 302 and response.url == f"{import_url(patient_in_utc)}{job.pk}/"
     job.refresh_from_db()
-    assert (job.status, job.progress, job.upload) == ("done", 100, None)
+    assert (job.status, job.progress) == ("done", 100)
+    assert not ClarityUploadChunk.objects.exists()  # the upload is dropped once imported
     assert job.result["egvs_added"] == 40 and job.result["timezone"] == "America/New_York"
     first = Egv.objects.filter(patient=patient_in_utc).earliest("system_time")
     assert first.system_time == datetime(2026, 11, 1, 3, 57, 11, tzinfo=UTC)  # 23:57:11 EDT
@@ -81,7 +85,7 @@ def test_a_refused_upload_adds_nothing_and_says_why(client, patient_in_utc, eage
     data = FIXTURE.read_bytes().replace(b",iOS G6,148,", b",iOS G6,99999,")
     response = upload(client, patient_in_utc, data, "America/New_York", django_capture_on_commit_callbacks)
     job = ClarityImportJob.objects.get(patient=patient_in_utc)
-    assert job.status == "refused" and job.upload is None
+    assert job.status == "refused" and not job.chunks.exists()
     assert "Line 17: '99999' mg/dL is outside the sensor's range" in job.message
     assert not Egv.objects.filter(patient=patient_in_utc).exists()
     page = client.get(response.url).content.decode()
@@ -176,7 +180,6 @@ def test_an_upload_is_imported_by_a_real_celery_worker(client, patient_in_utc, m
 
 
 def test_a_job_runs_once_and_a_dead_workers_job_runs_again(patient_in_utc, settings):
-    import gzip
     from datetime import timedelta
 
     from django.utils import timezone
@@ -185,9 +188,9 @@ def test_a_job_runs_once_and_a_dead_workers_job_runs_again(patient_in_utc, setti
 
     job = ClarityImportJob.objects.create(
         patient=patient_in_utc, file_name="a.csv", file_size=FIXTURE.stat().st_size,
-        timezone="America/New_York", upload=gzip.compress(FIXTURE.read_bytes()),
-        status="checking", started_at=timezone.now(),
+        timezone="America/New_York", status="checking", started_at=timezone.now(),
     )
+    jobs._store_upload(job, SimpleUploadedFile("a.csv", FIXTURE.read_bytes()))
     jobs.clarity_job_run(job_id=job.pk)  # another worker has it: a duplicate delivery does nothing
     assert ClarityImportJob.objects.get(pk=job.pk).status == "checking"
     assert not Egv.objects.exists()

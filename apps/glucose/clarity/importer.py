@@ -6,7 +6,8 @@ Two passes over the (seekable) stream keep memory flat in file size:
    (MAX_SKIPPED_ROWS, and at most 1 in SKIPPED_ROWS_PER), when the values look like the other
    unit, or when it has more than CLARITY_IMPORT_MAX_ROWS rows. A refused file adds nothing.
 2. Write, in one transaction: rows in chunks, each chunk deduplicated against what is stored
-   (apps.glucose.clarity.dedupe), then the DailySummary rows of the touched days.
+   (apps.glucose.clarity.dedupe), and the DailySummary rows of the touched days
+   (apps.glucose.summaries.rebuild_daily_summaries).
 """
 
 from collections.abc import Callable
@@ -36,6 +37,7 @@ CHUNK_ROWS = 5000
 PROGRESS_EVERY = 10_000
 MARKER_SECONDS = 60  # an event/calibration within a minute of a stored one of its kind is it
 DEFAULT_MAX_ROWS = 300_000
+SUMMARY_EVERY = 50_000
 
 
 class ClarityRefused(ClarityFormatError):
@@ -104,9 +106,7 @@ def import_clarity_file(*, patient, stream, tzinfo, now: datetime | None = None,
     stream.seek(0)
     result = ClarityImportResult(rows_read=check.rows, timezone=str(tzinfo), skipped_rows=check.bad)
     with transaction.atomic():
-        earliest = _write_file(patient, stream, tzinfo, now, check.starts, result)
-        if earliest is not None:
-            summaries.rebuild_daily_summaries(patient_id=patient.pk, since=earliest)
+        _write_file(patient, stream, tzinfo, now, check.starts, result)
     return result
 
 
@@ -180,28 +180,47 @@ def _refuse_unless_importable(check: _Check, *, layout_unit: str) -> None:
         raise ClarityRefused("The file has no glucose readings or events to import.")
 
 
-def _write_file(patient, stream, tzinfo, now, starts, result) -> datetime | None:
-    """Second pass: write every good row; the earliest new reading's time (None: none new)."""
+class _SummaryRebuild:
+    """DailySummary of the touched days, rebuilt inside the import's transaction every
+    SUMMARY_EVERY new readings (and at the end): the rebuild reads every reading from the
+    earliest new one on, so doing it in steps keeps the memory of a long file bounded."""
+
+    def __init__(self, patient_id: int):
+        self.patient_id, self.since, self.pending = patient_id, None, 0
+
+    def add(self, earliest: datetime | None, count: int) -> None:
+        if earliest is not None:
+            self.since = earliest if self.since is None else min(self.since, earliest)
+            self.pending += count
+        if self.pending >= SUMMARY_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.since is not None:
+            summaries.rebuild_daily_summaries(patient_id=self.patient_id, since=self.since)
+        self.since, self.pending = None, 0
+
+
+def _write_file(patient, stream, tzinfo, now, starts, result) -> None:
+    """Second pass: write every good row, and the summaries of the days they touch."""
     _, rows, reader = _reader(patient, stream, tzinfo, now, starts)
-    chunk, earliest = [], None
+    rebuild = _SummaryRebuild(patient.pk)
+    chunk = []
     for raw in rows:
         item = raw if isinstance(raw, BadRow) else reader.record(raw)
         if isinstance(item, BadRow):
             continue
         chunk.append(item)
         if len(chunk) >= CHUNK_ROWS:
-            earliest = _earliest(earliest, _write_chunk(patient, chunk, result))
+            rebuild.add(*_write_chunk(patient, chunk, result))
             chunk = []
     if chunk:
-        earliest = _earliest(earliest, _write_chunk(patient, chunk, result))
-    return earliest
+        rebuild.add(*_write_chunk(patient, chunk, result))
+    rebuild.flush()
 
 
-def _earliest(a, b):
-    return b if a is None else a if b is None else min(a, b)
-
-
-def _write_chunk(patient, chunk: list, result: ClarityImportResult) -> datetime | None:
+def _write_chunk(patient, chunk: list, result: ClarityImportResult) -> tuple[datetime | None, int]:
+    """Write a chunk's new records: (earliest new reading's time, number of new readings)."""
     by_model = {Egv: [], Event: [], Calibration: []}
     for record in chunk:
         by_model[record.model].append(record.fields)
@@ -215,7 +234,7 @@ def _write_chunk(patient, chunk: list, result: ClarityImportResult) -> datetime 
     result.calibrations_added += len(new_calibrations)
     for model, rows in ((Egv, fresh), (Event, new_events), (Calibration, new_calibrations)):
         insert_new(model, rows)
-    return min((row["system_time"] for row in fresh), default=None)
+    return min((row["system_time"] for row in fresh), default=None), len(fresh)
 
 
 def _stored_nearby(model, patient, rows: list[dict], *fields):

@@ -1,11 +1,10 @@
 """An uploaded Clarity export becomes a ClarityImportJob, run by a Celery task.
 
-The web request only streams the upload (Django has spooled it to a temporary file) into a
-gzip-compressed copy in the job row and queues the task; the worker reads it back as a stream,
-so neither process holds the file's rows in memory.
+The web request only streams the upload (Django has spooled it to a temporary file) into
+compressed ClarityUploadChunk rows and queues the task; the worker reads the chunks back one at
+a time as a stream, so neither process holds more than one piece of the file in memory.
 """
 
-import gzip
 import io
 import logging
 import zlib
@@ -19,31 +18,69 @@ from django.utils import timezone
 
 from apps.glucose.clarity.importer import ClarityRefused, import_clarity_file
 from apps.glucose.clarity.rows import ClarityFormatError
-from apps.glucose.models import ClarityImportJob
+from apps.glucose.models import ClarityImportJob, ClarityUploadChunk
 
 logger = logging.getLogger(__name__)
-GZIP_WBITS = 31  # zlib's gzip container
+CHUNK_BYTES = 1024 * 1024
 Status = ClarityImportJob.Status
 
 
-def _gzip_chunks(chunks) -> bytearray:
-    """The gzip of the chunks, built in one buffer (no list of parts joined into a copy)."""
-    compressor = zlib.compressobj(6, zlib.DEFLATED, GZIP_WBITS)
-    compressed = bytearray()
-    for chunk in chunks:
-        compressed += compressor.compress(chunk)
-    compressed += compressor.flush()
-    return compressed
+def _store_upload(job: ClarityImportJob, upload) -> None:
+    for index, piece in enumerate(upload.chunks(chunk_size=CHUNK_BYTES)):
+        ClarityUploadChunk.objects.create(job=job, index=index, data=zlib.compress(piece, 6))
+
+
+class UploadReader(io.RawIOBase):
+    """The stored upload as a binary stream: one decompressed chunk in memory at a time.
+    Seeks only back to the start (the importer reads the file twice)."""
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self.seek(0)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if (offset, whence) != (0, io.SEEK_SET):
+            raise io.UnsupportedOperation("an upload can only be read again from the start")
+        self._index, self._piece, self._at, self._position = 0, b"", 0, 0
+        return 0
+
+    def tell(self) -> int:
+        return self._position
+
+    def readinto(self, buffer) -> int:
+        if self._at >= len(self._piece) and not self._next_piece():
+            return 0
+        count = min(len(buffer), len(self._piece) - self._at)
+        buffer[:count] = self._piece[self._at:self._at + count]
+        self._at += count
+        self._position += count
+        return count
+
+    def _next_piece(self) -> bool:
+        data = ClarityUploadChunk.objects.filter(job_id=self.job_id, index=self._index).values_list(
+            "data", flat=True).first()
+        if data is None:
+            return False
+        self._piece, self._at, self._index = zlib.decompress(data), 0, self._index + 1
+        return True
 
 
 def clarity_job_create(*, patient, upload, timezone_name: str) -> ClarityImportJob:
     """Store the upload (an UploadedFile) and queue its import once the row is committed."""
     from apps.glucose.tasks import run_clarity_import_task
 
-    job = ClarityImportJob.objects.create(
-        patient=patient, file_name=upload.name[:255], file_size=upload.size,
-        timezone=timezone_name, upload=_gzip_chunks(upload.chunks()),
-    )
+    with transaction.atomic():
+        job = ClarityImportJob.objects.create(
+            patient=patient, file_name=upload.name[:255], file_size=upload.size,
+            timezone=timezone_name,
+        )
+        _store_upload(job, upload)
     transaction.on_commit(lambda: run_clarity_import_task.delay(job.pk))
     return job
 
@@ -81,7 +118,7 @@ def clarity_job_run(*, job_id: int) -> None:
 
 
 def _import(job: ClarityImportJob):
-    stream = gzip.GzipFile(fileobj=io.BytesIO(bytes(job.upload)), mode="rb")
+    stream = io.BufferedReader(UploadReader(job.pk), buffer_size=64 * 1024)
     return import_clarity_file(
         patient=job.patient, stream=stream, tzinfo=zoneinfo.ZoneInfo(job.timezone),
         size=job.file_size, progress=_progress_writer(job.pk),
@@ -107,6 +144,7 @@ def _progress_writer(job_id: int):
 
 def _finish(job: ClarityImportJob, status: str, *, message: str, result: dict | None = None) -> None:
     ClarityImportJob.objects.filter(pk=job.pk).update(
-        status=status, message=message, result=result or {}, upload=None,
+        status=status, message=message, result=result or {},
         finished_at=timezone.now(), progress=100 if status == Status.DONE else job.progress,
     )
+    ClarityUploadChunk.objects.filter(job_id=job.pk).delete()  # the data is in the records now
