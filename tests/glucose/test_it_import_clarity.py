@@ -253,7 +253,7 @@ def test_it_reads_a_real_layout_mmol_export_with_low_and_high(make_user):
 def test_it_refuses_mmol_values_under_a_mg_dl_header(new_yorker):
     rows = [egv_row(10 + i, f"2026-11-10T08:{5 * i:02d}:00", value) for i, value in
             enumerate(["5.5", "6.1", "7.2", "8.0", "6.6"])]
-    with pytest.raises(ClarityFormatError, match=r"look like mmol/L .*header says mg/dL \(line 6: 5.5\)"):
+    with pytest.raises(ClarityFormatError, match=r"look like mmol/L .*header says mg/dL \(line 6: '5.5'\)"):
         import_file(new_yorker, clarity_csv(rows))
     assert not Egv.objects.exists()
 

@@ -27,6 +27,7 @@ from apps.glucose.clarity.rows import (
     ClarityFormatError,
     fits_other_unit,
     raw_rows,
+    shown,
 )
 from apps.glucose.models import Calibration, Egv, Event
 
@@ -165,7 +166,7 @@ def _refuse_unless_importable(check: _Check, *, layout_unit: str) -> None:
         other = "mmol/L" if layout_unit == "mg/dL" else "mg/dL"
         raise ClarityRefused(
             f"The glucose values look like {other} although the column header says "
-            f"{layout_unit} (line {line}: {text}); nothing was imported. Export the file again "
+            f"{layout_unit} (line {line}: {shown(text)}); nothing was imported. Export the file again "
             "from Clarity without editing it.", check.bad,
         )
     allowed = min(MAX_SKIPPED_ROWS, check.rows // SKIPPED_ROWS_PER)
