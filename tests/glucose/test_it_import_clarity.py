@@ -374,3 +374,20 @@ def test_summaries_rebuilt_in_steps_equal_one_rebuild(new_yorker, monkeypatch):
     assert stepped == list(DailySummary.objects.filter(patient=new_yorker).order_by("day").values_list(
         "day", "readings", "value_sum", "from_70_to_180"))
     assert [readings for _, readings, _, _ in stepped] == [288, 288]
+
+
+def test_the_command_reads_the_file_in_a_chosen_zone_and_lists_rows_left_out(make_user, tmp_path):
+    patient = make_user("cmd@example.com", timezone="UTC")
+    path = tmp_path / "clarity.csv"
+    more = "".join(f"{100 + i},{datetime(2026, 11, 2) + timedelta(minutes=5 * i):%Y-%m-%dT%H:%M:%S},EGV,,,,"
+                   f"iOS G6,{100 + i % 80},,,,,{2600000 + 300 * i},8JP2KL\r\n" for i in range(200))
+    path.write_bytes(NEW_YORK_FALL_BACK.read_bytes() + b"99,2026-11-01T03:20:11,EGV,,,,iOS G6,nan,,,,,2531566,8JP2KL\r\n"
+                     + more.encode())
+    out = io.StringIO()
+    call_command("import_clarity", str(path), user=patient.email, timezone="America/New_York", stdout=out)
+    assert "Reading local times in America/New_York." in out.getvalue()
+    assert "left out line 57: 'nan' is not a glucose value" in out.getvalue()
+    assert Egv.objects.filter(patient=patient).earliest("system_time").system_time == datetime(
+        2026, 11, 1, 3, 57, 11, tzinfo=UTC)
+    with pytest.raises(CommandError, match="Unknown time zone 'Mars/Base'"):
+        call_command("import_clarity", str(path), user=patient.email, timezone="Mars/Base")

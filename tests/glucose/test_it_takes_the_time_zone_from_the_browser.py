@@ -37,3 +37,14 @@ def test_the_settings_page_says_what_the_time_zone_is_used_for(client, patient):
     client.force_login(patient)
     html = client.get(reverse("account_settings")).content.decode()
     assert "to read the local times of a Clarity export" in html
+
+
+def test_the_static_scripts_read_the_browser_zone_and_poll_the_job():
+    from django.conf import settings
+
+    static = settings.BASE_DIR / "static" / "js"
+    timezone_js = (static / "browser-timezone.js").read_text()
+    assert "Intl.DateTimeFormat().resolvedOptions().timeZone" in timezone_js
+    assert "input[data-browser-timezone]" in timezone_js
+    progress_js = (static / "import-progress.js").read_text()
+    assert "dataset.statusUrl" in progress_js and "fetch(" in progress_js
