@@ -199,3 +199,14 @@ def test_a_job_runs_once_and_a_dead_workers_job_runs_again(patient_in_utc, setti
     jobs.clarity_job_run(job_id=job.pk)  # its worker died: the job is taken over and finished
     assert ClarityImportJob.objects.get(pk=job.pk).status == "done"
     assert Egv.objects.filter(patient=patient_in_utc).count() == 40
+
+
+def test_an_upload_without_the_csrf_token_is_refused(patient_in_utc):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(patient_in_utc)
+    response = client.post(import_url(patient_in_utc), {
+        "file": SimpleUploadedFile("clarity.csv", FIXTURE.read_bytes()), "timezone": "UTC"})
+    assert response.status_code == 403
+    assert not ClarityImportJob.objects.exists()
