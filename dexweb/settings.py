@@ -149,6 +149,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "apps.accounts.adapters.AccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "apps.accounts.forms.SignupTimezoneForm"  # time zone from the browser
 SOCIALACCOUNT_ADAPTER = "apps.accounts.adapters.SocialAccountAdapter"
 # allauth would keep OAuth tokens in clear; apps.dexcom keeps its own encrypted copy instead.
 SOCIALACCOUNT_STORE_TOKENS = False
@@ -262,6 +263,13 @@ EMULATOR_CLIENTS = {DEXCOM_CLIENT_ID: DEXCOM_CLIENT_SECRET}
 EMULATOR_DATA_DELAY_MINUTES = env.int("EMULATOR_DATA_DELAY_MINUTES", default=60)
 
 # --- Celery -------------------------------------------------------------------------------------
+# --- Clarity import (apps/glucose/clarity) ------------------------------------------------------
+# Uploads larger than this are refused from their Content-Length, before the body is read. Smaller
+# ones are spooled to a temporary file beyond FILE_UPLOAD_MAX_MEMORY_SIZE (Django's default,
+# 2.5 MB), so the web process never holds a file in memory; the Celery worker streams it.
+CLARITY_UPLOAD_MAX_BYTES = env.int("CLARITY_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+CLARITY_IMPORT_MAX_ROWS = env.int("CLARITY_IMPORT_MAX_ROWS", default=300_000)  # ~2.8 years
+
 CELERY_BROKER_URL = env.str(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
 )

@@ -15,6 +15,9 @@ patient_patterns = [
     path("patients/<int:patient_id>/devices/", views.devices, name="devices"),
     path("patients/<int:patient_id>/export/", views.export, name="export"),
     path("patients/<int:patient_id>/import/", views.import_view, name="import"),
+    path("patients/<int:patient_id>/import/<int:job_id>/", views.import_job, name="import_job"),
+    path("patients/<int:patient_id>/import/<int:job_id>/status.json", views.import_job_status,
+         name="import_job_status"),
     path("", views.home, name="home"),
 ]
 

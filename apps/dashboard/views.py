@@ -2,16 +2,17 @@
 
 from datetime import date, timedelta
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import NoReverseMatch, reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.dashboard import charts, exports, metric_display, pdf
-from apps.dashboard.forms import ClarityUploadForm
+from apps.dashboard.forms import ClarityUploadForm, max_upload_bytes, too_large_message
 from apps.dashboard.patient_page import load_patient_page
 from apps.dashboard.periods import (
     PERIOD_CHOICES,
@@ -20,7 +21,9 @@ from apps.dashboard.periods import (
     parse_days,
     period_ending,
 )
-from apps.glucose import alert_settings, clarity, reports, selectors
+from apps.glucose import alert_settings, reports, selectors
+from apps.glucose.clarity import jobs as clarity_jobs
+from apps.glucose.models import ClarityImportJob
 from apps.glucose.units import convert_setting_value
 from apps.sharing.access import patient_for_viewer
 
@@ -306,24 +309,79 @@ def export(request, patient_id: int):
     ))
 
 
+@csrf_exempt  # the size check must come before CSRF's reading of the body; checked below
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_view(request, patient_id: int):
-    """Upload a Dexcom Clarity CSV export; only the patient themselves may import."""
+    """Upload a Dexcom Clarity CSV export; only the patient themselves may import.
+
+    An upload larger than CLARITY_UPLOAD_MAX_BYTES is refused from its Content-Length, before
+    its body is read; a smaller one is spooled to a temporary file by Django's upload handlers,
+    stored compressed in a ClarityImportJob and imported by a Celery task.
+    """
+    patient = _importing_patient(request, patient_id)
+    if request.method == "POST" and _declared_length(request) > max_upload_bytes():
+        # Nothing of the body is read (not even by CSRF) and nothing changes.
+        form = ClarityUploadForm(initial={"timezone": patient.timezone})
+        return _render_import(request, patient, form, refusal=too_large_message(), status=413)
+    return _import_form(request, patient)
+
+
+def _importing_patient(request, patient_id: int):
     patient = patient_for_viewer(request, patient_id, page="import")
     if request.user.pk != patient.pk:
         raise Http404
-    page = load_patient_page(patient)
-    form = ClarityUploadForm(request.POST or None, request.FILES or None)
+    return patient
+
+
+def _declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+@csrf_protect
+def _import_form(request, patient):
+    form = ClarityUploadForm(
+        request.POST or None, request.FILES or None, initial={"timezone": patient.timezone}
+    )
     if request.method == "POST" and form.is_valid():
-        try:
-            result = clarity.import_clarity_file(
-                patient=patient, stream=form.cleaned_data["file"], tzinfo=patient.tzinfo
-            )
-        except clarity.ClarityFormatError as error:
-            form.add_error("file", str(error))
-        else:
-            messages.success(request, result.summary())
-            return redirect("overview", patient_id=patient.pk)
-    return render(request, "dashboard/import.html", _context(page, patient, "import", form=form))
+        job = clarity_jobs.clarity_job_create(
+            patient=patient, upload=form.cleaned_data["file"],
+            timezone_name=form.cleaned_data["timezone"],
+        )
+        return redirect("import_job", patient_id=patient.pk, job_id=job.pk)
+    return _render_import(request, patient, form)
+
+
+def _render_import(request, patient, form, *, refusal: str = "", status: int = 200):
+    page = load_patient_page(patient)
+    jobs = ClarityImportJob.objects.filter(patient=patient).order_by("-created_at")[:5]
+    return render(request, "dashboard/import.html", _context(
+        page, patient, "import", form=form, jobs=jobs, refusal=refusal,
+        max_size=filesizeformat(max_upload_bytes()),
+    ), status=status)
+
+
+@login_required
+@require_GET
+def import_job(request, patient_id: int, job_id: int):
+    """One import's progress (polled by static/js/import-progress.js) and its outcome."""
+    patient = _importing_patient(request, patient_id)
+    job = get_object_or_404(ClarityImportJob, pk=job_id, patient=patient)
+    page = load_patient_page(patient)
+    return render(request, "dashboard/import_job.html", _context(page, patient, "import", job=job))
+
+
+@login_required
+@require_GET
+def import_job_status(request, patient_id: int, job_id: int):
+    """The job's status as JSON, for the progress bar."""
+    patient = _importing_patient(request, patient_id)
+    job = get_object_or_404(ClarityImportJob, pk=job_id, patient=patient)
+    return JsonResponse({
+        "status": job.status, "label": job.get_status_display(), "progress": job.progress,
+        "ended": job.has_ended,
+    })
 

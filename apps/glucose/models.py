@@ -256,3 +256,55 @@ class DailySummary(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["patient", "day"], name="daily_summary_unique_day")
         ]
+
+
+class ClarityImportJob(models.Model):
+    """One uploaded Clarity export on its way in: the upload, the progress, the outcome.
+
+    The upload is kept in the database (web and worker share it, not a disk) as
+    ClarityUploadChunk rows, each one piece of the file compressed on its own, so neither the
+    web process nor the worker ever holds more than one piece; they are dropped once the job
+    has ended.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        CHECKING = "checking", "Checking the file"
+        SAVING = "saving", "Saving the readings"
+        DONE = "done", "Imported"
+        REFUSED = "refused", "Refused"
+        FAILED = "failed", "Failed"
+
+    ENDED = (Status.DONE, Status.REFUSED, Status.FAILED)
+
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(max_length=255)
+    file_size = models.BigIntegerField(help_text="bytes, as uploaded")
+    timezone = models.CharField(max_length=64, help_text="the zone the file's local times are read in")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="percent of the file checked")
+    message = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "-created_at"], name="clarity_job_patient")]
+
+    @property
+    def has_ended(self) -> bool:
+        return self.status in self.ENDED
+
+
+class ClarityUploadChunk(models.Model):
+    """One piece (about 1 MB of the CSV file) of an upload, zlib-compressed."""
+
+    job = models.ForeignKey(ClarityImportJob, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="clarity_chunk_unique_index")
+        ]

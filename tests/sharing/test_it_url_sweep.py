@@ -11,13 +11,14 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from apps.glucose.models import DailySummary, Egv
+from apps.glucose.models import ClarityImportJob, DailySummary, Egv
 
 pytestmark = pytest.mark.django_db
 
 # Pages that change the patient's own data: only the patient may use them, sharees (read-only)
 # and staff get the same 404 as strangers.
-OWNER_ONLY = ["/patients/{patient_id}/import/"]
+OWNER_ONLY = ["/patients/{patient_id}/import/", "/patients/{patient_id}/import/1/",
+              "/patients/{patient_id}/import/1/status.json"]
 SAMPLE_VALUES = ["1", "x", "2026-01-01", str(uuid.uuid4()), "egvs"]
 PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
@@ -122,6 +123,7 @@ def sweep(make_user, make_share, patient):
     clinic = Clinic.objects.create(name="Diabetes clinic")
     clinic.members.add(people["clinic_member"])
     make_share(target, clinic=clinic)
+    ClarityImportJob.objects.create(pk=1, patient=target, file_name="a.csv", file_size=1, timezone="UTC")
     return target, people
 
 
