@@ -296,7 +296,10 @@ CLINICIAN_SESSION_IDLE_SECONDS = env.int("CLINICIAN_SESSION_IDLE_SECONDS", defau
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
+# X-Forwarded-Proto says "https" only when a trusted proxy wrote it; without one any client could.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION and TRUSTED_PROXY_COUNT > 0 else None
+)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
@@ -348,6 +351,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # its start banner, printed by every process
     },
 }
 
