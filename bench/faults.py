@@ -1,4 +1,4 @@
-"""Recovery figures of the sync under faults: kill -9 mid-backfill and a 30 s database outage.
+"""Recovery figures of the sync under faults: kill -9 mid-backfill, 30 s database and broker outages.
 
     DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/dexweb_faults \
     CELERY_BROKER_URL=redis://127.0.0.1:6379/6 DEXWEB_VAR_DIR=/tmp/dexweb-faults \
@@ -9,7 +9,9 @@ own gunicorn, patients connected by the real OAuth token exchange. Beat is playe
 process: every --beat seconds it sends the real `sync.enqueue_due_syncs` task through Redis.
 The workers reach PostgreSQL through a TCP proxy in this process, so the outage is theirs
 alone (the emulator and this process keep the database; other users of the server are not
-touched): every open connection is cut and new ones are refused until it ends.
+touched): every open connection is cut and new ones are refused until it ends. Workers and
+beat reach Redis through a second proxy the same way, so the broker outage cuts them all
+without stopping the Redis server others use.
 
 Prints one row per fault: records lost / duplicated (against the emulator's truth), runs or
 leases stuck, sync tasks that ended in an error instead of being retried, and the recovery time
@@ -53,8 +55,8 @@ SANDBOX_USER_OF: dict[int, str] = {}  # connection id -> the emulator user it is
 # --- A TCP proxy to PostgreSQL that can go down --------------------------------------------------
 
 
-class DatabaseProxy:
-    """127.0.0.1:<port> -> PostgreSQL. down() cuts every connection and refuses new ones."""
+class TcpProxy:
+    """127.0.0.1:<port> -> a server. down() cuts every connection and refuses new ones."""
 
     def __init__(self, host: str, port: int):
         self.target = (host, port)
@@ -107,11 +109,17 @@ class DatabaseProxy:
         self.is_down = False
 
 
-def proxied_database_url(proxy: DatabaseProxy) -> str:
-    parts = urlsplit(os.environ["DATABASE_URL"])
+def proxied_url(url: str, proxy: TcpProxy) -> str:
+    """`url` with its host and port replaced by the proxy's."""
+    parts = urlsplit(url)
     auth = parts.netloc.rpartition("@")[0]
     netloc = f"{auth}@127.0.0.1:{proxy.port}" if auth else f"127.0.0.1:{proxy.port}"
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def proxy_for(url: str, default_port: int) -> TcpProxy:
+    parts = urlsplit(url)
+    return TcpProxy(parts.hostname or "127.0.0.1", parts.port or default_port)
 
 
 # --- Workers and beat -----------------------------------------------------------------------------
@@ -291,7 +299,15 @@ def kill_mid_backfill(connections, workers: Workers, interval: int) -> dict:
     return _figures("kill -9 mid-backfill", connections, workers, took and time.monotonic() - killed, interval)
 
 
-def database_outage(connections, workers: Workers, proxy: DatabaseProxy, seconds: int, interval: int) -> dict:
+def database_outage(connections, workers: Workers, proxy: TcpProxy, seconds: int, interval: int) -> dict:
+    return _outage("database", connections, workers, proxy, seconds, interval)
+
+
+def broker_outage(connections, workers: Workers, proxy: TcpProxy, seconds: int, interval: int) -> dict:
+    return _outage("broker (Redis)", connections, workers, proxy, seconds, interval)
+
+
+def _outage(what: str, connections, workers: Workers, proxy: TcpProxy, seconds: int, interval: int) -> dict:
     from apps.dexcom.models import DexcomConnection
     from apps.sandbox import faults
     from apps.sync.models import SyncRun
@@ -305,12 +321,12 @@ def database_outage(connections, workers: Workers, proxy: DatabaseProxy, seconds
     round_started = timezone.now()
     wait_for(lambda: SyncRun.objects.filter(connection_id__in=ids, started_at__gte=round_started).exists(), timeout=60)
     proxy.down()
-    print(f"  database down for the workers for {seconds} s")
+    print(f"  {what} down for {seconds} s")
     time.sleep(seconds)
     proxy.up()
     back = time.monotonic()
     back_at = timezone.now()
-    print("  database back")
+    print(f"  {what} back")
 
     def all_synced_again():
         synced = (SyncRun.objects.filter(connection_id__in=ids, status=SyncRun.Status.SUCCEEDED, finished_at__gte=back_at)
@@ -318,7 +334,7 @@ def database_outage(connections, workers: Workers, proxy: DatabaseProxy, seconds
         return synced == len(ids)
 
     took = wait_for(all_synced_again, timeout=3 * interval)
-    figures = _figures(f"{seconds} s database outage", connections, workers,
+    figures = _figures(f"{seconds} s {what} outage", connections, workers,
                        took and time.monotonic() - back, interval)
     log = workers.log_text()[len(before_log):]
     figures["sync tasks lost"] = failed_without_retry(log)
@@ -362,7 +378,7 @@ def main():
     parser.add_argument("--days", type=int, default=90, help="backfill depth")
     parser.add_argument("--interval", type=int, default=60, help="SYNC_INTERVAL_SECONDS for the workers")
     parser.add_argument("--beat", type=float, default=10.0, help="seconds between beat ticks")
-    parser.add_argument("--outage", type=int, default=30, help="seconds the database is down")
+    parser.add_argument("--outage", type=int, default=30, help="seconds the database, then the broker, is down")
     args = parser.parse_args()
     if db_connection.vendor != "postgresql" or not settings.CELERY_BROKER_URL.startswith("redis"):
         raise SystemExit("needs DATABASE_URL=postgres://... and CELERY_BROKER_URL=redis://...")
@@ -374,19 +390,24 @@ def main():
     settings.DEXCOM_BASE_URL = url + "/emulator"
     settings.DEXCOM_REDIRECT_URI = url + "/accounts/dexcom/login/callback/"
     db = db_connection.settings_dict
-    proxy = DatabaseProxy(db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432))
+    proxy = TcpProxy(db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432))
+    broker_proxy = proxy_for(settings.CELERY_BROKER_URL, 6379)
+    broker_url = proxied_url(settings.CELERY_BROKER_URL, broker_proxy)
+    app.conf.broker_url = broker_url  # beat (this process) loses the broker with the workers
     log_dir = Path(settings.VAR_DIR) / "bench-faults"
     log_dir.mkdir(parents=True, exist_ok=True)
     for old in log_dir.glob("worker-*.log"):
         old.unlink()
     worker_env = {
         **os.environ,
-        "DATABASE_URL": proxied_database_url(proxy),
+        "DATABASE_URL": proxied_url(os.environ["DATABASE_URL"], proxy),
+        "CELERY_BROKER_URL": broker_url,
         "SYNC_INTERVAL_SECONDS": str(args.interval),
         "SYNC_LEASE_SECONDS": str(LEASE_SECONDS),
         "DEXCOM_HTTP_TIMEOUT": "10",
     }
-    print(f"database: {db['NAME']} (workers through a proxy on :{proxy.port}); emulator at {url}; "
+    print(f"database: {db['NAME']} (workers through a proxy on :{proxy.port}); broker through a proxy "
+          f"on :{broker_proxy.port}; emulator at {url}; "
           f"{args.patients} patients, {args.days}-day backfill, interval {args.interval} s, "
           f"lease {LEASE_SECONDS} s, beat every {args.beat:g} s")
     remove_bench_users()
@@ -401,6 +422,7 @@ def main():
         beat.start()
         rows.append(kill_mid_backfill(connections, workers, args.interval))
         rows.append(database_outage(connections, workers, proxy, args.outage, args.interval))
+        rows.append(broker_outage(connections, workers, broker_proxy, args.outage, args.interval))
         print()
         print_table(rows)
         print(f"\nload average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; worker logs in {log_dir}")
