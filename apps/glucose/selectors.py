@@ -87,6 +87,18 @@ class EgvSeries:
     def __len__(self):
         return int(self.epoch_s.size)
 
+    @staticmethod
+    def concatenate(parts: list["EgvSeries"]) -> "EgvSeries":
+        """One series of several reads, each reading once (the reads of odd offsets overlap),
+        ordered by time."""
+        if len(parts) == 1:
+            return parts[0]
+        table = np.unique(
+            np.concatenate([np.stack([p.epoch_s, p.delta_s, p.value], axis=1) for p in parts]),
+            axis=0,
+        )
+        return EgvSeries(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy())
+
     def select(self, mask) -> "EgvSeries":
         return EgvSeries(self.epoch_s[mask], self.delta_s[mask], self.value[mask])
 
