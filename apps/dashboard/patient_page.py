@@ -85,7 +85,7 @@ def load_patient_page(patient, *, now: datetime | None = None) -> PatientPage:
     """Two or three queries: the connection, the newest reading, the device unit if needed."""
     now = now or timezone.now()
     connection = DexcomConnection.objects.filter(user_id=patient.pk).first()
-    latest = selectors.latest_egv(patient_id=patient.pk)
+    latest = selectors.latest_egv(patient_id=patient.pk, now=now)
     local_now = localtime.local_now(
         patient, now=now, latest_delta_seconds=latest.display_delta_seconds if latest else None
     )

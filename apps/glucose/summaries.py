@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from django.db import transaction
+from django.utils import timezone
 
 from apps.glucose import localtime, metrics, selectors
 from apps.glucose.models import DailySummary
@@ -93,10 +94,12 @@ def _summary_rows(patient_id: int, series: selectors.EgvSeries) -> list[DailySum
         return []
     local_day = series.local_day
     sums = metrics.daily_summary_arrays(local_day, series.value)
-    # The newest reading per day (travel west can make local days go back, so no searchsorted).
+    # The newest reading per day (travel west can make local days go back, so no searchsorted),
+    # among the real ones: a reading stored ahead of the clock under an old rule is not "last".
     _, index = np.unique(local_day, return_inverse=True)
-    last_epoch = np.zeros(sums["day"].size, dtype=np.int64)
-    np.maximum.at(last_epoch, index, series.epoch_s)
+    real = series.epoch_s <= int(localtime.newest_possible_reading_time(timezone.now()).timestamp())
+    last_epoch = np.full(sums["day"].size, -1, dtype=np.int64)
+    np.maximum.at(last_epoch, index[real], series.epoch_s[real])
     epoch = datetime(1970, 1, 1, tzinfo=localtime.UTC)
     rows = []
     for i, day in enumerate(sums["day"]):
@@ -108,7 +111,7 @@ def _summary_rows(patient_id: int, series: selectors.EgvSeries) -> list[DailySum
                 value_sum=float(sums["value_sum"][i]),
                 value_sq_sum=float(sums["value_sq_sum"][i]),
                 **{column: int(sums[column][i]) for column in metrics.COUNT_COLUMNS},
-                last_reading_at=epoch + timedelta(seconds=int(last_epoch[i])),
+                last_reading_at=epoch + timedelta(seconds=int(last_epoch[i])) if last_epoch[i] >= 0 else None,
             )
         )
     return rows
