@@ -47,6 +47,14 @@ class PatientPage:
         return self.latest is not None and self.latest_age > STALE_AFTER
 
     @property
+    def last_attempt_failed(self) -> bool:
+        """The newest sync attempt has not succeeded (a run that succeeds ends after it began)."""
+        connection = self.connection
+        if connection is None or connection.last_sync_attempt_at is None:
+            return False
+        return connection.last_sync_at is None or connection.last_sync_at < connection.last_sync_attempt_at
+
+    @property
     def sync_problem(self) -> str:
         """Plain words on why the sync is not working, or ''."""
         connection = self.connection

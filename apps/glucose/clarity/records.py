@@ -5,7 +5,7 @@ than the rest of an import (see bench/clarity_import.py).
 """
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import NamedTuple
 
 from apps.glucose import localtime
