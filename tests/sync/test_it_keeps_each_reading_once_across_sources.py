@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.dexcom.times import parse_dexcom_time
 from apps.glucose import ingest, summaries
 from apps.glucose.clarity import import_clarity_file
-from apps.glucose.models import DailySummary, Egv
+from apps.glucose.models import DailySummary, Egv, Event
 from apps.sandbox import truth
 from apps.sandbox.profiles import profile_for
 from apps.sync import services
@@ -198,3 +198,27 @@ def test_a_different_transmitter_time_is_a_different_reading(new_yorker):
                         tzinfo=new_yorker.tzinfo, now=NOW)
     sync_rows(new_yorker, [api_egv("api-other", at + timedelta(seconds=20), 180, 90)])
     assert Egv.objects.filter(patient=new_yorker).count() == 2
+
+
+def api_event(record_id, at: datetime, event_type, value):
+    return {
+        "recordId": record_id, "systemTime": at.strftime("%Y-%m-%dT%H:%M:%S"),
+        "displayTime": (at + timedelta(seconds=NEW_YORK)).strftime("%Y-%m-%dT%H:%M:%S-05:00"),
+        "eventStatus": "created", "eventType": event_type, "eventSubType": None, "value": value,
+        "unit": "grams" if event_type == "carbs" else "units", "transmitterId": API_TRANSMITTER,
+        "transmitterGeneration": "g7", "displayDevice": "android",
+    }
+
+
+def test_a_synced_event_replaces_its_imported_copy_and_no_other(new_yorker):
+    export = (HEADER + "1,,FirstName,,Pat,,,,,,,,,\n"
+              "2,2026-11-10T08:30:00,Carbs,,,,Android G7,,,45,,,,\n").encode()
+    import_clarity_file(patient=new_yorker, stream=io.BytesIO(export), tzinfo=new_yorker.tzinfo, now=NOW)
+    at = datetime(2026, 11, 10, 13, 30, 20, tzinfo=UTC)
+    rows, bad = rows_from_records("events", [api_event("api-carbs", at, "carbs", "45"),
+                                             api_event("api-insulin", at, "insulin", "4")],
+                                  patient_id=new_yorker.pk, now=NOW)
+    assert not bad
+    ingest.store_synced("events", rows, patient_id=new_yorker.pk)
+    assert sorted(Event.objects.filter(patient=new_yorker).values_list("record_id", "event_type")) == [
+        ("api-carbs", "carbs"), ("api-insulin", "insulin")]

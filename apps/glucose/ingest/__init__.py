@@ -57,7 +57,7 @@ def store_synced(record_type: str, rows: list[dict], *, patient_id: int) -> Stor
         return Stored(given=0)
     model = MODELS[record_type]
     with transaction.atomic():
-        replaced_days = _drop_imported_copies(model, rows, patient_id=patient_id) if model in READING_MODELS else []
+        replaced_days = _drop_imported_copies(model, rows, patient_id=patient_id)
         bulk.upsert(model, rows)
         if model is Egv:
             summaries.rebuild_local_days(patient_id=patient_id, days=[*_local_days(rows), *replaced_days])
@@ -65,21 +65,53 @@ def store_synced(record_type: str, rows: list[dict], *, patient_id: int) -> Stor
 
 
 def _drop_imported_copies(model, rows: list[dict], *, patient_id: int) -> list[int]:
-    """Delete imported rows that are the same readings as these synced ones; returns their
+    """Delete imported rows that are the same records as these synced ones; returns their
     local day numbers (their summaries change)."""
+    if model in READING_MODELS:
+        copies = _imported_reading_copies(model, rows, patient_id)
+    elif model is Event:
+        copies = _imported_event_copies(rows, patient_id)
+    else:
+        return []  # Clarity exports have no alerts
+    if not copies:
+        return []
+    model.objects.filter(patient_id=patient_id, record_id__in=list(copies)).delete()
+    return [wall // localtime.SECONDS_PER_DAY for wall in copies.values()]
+
+
+def _imported_reading_copies(model, rows: list[dict], patient_id: int) -> dict[str, int]:
+    """record_id -> wall clock of the imported readings that are one of `rows`."""
     imported = list(_stored_nearby(model, patient_id, rows, Q(record_id__startswith=IMPORTED_PREFIX)))
     if not imported:
-        return []
+        return {}
     index = identity.ReadingIndex(_stamp(*row) for row in imported)
     copies = {}
     for row in rows:
         match = index.match(_row_stamp(row))
         if match is not None:
-            copies[match.record_id] = match
-    if not copies:
-        return []
-    model.objects.filter(patient_id=patient_id, record_id__in=list(copies)).delete()
-    return [stamp.wall // localtime.SECONDS_PER_DAY for stamp in copies.values()]
+            copies[match.record_id] = match.wall
+    return copies
+
+
+def _imported_event_copies(rows: list[dict], patient_id: int) -> dict[str, int]:
+    """record_id -> wall clock of the imported events of the same kind within a minute of
+    wall clock of one of `rows` (the rule the import applies the other way round)."""
+    fields = ("record_id", "system_time", "display_delta_seconds", "event_type")
+    imported = _stored_nearby(Event, patient_id, rows, Q(record_id__startswith=IMPORTED_PREFIX), fields=fields)
+    by_minute: dict[tuple, list] = {}
+    for record_id, system_time, delta, kind in imported:
+        epoch = int(system_time.timestamp())
+        by_minute.setdefault(((epoch + delta) // MARKER_SECONDS, kind), []).append((record_id, epoch, delta))
+    copies = {}
+    for row in rows if by_minute else ():
+        epoch = int(row["system_time"].timestamp())
+        minute = (epoch + row["display_delta_seconds"]) // MARKER_SECONDS
+        for d in (-1, 0, 1):
+            for record_id, other, delta in by_minute.get((minute + d, row["event_type"]), ()):
+                same_wall = abs((other + delta) - (epoch + row["display_delta_seconds"])) < MARKER_SECONDS
+                if same_wall and abs(other - epoch) < MARKER_DRIFT_SECONDS:
+                    copies[record_id] = other + delta
+    return copies
 
 
 # --- The Clarity import ----------------------------------------------------------------------------
