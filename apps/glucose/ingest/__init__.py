@@ -40,10 +40,9 @@ relax_commit_durability = bulk.relax_commit_durability
 
 @dataclass(frozen=True)
 class Stored:
-    """What a write did: rows given, rows new, and rows of another source they replaced."""
+    """What a sync write did: rows given, and imported rows they replaced."""
 
     given: int
-    added: int = 0
     replaced: int = 0
 
 
