@@ -211,7 +211,7 @@ def compare_with_truth(connection) -> tuple[int, int]:
     from apps.sync.models import SyncCursor, SyncRun
     from apps.sync.records import rows_from_records
     from apps.sync.services import OVERLAP
-    from apps.sync.writers import MODELS
+    from apps.glucose.ingest import MODELS
 
     key = SANDBOX_USER_OF[connection.pk]
     first = SyncRun.objects.filter(connection=connection).order_by("started_at").first()

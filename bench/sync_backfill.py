@@ -121,7 +121,7 @@ def bench_write_side(sandbox_user_key: str, days: int, repeat: int):
     """Best of `repeat` runs (the machine may be busy), each for a fresh patient."""
     from apps.accounts.models import User
     from apps.sync.records import rows_from_records
-    from apps.sync.writers import relax_commit_durability, upsert_records
+    from apps.glucose import ingest
 
     raw = raw_records(sandbox_user_key, days)
     total = sum(len(v) for v in raw.values())
@@ -140,9 +140,9 @@ def bench_write_side(sandbox_user_key: str, days: int, repeat: int):
         def write_all():
             begin = time.perf_counter()
             with transaction.atomic():  # one transaction, as a sync window commits
-                relax_commit_durability()
+                ingest.relax_commit_durability()
                 for record_type, type_rows in rows.items():
-                    upsert_records(record_type, type_rows)
+                    ingest.store_synced(record_type, type_rows, patient_id=user.pk)
             return time.perf_counter() - begin
 
         first = write_all()

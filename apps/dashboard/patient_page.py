@@ -47,6 +47,14 @@ class PatientPage:
         return self.latest is not None and self.latest_age > STALE_AFTER
 
     @property
+    def last_attempt_failed(self) -> bool:
+        """The newest sync attempt has not succeeded (a run that succeeds ends after it began)."""
+        connection = self.connection
+        if connection is None or connection.last_sync_attempt_at is None:
+            return False
+        return connection.last_sync_at is None or connection.last_sync_at < connection.last_sync_attempt_at
+
+    @property
     def sync_problem(self) -> str:
         """Plain words on why the sync is not working, or ''."""
         connection = self.connection
@@ -85,7 +93,7 @@ def load_patient_page(patient, *, now: datetime | None = None) -> PatientPage:
     """Two or three queries: the connection, the newest reading, the device unit if needed."""
     now = now or timezone.now()
     connection = DexcomConnection.objects.filter(user_id=patient.pk).first()
-    latest = selectors.latest_egv(patient_id=patient.pk)
+    latest = selectors.latest_egv(patient_id=patient.pk, now=now)
     local_now = localtime.local_now(
         patient, now=now, latest_delta_seconds=latest.display_delta_seconds if latest else None
     )

@@ -15,6 +15,15 @@ EPOCH_DATE = date(1970, 1, 1)
 # Dexcom offsets stay within -12 h..+14 h; one day of margin when turning local days into UTC
 # bounds keeps every record whose wall clock falls in the local days.
 UTC_MARGIN = timedelta(days=1)
+# How far a device's or Dexcom's clock may run ahead of ours: a systemTime later than now plus
+# this is not a reading yet. The sync and the Clarity import refuse such records, and the pages
+# never take one stored earlier (an old rule accepted two days) as the current reading.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+def newest_possible_reading_time(now: datetime) -> datetime:
+    """The latest systemTime a real reading can have at `now`."""
+    return now + CLOCK_SKEW
 
 
 def day_number(day: date) -> int:

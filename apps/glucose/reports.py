@@ -8,7 +8,7 @@ from apps.glucose.units import MGDL_PER_MMOLL, effective_unit
 
 
 def local_now_for(patient, *, now: datetime) -> datetime:
-    latest = selectors.latest_egv(patient_id=patient.pk)
+    latest = selectors.latest_egv(patient_id=patient.pk, now=now)
     return localtime.local_now(
         patient, now=now, latest_delta_seconds=latest.display_delta_seconds if latest else None
     )

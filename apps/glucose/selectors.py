@@ -20,6 +20,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from apps.glucose import localtime
 from apps.glucose.models import (
@@ -87,6 +88,18 @@ class EgvSeries:
     def __len__(self):
         return int(self.epoch_s.size)
 
+    @staticmethod
+    def concatenate(parts: list["EgvSeries"]) -> "EgvSeries":
+        """One series of several reads, each reading once (the reads of odd offsets overlap),
+        ordered by time."""
+        if len(parts) == 1:
+            return parts[0]
+        table = np.unique(
+            np.concatenate([np.stack([p.epoch_s, p.delta_s, p.value], axis=1) for p in parts]),
+            axis=0,
+        )
+        return EgvSeries(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy())
+
     def select(self, mask) -> "EgvSeries":
         return EgvSeries(self.epoch_s[mask], self.delta_s[mask], self.value[mask])
 
@@ -147,9 +160,16 @@ def egv_series_for_local_days(*, patient_id: int, first_day: date, end_day: date
     return series.in_local_days(first_day, end_day)
 
 
-def latest_egv(*, patient_id: int) -> Egv | None:
+def real_readings(egvs, *, now: datetime):
+    """The one rule for what may be the current reading: not later than the clock allows
+    (readings stored with a systemTime ahead of it, as an old rule let in, never are)."""
+    return egvs.filter(system_time__lte=localtime.newest_possible_reading_time(now))
+
+
+def latest_egv(*, patient_id: int, now: datetime | None = None) -> Egv | None:
+    """The current reading: the newest real one."""
     return (
-        Egv.objects.filter(patient_id=patient_id)
+        real_readings(Egv.objects.filter(patient_id=patient_id), now=now or timezone.now())
         .only("system_time", "display_delta_seconds", "value", "status", "trend", "trend_rate")
         .order_by("-system_time")
         .first()
@@ -176,12 +196,12 @@ def device_glucose_unit(*, patient_id: int) -> str | None:
     return _device_units(patient_id).first()
 
 
-def with_local_clock_and_unit(patients):
+def with_local_clock_and_unit(patients, *, now: datetime | None = None):
     """Patients annotated for many at once (the triage list), in the one query of `patients`:
-    `latest_delta_seconds` (their newest reading's offset: their "today") and `device_unit`."""
+    `latest_delta_seconds` (their current reading's offset: their "today") and `device_unit`."""
     newest_delta = (
-        Egv.objects.filter(patient_id=OuterRef("pk")).order_by("-system_time")
-        .values("display_delta_seconds")[:1]
+        real_readings(Egv.objects.filter(patient_id=OuterRef("pk")), now=now or timezone.now())
+        .order_by("-system_time").values("display_delta_seconds")[:1]
     )
     return patients.annotate(
         latest_delta_seconds=Subquery(newest_delta),

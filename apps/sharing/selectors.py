@@ -123,13 +123,17 @@ def triage_rows(*, viewer: User, period_days: int, now: datetime | None = None) 
     distinct local "yesterday" among them (patients around the world span at most three).
     """
     now = now or timezone.now()
+    # Summaries written under an old rule may date a day's last reading ahead of the clock.
     newest_reading = (
-        DailySummary.objects.filter(patient=OuterRef("pk"), last_reading_at__isnull=False)
+        DailySummary.objects.filter(
+            patient=OuterRef("pk"), last_reading_at__isnull=False,
+            last_reading_at__lte=localtime.newest_possible_reading_time(now),
+        )
         .order_by("-day")
         .values("last_reading_at")[:1]
     )
     patients = list(glucose_selectors.with_local_clock_and_unit(
-        patients_shared_with(viewer).annotate(last_reading_at=Subquery(newest_reading))
+        patients_shared_with(viewer).annotate(last_reading_at=Subquery(newest_reading)), now=now
     ))
     periods = {p.pk: _patient_period(p, period_days=period_days, now=now) for p in patients}
     sums: dict[int, dict] = {}

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from apps.dexcom.times import DexcomTimeError, ParsedTime, parse_dexcom_time
+from apps.glucose import localtime
 
 # Dexcom reports 40-400 mg/dL and uses 39 / 401 for "below 40" / "above 400".
 EGV_MIN, EGV_MAX = 39, 401
@@ -24,7 +25,7 @@ EARLIEST_SYSTEM_TIME = datetime(2005, 1, 1, tzinfo=UTC)  # before any Dexcom CGM
 # one; a few minutes cover the clock skew between Dexcom, the device and us. Anything later is
 # quarantined rather than stored, so it can never become the "current reading" (nor fall on
 # a local day that has not begun).
-FUTURE_TOLERANCE = timedelta(minutes=10)
+FUTURE_TOLERANCE = localtime.CLOCK_SKEW
 # displayTime minus systemTime: the device's UTC offset (-12 h .. +14 h) plus its clock drift.
 # 24 h leaves 10 h of drift or a mis-set receiver clock on top of the widest zone; beyond it the
 # local time is meaningless (a receiver whose clock was reset to 2024, or set to 2099), and the

@@ -7,8 +7,9 @@ backfilled signal gap, a receiver docked after days) shows as a start before our
 then fetches from that start. Fetching starts no earlier than dataRange's start and ends no
 later than its end (no empty windows). Each window's
 rows, quarantined records, cursor move and daily summaries commit in one transaction, so a crash
-at any point resumes from what is really stored and a rerun rewrites the same rows (upserts on
-(patient, record_id)) without duplicating anything. Events are re-read for the last 24 hours on
+at any point resumes from what is really stored and a rerun rewrites the same rows without
+duplicating anything (apps.glucose.ingest, the one writer of record tables: upserts on
+(patient, record_id), and a reading imported from Clarity earlier is replaced by its synced copy). Events are re-read for the last 24 hours on
 every run because Dexcom edits and deletes them in place. Backfill is the same run starting from
 cursors set SYNC_BACKFILL_DAYS back.
 """
@@ -25,9 +26,11 @@ from django.utils import timezone
 
 from apps.dexcom import client, tokens
 from apps.dexcom.models import DexcomConnection
+from apps.glucose import ingest
 from apps.glucose.models import DataRange, Egv
+from apps.sync import devices as device_rows
+from apps.sync import quarantine
 from apps.sync import records as record_rows
-from apps.sync import writers
 from apps.sync.calls import RunCalls
 from apps.sync.lease import LeaseLost, acquire_sync_lease, release_sync_lease, renew_sync_lease
 from apps.sync.models import SyncCursor, SyncRun
@@ -221,7 +224,7 @@ def _reset_future_cursor(patient_id: int, record_type: str, synced_until: dateti
     has until that moment: move it back to just after the newest record we hold of its type,
     or to the backfill horizon without any. The devices cursor is dropped (devices are due)."""
     cursors = SyncCursor.objects.filter(patient_id=patient_id, record_type=record_type)
-    model = writers.MODELS.get(record_type)
+    model = ingest.MODELS.get(record_type)
     if model is None:
         cursors.delete()
         sane = None
@@ -299,7 +302,7 @@ def _late_start(state: RunState, record_type: str, span: client.TimeSpan, cursor
 
 
 def _holds_record_at(state: RunState, record_type: str, moment: datetime) -> bool:
-    model = writers.MODELS[record_type]
+    model = ingest.MODELS[record_type]
     return model.objects.filter(patient_id=state.connection.user_id, system_time=moment).exists()
 
 
@@ -411,25 +414,18 @@ def _fetch_and_store(state, record_type, start, end, *, cursor_to: datetime | No
 def _commit_window(state, record_type, rows, bad, *, cursor_to: datetime) -> None:
     patient_id = state.connection.user_id
     with transaction.atomic():
-        writers.relax_commit_durability()
+        ingest.relax_commit_durability()
         renew_sync_lease(connection_id=state.connection.pk, owner=state.owner)
-        written = writers.upsert_records(record_type, rows)
+        # The one writer: upserts by recordId, replaces imported copies, rebuilds the summaries.
+        written = ingest.store_synced(record_type, rows, patient_id=patient_id).given
         if bad:
-            state.run.quarantined += writers.quarantine(
+            state.run.quarantined += quarantine.quarantine(
                 patient_id=patient_id, run_id=state.run.pk, record_type=record_type, bad=bad
             )
         SyncCursor.objects.filter(
             patient_id=patient_id, record_type=record_type, synced_until__lt=cursor_to
         ).update(synced_until=cursor_to)
-        if record_type == "egvs" and rows:
-            _rebuild_summaries(patient_id, since=min(r["system_time"] for r in rows))
     state.written[record_type] = state.written.get(record_type, 0) + written
-
-
-def _rebuild_summaries(patient_id: int, *, since: datetime) -> None:
-    from apps.glucose.summaries import rebuild_daily_summaries
-
-    rebuild_daily_summaries(patient_id=patient_id, since=since)
 
 
 def _update_backfill_progress(state: RunState, egvs_cursor: datetime, target_end: datetime) -> None:
@@ -456,13 +452,13 @@ def _sync_devices(state: RunState) -> None:
         for raw in page.records:
             try:
                 with transaction.atomic():
-                    bad += writers.write_device(raw, patient_id=patient_id)
+                    bad += device_rows.write_device(raw, patient_id=patient_id)
                 written += 1
             except record_rows.BadRecord as error:
-                key = writers.device_key(raw) if isinstance(raw, dict) else ""
+                key = device_rows.device_key(raw) if isinstance(raw, dict) else ""
                 bad.append(record_rows.Quarantined(raw=raw, record_id=key, reason=str(error)))
         if bad:
-            state.run.quarantined += writers.quarantine(
+            state.run.quarantined += quarantine.quarantine(
                 patient_id=patient_id, run_id=state.run.pk, record_type=DEVICES, bad=bad
             )
         SyncCursor.objects.update_or_create(

@@ -349,7 +349,7 @@ def test_summaries_are_rebuilt_in_the_transaction_of_the_readings(new_yorker, mo
     def broken(**kwargs):
         raise RuntimeError("summary rebuild failed")
 
-    monkeypatch.setattr(summaries, "rebuild_daily_summaries", broken)
+    monkeypatch.setattr(summaries, "rebuild_local_days", broken)
     with pytest.raises(RuntimeError):
         import_file(new_yorker, NEW_YORK_FALL_BACK)
     assert not Egv.objects.filter(patient=new_yorker).exists()
@@ -365,7 +365,6 @@ def test_summaries_rebuilt_in_steps_equal_one_rebuild(new_yorker, monkeypatch):
     from apps.glucose import summaries
     from apps.glucose.clarity import importer
 
-    monkeypatch.setattr(importer, "SUMMARY_EVERY", 100)
     monkeypatch.setattr(importer, "CHUNK_ROWS", 50)
     import_file(new_yorker, clarity_csv(GOOD_DAYS))
     stepped = list(DailySummary.objects.filter(patient=new_yorker).order_by("day").values_list(

@@ -8,7 +8,7 @@ from django.db import connection as db_connection
 from apps.dexcom.models import DexcomConnection
 from apps.sync.models import SyncCursor
 from apps.sync.records import rows_from_records
-from apps.sync.writers import MODELS
+from apps.glucose.ingest import MODELS
 
 SANDBOX_USER = "SandboxUser1"
 

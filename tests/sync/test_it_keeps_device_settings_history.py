@@ -4,7 +4,7 @@ import pytest
 
 from apps.glucose.models import AlertSchedule, AlertSettingVersion, Device
 from apps.sync.records import BadRecord
-from apps.sync.writers import write_device
+from apps.sync.devices import write_device
 
 DEVICE = {
     "transmitterGeneration": "g7",

@@ -16,18 +16,18 @@ def _summarised_days(patient_id: int) -> dict:
 
 def test_a_crash_in_the_rebuild_takes_the_window_back(connect, monkeypatch):
     connection = connect(days=2)
-    real_rebuild = summaries.rebuild_daily_summaries
+    real_rebuild = summaries.rebuild_local_days
 
     def crash(**kwargs):
         raise RuntimeError("worker killed after the insert")
 
-    monkeypatch.setattr(summaries, "rebuild_daily_summaries", crash)
+    monkeypatch.setattr(summaries, "rebuild_local_days", crash)
     with pytest.raises(RuntimeError):
         services.sync_connection(connection_id=connection.pk)
     assert not Egv.objects.filter(patient_id=connection.user_id).exists()
     assert not DailySummary.objects.filter(patient_id=connection.user_id).exists()
 
-    monkeypatch.setattr(summaries, "rebuild_daily_summaries", real_rebuild)
+    monkeypatch.setattr(summaries, "rebuild_local_days", real_rebuild)
     services.sync_connection(connection_id=connection.pk)  # the next run stores and summarises
     stored = len(selectors.egv_series(patient_id=connection.user_id))  # readings with a value
     assert stored > 0

@@ -9,7 +9,8 @@ import pytest
 from django.db import transaction
 
 from apps.glucose.models import Egv
-from apps.sync import writers
+from apps.glucose import ingest
+from apps.sync import quarantine
 from apps.sync.records import MAX_DISPLAY_DELTA, rows_from_records
 
 NOW = datetime(2026, 1, 10, tzinfo=UTC)
@@ -24,7 +25,7 @@ def egv(record_id, system, display, value=120):
 
 
 def many_good(count, start=datetime(2026, 1, 1, tzinfo=UTC)):
-    """Enough rows that PostgreSQL takes the COPY path (writers.COPY_FRESH_MIN)."""
+    """Enough rows that PostgreSQL takes the COPY path (apps.glucose.ingest.bulk.COPY_FRESH_MIN)."""
     records = []
     for n in range(count):
         at = start + timedelta(minutes=5 * n)
@@ -70,8 +71,8 @@ def test_it_stores_the_good_rows_and_none_wrapped_on_this_database(patient):
     records.insert(10, egv("1962", "2026-01-01T00:52:00", "1962-01-01T00:00:00"))
     rows, bad = rows_from_records("egvs", records, patient_id=patient.pk, now=NOW)
     with transaction.atomic():
-        writers.upsert_records("egvs", rows)
-        writers.quarantine(patient_id=patient.pk, run_id=None, record_type="egvs", bad=bad)
+        ingest.store_synced("egvs", rows, patient_id=patient.pk)
+        quarantine.quarantine(patient_id=patient.pk, run_id=None, record_type="egvs", bad=bad)
     stored = Egv.objects.filter(patient=patient)
     assert stored.count() == 600
     assert set(stored.values_list("display_delta_seconds", flat=True)) == {-6 * 3600}

@@ -5,7 +5,7 @@ import copy
 import pytest
 
 from apps.glucose.models import AlertSchedule, AlertSettingVersion, Device
-from apps.sync import services, writers
+from apps.sync import devices, quarantine, services
 from apps.sync.models import QuarantinedRecord, SyncRun
 from apps.sync.records import Quarantined
 from tests.sync.test_it_keeps_device_settings_history import DEVICE
@@ -38,18 +38,18 @@ def test_a_record_refused_again_with_a_changed_payload_is_one_entry(patient):
         raw = {**copy.deepcopy(DEVICE), "lastUploadDate": upload, "displayApp": 7}
         return Quarantined(raw=raw, record_id="device-1", reason="displayApp is not text")
 
-    assert writers.quarantine(patient_id=patient.pk, run_id=None, record_type="devices",
+    assert quarantine.quarantine(patient_id=patient.pk, run_id=None, record_type="devices",
                               bad=[bad_device("2026-01-09T15:57:34Z")]) == 1
-    assert writers.quarantine(patient_id=patient.pk, run_id=None, record_type="devices",
+    assert quarantine.quarantine(patient_id=patient.pk, run_id=None, record_type="devices",
                               bad=[bad_device("2026-01-09T16:02:34Z"), bad_device("2026-01-09T16:07:34Z")]) == 0
     assert QuarantinedRecord.objects.filter(patient=patient).count() == 1
     # Another reason for the same record is another entry.
     other = Quarantined(raw={}, record_id="device-1", reason="lastUploadDate is not a time")
-    assert writers.quarantine(patient_id=patient.pk, run_id=None, record_type="devices", bad=[other]) == 1
+    assert quarantine.quarantine(patient_id=patient.pk, run_id=None, record_type="devices", bad=[other]) == 1
 
 
 def test_one_malformed_setting_keeps_the_device_and_its_other_settings(patient):
-    bad = writers.write_device(_with_setting(DEVICE, 2, value="250"), patient_id=patient.pk)
+    bad = devices.write_device(_with_setting(DEVICE, 2, value="250"), patient_id=patient.pk)
     device = Device.objects.get(patient=patient)
     assert AlertSchedule.objects.filter(device=device).count() == 1
     assert list(AlertSettingVersion.objects.filter(device=device).values_list("alert_name", flat=True)) == ["high"]
@@ -60,10 +60,10 @@ def test_one_malformed_setting_keeps_the_device_and_its_other_settings(patient):
 
 
 def test_a_setting_that_turns_bad_leaves_its_last_good_version_current(patient):
-    writers.write_device(copy.deepcopy(DEVICE), patient_id=patient.pk)
+    devices.write_device(copy.deepcopy(DEVICE), patient_id=patient.pk)
     broken = _with_setting(DEVICE, 2, value="60", systemTime="2026-01-08T08:00:00Z",
                            displayTime="2026-01-08T09:00:00+01:00")
-    [item] = writers.write_device(broken, patient_id=patient.pk)
+    [item] = devices.write_device(broken, patient_id=patient.pk)
     assert item.raw["alertName"] == "fixedLow"
     fixed_low = AlertSettingVersion.objects.filter(alert_name="fixedLow").order_by("-id").first()
     assert fixed_low.value == 55
@@ -72,7 +72,7 @@ def test_a_setting_that_turns_bad_leaves_its_last_good_version_current(patient):
 
 def test_a_setting_whose_display_time_is_days_off_is_quarantined_alone(patient):
     broken = _with_setting(DEVICE, 2, systemTime="2026-01-08T08:00:00Z", displayTime="2099-01-01T00:00:00")
-    [item] = writers.write_device(broken, patient_id=patient.pk)
+    [item] = devices.write_device(broken, patient_id=patient.pk)
     assert item.raw["alertName"] == "fixedLow" and "displayTime" in item.reason
     assert AlertSettingVersion.objects.filter(alert_name="high").exists()
 
@@ -80,7 +80,7 @@ def test_a_setting_whose_display_time_is_days_off_is_quarantined_alone(patient):
 def test_a_malformed_schedule_keeps_the_device_and_the_other_schedules(patient):
     device = copy.deepcopy(DEVICE)
     device["alertSchedules"].append({"alertScheduleSettings": "Night", "alertSettings": []})
-    [item] = writers.write_device(device, patient_id=patient.pk)
+    [item] = devices.write_device(device, patient_id=patient.pk)
     assert "alertScheduleSettings" in item.reason and item.record_id.endswith("/schedule 1")
     assert AlertSchedule.objects.count() == 1 and AlertSettingVersion.objects.count() == 2
 

@@ -5,22 +5,20 @@ Two passes over the (seekable) stream keep memory flat in file size:
    numbers) when a row cannot be read and there are more than a handful of such rows
    (MAX_SKIPPED_ROWS, and at most 1 in SKIPPED_ROWS_PER), when the values look like the other
    unit, or when it has more than CLARITY_IMPORT_MAX_ROWS rows. A refused file adds nothing.
-2. Write, in one transaction: rows in chunks, each chunk deduplicated against what is stored
-   (apps.glucose.clarity.dedupe), and the DailySummary rows of the touched days
-   (apps.glucose.summaries.rebuild_daily_summaries).
+2. Write, in one transaction: rows in chunks through the one writer (apps.glucose.ingest), which
+   skips what is stored already, from any source, and rebuilds the DailySummary rows of the
+   days each chunk touched.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
 
-from apps.glucose import summaries
+from apps.glucose import ingest
 from apps.glucose.clarity import clock
-from apps.glucose.clarity.dedupe import ReadingIndex, Stamp
-from apps.glucose.clarity.insert import insert_new
 from apps.glucose.clarity.records import RowReader
 from apps.glucose.clarity.rows import (
     BadRow,
@@ -36,9 +34,7 @@ SKIPPED_ROWS_PER = 100  # at most one skipped row per 100 rows of the file
 LISTED_PROBLEMS = 10
 CHUNK_ROWS = 5000
 PROGRESS_EVERY = 10_000
-MARKER_SECONDS = 60  # an event/calibration within a minute of a stored one of its kind is it
 DEFAULT_MAX_ROWS = 300_000
-SUMMARY_EVERY = 50_000
 
 
 class ClarityRefused(ClarityFormatError):
@@ -181,31 +177,9 @@ def _refuse_unless_importable(check: _Check, *, layout_unit: str) -> None:
         raise ClarityRefused("The file has no glucose readings or events to import.")
 
 
-class _SummaryRebuild:
-    """DailySummary of the touched days, rebuilt inside the import's transaction every
-    SUMMARY_EVERY new readings (and at the end): the rebuild reads every reading from the
-    earliest new one on, so doing it in steps keeps the memory of a long file bounded."""
-
-    def __init__(self, patient_id: int):
-        self.patient_id, self.since, self.pending = patient_id, None, 0
-
-    def add(self, earliest: datetime | None, count: int) -> None:
-        if earliest is not None:
-            self.since = earliest if self.since is None else min(self.since, earliest)
-            self.pending += count
-        if self.pending >= SUMMARY_EVERY:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.since is not None:
-            summaries.rebuild_daily_summaries(patient_id=self.patient_id, since=self.since)
-        self.since, self.pending = None, 0
-
-
 def _write_file(patient, stream, tzinfo, now, starts, result) -> None:
     """Second pass: write every good row, and the summaries of the days they touch."""
     _, rows, reader = _reader(patient, stream, tzinfo, now, starts)
-    rebuild = _SummaryRebuild(patient.pk)
     chunk = []
     for raw in rows:
         item = raw if isinstance(raw, BadRow) else reader.record(raw)
@@ -213,89 +187,19 @@ def _write_file(patient, stream, tzinfo, now, starts, result) -> None:
             continue
         chunk.append(item)
         if len(chunk) >= CHUNK_ROWS:
-            rebuild.add(*_write_chunk(patient, chunk, result))
+            _write_chunk(patient, chunk, result)
             chunk = []
     if chunk:
-        rebuild.add(*_write_chunk(patient, chunk, result))
-    rebuild.flush()
+        _write_chunk(patient, chunk, result)
 
 
-def _write_chunk(patient, chunk: list, result: ClarityImportResult) -> tuple[datetime | None, int]:
-    """Write a chunk's new records: (earliest new reading's time, number of new readings)."""
+def _write_chunk(patient, chunk: list, result: ClarityImportResult) -> None:
+    """Write a chunk's new records (and the summaries of their days) through the one writer."""
     by_model = {Egv: [], Event: [], Calibration: []}
     for record in chunk:
         by_model[record.model].append(record.fields)
-    egvs = by_model[Egv]
-    fresh = _new_readings(patient, egvs)
-    new_events = _new_markers(Event, patient, by_model[Event], "event_type")
-    new_calibrations = _new_markers(Calibration, patient, by_model[Calibration], None)
-    result.egvs_added += len(fresh)
-    result.egvs_skipped += len(egvs) - len(fresh)
-    result.events_added += len(new_events)
-    result.calibrations_added += len(new_calibrations)
-    for model, rows in ((Egv, fresh), (Event, new_events), (Calibration, new_calibrations)):
-        insert_new(model, rows)
-    return min((row["system_time"] for row in fresh), default=None), len(fresh)
-
-
-def _stored_nearby(model, patient, rows: list[dict], *fields):
-    start = min(r["system_time"] for r in rows) - timedelta(hours=1)
-    end = max(r["system_time"] for r in rows) + timedelta(hours=1)
-    return model.objects.filter(
-        patient=patient, system_time__gte=start, system_time__lte=end
-    ).values_list("record_id", "system_time", "display_delta_seconds", *fields).iterator()
-
-
-def _stamp(record_id, system_time, delta, transmitter_id, ticks) -> Stamp:
-    epoch = int(system_time.timestamp())
-    return Stamp(record_id, epoch, epoch + delta, transmitter_id, ticks)
-
-
-def _new_readings(patient, egvs: list[dict]) -> list[dict]:
-    if not egvs:
-        return []
-    stored = _stored_nearby(Egv, patient, egvs, "transmitter_id", "transmitter_ticks")
-    index = ReadingIndex(_stamp(*row) for row in stored)
-    fresh = []
-    for egv in egvs:
-        stamp = _stamp(egv["record_id"], egv["system_time"], egv["display_delta_seconds"],
-                       egv["transmitter_id"], egv["transmitter_ticks"])
-        if not index.knows(stamp):
-            index.add(stamp)
-            fresh.append(egv)
-    return fresh
-
-
-def _new_markers(model, patient, rows: list[dict], kind_field: str | None) -> list[dict]:
-    """Events/calibrations not stored yet: neither the same record_id nor one of the same kind
-    within a minute of wall clock (and 30 minutes of UTC: the folds of a repeated hour differ);
-    the synced copy of the same entry has Dexcom's own recordId."""
-    if not rows:
-        return []
-    extra = (kind_field,) if kind_field else ()
-    ids, taken = set(), {}
-    for record_id, system_time, delta, *kind in _stored_nearby(model, patient, rows, *extra):
-        ids.add(record_id)
-        _remember(taken, int(system_time.timestamp()), delta, kind[0] if kind else "")
-    fresh = []
-    for row in rows:
-        epoch = int(row["system_time"].timestamp())
-        kind = row[kind_field] if kind_field else ""
-        if row["record_id"] in ids or _seen(taken, epoch, row["display_delta_seconds"], kind):
-            continue
-        ids.add(row["record_id"])
-        _remember(taken, epoch, row["display_delta_seconds"], kind)
-        fresh.append(row)
-    return fresh
-
-
-def _remember(taken: dict, epoch: int, delta: int, kind: str) -> None:
-    taken.setdefault(((epoch + delta) // MARKER_SECONDS, kind), []).append(epoch)
-
-
-def _seen(taken: dict, epoch: int, delta: int, kind: str) -> bool:
-    minute = (epoch + delta) // MARKER_SECONDS
-    return any(
-        abs(other - epoch) < 1800
-        for d in (-1, 0, 1) for other in taken.get((minute + d, kind), ())
-    )
+    added = ingest.store_imported(by_model, patient_id=patient.pk)
+    result.egvs_added += len(added[Egv])
+    result.egvs_skipped += len(by_model[Egv]) - len(added[Egv])
+    result.events_added += len(added[Event])
+    result.calibrations_added += len(added[Calibration])

@@ -5,9 +5,10 @@ than the rest of an import (see bench/clarity_import.py).
 """
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import NamedTuple
 
+from apps.glucose import localtime
 from apps.glucose.clarity import clock
 from apps.glucose.clarity.rows import (
     EVENT_SUBTYPE,
@@ -27,7 +28,7 @@ from apps.glucose.models import Calibration, Egv, Event
 from apps.glucose.units import MGDL_PER_MMOLL, MMOLL
 
 # A device clock may run a little ahead; anything later than this is not a real reading yet.
-FUTURE_SLACK = timedelta(minutes=10)
+FUTURE_SLACK = localtime.CLOCK_SKEW
 EVENT_TYPES = {"carbs": "carbs", "insulin": "insulin", "exercise": "exercise", "health": "health"}
 SUBTYPES = {
     "fast-acting": "fastActing", "long-acting": "longActing", "light": "light", "medium": "medium",

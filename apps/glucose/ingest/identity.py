@@ -1,10 +1,10 @@
-"""Is an imported reading one we already have? Identity first, then transmitter and time.
+"""Is a reading one we already have? Identity first, then transmitter and time.
 
-1. Identity. An imported reading's record_id is a hash of what Clarity says it is (timestamp,
-   fold, Source Device ID, Transmitter Time, Transmitter ID): the same file imported again
-   produces the same ids and adds nothing.
-2. The same reading synced from the API (Dexcom's own recordId) or uploaded by a second display
-   device (receiver and phone both list it). Dexcom's `transmitterTicks` and Clarity's
+1. Identity. A synced reading's record_id is Dexcom's recordId; an imported reading's is a hash
+   of what Clarity says it is (timestamp, fold, Source Device ID, Transmitter Time, Transmitter
+   ID): the same file imported again produces the same ids and adds nothing.
+2. The same reading from another source: synced from the API after a Clarity import (or the
+   other way round), or uploaded by a second display device (receiver and phone both list it). Dexcom's `transmitterTicks` and Clarity's
    "Transmitter Time" are the same counter: when both sides have it, equal ticks (±1 s) mean the
    same reading and different ticks mean different readings, whatever the clock says.
    Without ticks, the same transmitter (when both ids are comparable) and wall clocks less than
@@ -46,12 +46,14 @@ def _comparable_ids(a: str, b: str) -> bool:
 
 
 def same_reading(stored: Stamp, new: Stamp) -> bool:
+    """The API's transmitterId is a hash that cannot be matched to Clarity's serial, so across
+    sources the transmitter is recognised by its ticks; within one source the ids must agree."""
     if abs(stored.wall - new.wall) >= MATCH_SECONDS or abs(stored.epoch - new.epoch) >= MAX_DRIFT_SECONDS:
+        return False
+    if _comparable_ids(stored.transmitter_id, new.transmitter_id) and stored.transmitter_id != new.transmitter_id:
         return False
     if stored.ticks is not None and new.ticks is not None:
         return abs(stored.ticks - new.ticks) <= TICKS_SLACK
-    if _comparable_ids(stored.transmitter_id, new.transmitter_id):
-        return stored.transmitter_id == new.transmitter_id
     return True
 
 
@@ -70,11 +72,17 @@ class ReadingIndex:
         self._buckets.setdefault(stamp.wall // MATCH_SECONDS, []).append(stamp)
 
     def knows(self, new: Stamp) -> bool:
-        if new.record_id in self._ids:
-            return True
+        return new.record_id in self._ids or self.match(new) is not None
+
+    def match(self, new: Stamp) -> Stamp | None:
+        """A known reading under another record_id that is the same reading as `new`."""
         bucket = new.wall // MATCH_SECONDS
-        return any(
-            same_reading(stored, new)
-            for key in (bucket - 1, bucket, bucket + 1)
-            for stored in self._buckets.get(key, ())
+        return next(
+            (
+                stored
+                for key in (bucket - 1, bucket, bucket + 1)
+                for stored in self._buckets.get(key, ())
+                if same_reading(stored, new)
+            ),
+            None,
         )
