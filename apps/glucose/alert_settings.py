@@ -2,7 +2,12 @@
 the threshold was at that moment. Pure functions over rows the selectors loaded."""
 
 from bisect import bisect_right
+from dataclasses import dataclass
 from datetime import datetime
+
+from apps.glucose.alert_kinds import alert_kind
+from apps.glucose.localtime import record_local_time
+from apps.glucose.units import convert_setting_value
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SETTING_FIELDS = (
@@ -106,3 +111,284 @@ def settings_changes(versions) -> list[dict]:
         changes.append({"version": version, "first": before is None, "changed": changed})
         previous[key] = version
     return list(reversed(changes))
+
+
+# --- One display device over its transmitters ---------------------------------------------------
+#
+# Dexcom lists a device record per transmitter that sent data, each with the alert schedules and
+# settings as of that record's lastUploadDate. The settings belong to the display device (the
+# phone app or the receiver the patient set them on), so the records of one display device,
+# oldest upload first, are snapshots of one settings history.
+
+
+def display_key(item) -> tuple[str, str]:
+    """The display device a device row or a record belongs to: (displayDevice, displayApp)."""
+    return (item.display_device or "", item.display_app or "")
+
+
+def _content(version) -> tuple:
+    return (version.schedule_name, version.alert_name, version.system_time,
+            *(getattr(version, field) for field in SETTING_FIELDS))
+
+
+@dataclass
+class DisplayHistory:
+    """The settings history of one display device: its snapshots and every distinct version."""
+
+    key: tuple[str, str]
+    devices: list  # device rows, oldest last upload first
+    versions: list  # distinct setting versions, by valid_from
+
+    @property
+    def label(self) -> str:
+        device, app = self.key
+        return f"{device} ({app})" if app and app != device else (device or "device")
+
+    @property
+    def newest(self):
+        return self.devices[-1]
+
+    def snapshot_at(self, moment: datetime):
+        """The device row whose upload reported the settings of `moment`: the first uploaded at
+        or after it (the one current then), else the newest."""
+        for device in self.devices:
+            if device.last_upload_date is not None and device.last_upload_date >= moment:
+                return device
+        return self.newest
+
+    @property
+    def first_known(self) -> datetime | None:
+        return self.versions[0].valid_from if self.versions else None
+
+
+def _upload_order(device):
+    return (device.last_upload_date is None, device.last_upload_date or datetime.min, device.pk)
+
+
+def display_histories(devices) -> list[DisplayHistory]:
+    """Device rows (with prefetched settings) grouped per display device, newest upload first."""
+    groups: dict[tuple, list] = {}
+    for device in devices:
+        groups.setdefault(display_key(device), []).append(device)
+    histories = []
+    for key, rows in groups.items():
+        rows.sort(key=_upload_order)
+        seen, versions = set(), []
+        for version in sorted((v for d in rows for v in d.setting_versions.all()),
+                              key=lambda v: (v.valid_from, v.pk)):
+            if _content(version) not in seen:  # two snapshots report the same setting
+                seen.add(_content(version))
+                versions.append(version)
+        histories.append(DisplayHistory(key=key, devices=rows, versions=versions))
+    return sorted(histories, key=lambda h: _upload_order(h.newest), reverse=True)
+
+
+@dataclass(frozen=True)
+class ThresholdThen:
+    """The setting of an alert in force at a moment, or why it is not known."""
+
+    version: object | None
+    text: str
+
+    @property
+    def known(self) -> bool:
+        return self.version is not None
+
+
+class SettingsHistory:
+    """Every display device's settings over time: what was in force when an alert went off."""
+
+    def __init__(self, devices):
+        self.histories = display_histories(devices)
+        self._by_transmitter = {
+            device.transmitter_id: history
+            for history in self.histories for device in history.devices if device.transmitter_id
+        }
+        self._by_display = {history.key: history for history in self.histories}
+        self._versions: dict[tuple, list] = {}
+        for history in self.histories:
+            for version in history.versions:
+                key = (history.key, version.schedule_name, version.alert_name)
+                self._versions.setdefault(key, []).append(version)
+        self._times = {key: [v.valid_from for v in rows] for key, rows in self._versions.items()}
+
+    def history_for(self, record) -> DisplayHistory | None:
+        """The display device a record came from: its transmitter's, else its display's."""
+        if record.transmitter_id and record.transmitter_id in self._by_transmitter:
+            return self._by_transmitter[record.transmitter_id]
+        history = self._by_display.get(display_key(record))
+        if history is None and len(self.histories) == 1:
+            return self.histories[0]
+        return history
+
+    def version_at(self, history: DisplayHistory, *, alert_name: str, moment: datetime,
+                   local_time: datetime):
+        """The version in force: the schedule active then (in the snapshot of that time), else
+        the default schedule's."""
+        schedules = history.snapshot_at(moment).schedules.all()
+        schedule = active_schedule_name(schedules, local_time)
+        for name in dict.fromkeys((schedule, "")):
+            key = (history.key, name, alert_name)
+            if key in self._versions:
+                index = bisect_right(self._times[key], moment) - 1
+                if index >= 0:
+                    return self._versions[key][index]
+        return None
+
+    def first_known(self, history: DisplayHistory, alert_name: str) -> datetime | None:
+        times = [t for (key, _, name), rows in self._times.items()
+                 if key == history.key and name == alert_name for t in rows[:1]]
+        return min(times) if times else None
+
+    def threshold_at(self, record, *, alert_name: str, moment: datetime, local_time: datetime,
+                     unit: str) -> ThresholdThen:
+        history = self.history_for(record)
+        if history is None:
+            return ThresholdThen(None, "unknown: no device on file for this alert")
+        version = self.version_at(history, alert_name=alert_name, moment=moment, local_time=local_time)
+        if version is None:
+            first = self.first_known(history, alert_name)
+            if first is None:
+                return ThresholdThen(None, "unknown: the device reported no setting of this alert")
+            return ThresholdThen(None, f"unknown: before the first known setting (first known {first:%-d %b %Y})")
+        text = " ".join(convert_setting_value(version.value, version.unit, unit))
+        if version.value is None:
+            text = "no threshold"
+        if not version.enabled:
+            text += " (alert off then)"
+        return ThresholdThen(version, text)
+
+
+# --- Changes in words ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    """What the patient changed at one moment on one display device, in words."""
+
+    at: datetime  # UTC
+    local: datetime  # the device's wall clock (naive)
+    first_seen: bool  # no adjustment time was reported: `at` is when we first saw it
+    display: str
+    lines: tuple[str, ...]
+    alert_names: tuple[str, ...]
+
+
+def schedule_times_text(start_time: str, end_time: str) -> str:
+    """"22:00–07:00"; a schedule from midnight to midnight is "all day"."""
+    start, end = _minutes(start_time), _minutes(end_time)
+    if start is not None and end is not None and start % 1440 == end % 1440:
+        return "all day"
+    return f"{start_time}–{end_time}"
+
+
+def schedule_days_text(days) -> str:
+    days = [str(day).lower() for day in days or [] if day]
+    if set(days) >= set(WEEKDAYS):
+        return "every day"
+    return ", ".join(day[:3].capitalize() for day in WEEKDAYS if day in days) or "no days"
+
+
+def _setting_label(version) -> str:
+    label = alert_kind(version.alert_name).label
+    schedule = f" ({version.schedule_name})" if version.schedule_name else ""
+    return f"{label} alert{schedule}"
+
+
+def _field_change_text(version, field: str, before, after, unit: str) -> str:
+    name = _setting_label(version)
+    if field == "value":
+        old, _ = convert_setting_value(before, version.unit, unit)
+        new, shown_unit = convert_setting_value(after, version.unit, unit)
+        return f"{name} {old} → {new} {shown_unit}"
+    if field == "enabled":
+        return f"{name} turned {'on' if after else 'off'}"
+    words = {
+        "snooze": ("snooze", " min"), "delay": ("delay", " min"),
+        "secondary_trigger_condition": ("secondary trigger", ""), "sound_theme": ("sound theme", ""),
+        "sound_output_mode": ("sound output", ""), "unit": ("unit", ""),
+    }
+    word, suffix = words.get(field, (field, ""))
+    old = "—" if before in (None, "") else f"{before}{suffix}"
+    new = "—" if after in (None, "") else f"{after}{suffix}"
+    return f"{name} {word} {old} → {new}"
+
+
+def _version_local(version, tzinfo) -> tuple[datetime, datetime, bool]:
+    if version.system_time is not None and version.display_delta_seconds is not None:
+        return version.system_time, record_local_time(version.system_time, version.display_delta_seconds), False
+    if version.system_time is not None:
+        return version.system_time, version.system_time.astimezone(tzinfo).replace(tzinfo=None), False
+    return version.valid_from, version.valid_from.astimezone(tzinfo).replace(tzinfo=None), True
+
+
+def _schedule_events(history: DisplayHistory) -> list[tuple[datetime, str, object]]:
+    """(when, "added"/"removed", schedule) from one snapshot to the next."""
+    events, previous = [], None
+    for device in history.devices:
+        schedules = {s.name: s for s in device.schedules.all() if not s.is_default}
+        if previous is not None and device.last_upload_date is not None:
+            for name in schedules.keys() - previous.keys():
+                events.append((device.last_upload_date, "added", schedules[name]))
+            for name in previous.keys() - schedules.keys():
+                events.append((device.last_upload_date, "removed", previous[name]))
+        previous = schedules
+    return events
+
+
+def history_changes(history: DisplayHistory, *, unit: str, tzinfo) -> list[SettingChange]:
+    """Every change of one display device, oldest first; the first known settings are no change.
+
+    A schedule that appears in a later snapshot is "added" at the first adjustment time of its
+    settings (when the patient set it up), else at the upload that first showed it.
+    """
+    previous: dict[tuple, object] = {}
+    moments: dict[datetime, dict] = {}
+    first_time = history.first_known
+    new_schedules = {s.name: s for when, kind, s in _schedule_events(history) if kind == "added"}
+    for version in history.versions:
+        key = (version.schedule_name, version.alert_name)
+        before = previous.get(key)
+        previous[key] = version
+        at, local, first_seen = _version_local(version, tzinfo)
+        if before is None:
+            schedule = new_schedules.pop(version.schedule_name, None)
+            if schedule is None or version.valid_from == first_time:
+                continue
+            line = (f"{version.schedule_name} schedule added "
+                    f"({schedule_times_text(schedule.start_time, schedule.end_time)}, "
+                    f"{schedule_days_text(schedule.days_of_week)})")
+            _add_line(moments, at, local, first_seen, line, version.alert_name)
+            continue
+        for field in SETTING_FIELDS:
+            old, new = getattr(before, field), getattr(version, field)
+            if old != new and not (field == "unit" and version.value != before.value):
+                line = _field_change_text(version, field, old, new, unit)
+                _add_line(moments, at, local, first_seen, line, version.alert_name)
+    for when, kind, schedule in _schedule_events(history):
+        if kind == "removed":
+            local = when.astimezone(tzinfo).replace(tzinfo=None)
+            line = f"{schedule.name} schedule no longer reported (first missing from this upload)"
+            _add_line(moments, when, local, True, line, "")
+    return [
+        SettingChange(at=at, local=m["local"], first_seen=m["first_seen"], display=history.label,
+                      lines=tuple(m["lines"]), alert_names=tuple(dict.fromkeys(m["names"])))
+        for at, m in sorted(moments.items())
+    ]
+
+
+def _add_line(moments, at, local, first_seen, line, alert_name) -> None:
+    moment = moments.setdefault(at, {"local": local, "first_seen": first_seen, "lines": [], "names": []})
+    if line not in moment["lines"]:
+        moment["lines"].append(line)
+    if alert_name:
+        moment["names"].append(alert_name)
+
+
+def all_changes(devices, *, unit: str, tzinfo) -> list[SettingChange]:
+    """Every settings change of the patient's display devices, oldest first."""
+    changes = [
+        change for history in display_histories(devices)
+        for change in history_changes(history, unit=unit, tzinfo=tzinfo)
+    ]
+    return sorted(changes, key=lambda c: c.at)
