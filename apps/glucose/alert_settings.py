@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from apps.glucose.alert_kinds import alert_kind
-from apps.glucose.localtime import record_local_time
+from apps.glucose.localtime import device_local_time
 from apps.glucose.units import convert_setting_value
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -159,6 +159,18 @@ class DisplayHistory:
     @property
     def first_known(self) -> datetime | None:
         return self.versions[0].valid_from if self.versions else None
+
+    @property
+    def delta_seconds(self) -> int | None:
+        """The newest display delta this device reported: its wall clock for times it sends
+        without one (lastUploadDate is UTC)."""
+        deltas = [v.display_delta_seconds for v in self.versions if v.display_delta_seconds is not None]
+        return deltas[-1] if deltas else None
+
+    def local(self, moment: datetime | None, *, tzinfo) -> datetime | None:
+        if moment is None:
+            return None
+        return device_local_time(moment, delta_seconds=self.delta_seconds, tzinfo=tzinfo)
 
 
 def _upload_order(device):
@@ -315,11 +327,10 @@ def _field_change_text(version, field: str, before, after, unit: str) -> str:
 
 
 def _version_local(version, tzinfo) -> tuple[datetime, datetime, bool]:
-    if version.system_time is not None and version.display_delta_seconds is not None:
-        return version.system_time, record_local_time(version.system_time, version.display_delta_seconds), False
-    if version.system_time is not None:
-        return version.system_time, version.system_time.astimezone(tzinfo).replace(tzinfo=None), False
-    return version.valid_from, version.valid_from.astimezone(tzinfo).replace(tzinfo=None), True
+    """(UTC, device wall clock, first seen?) of a version: its adjustment time, else first seen."""
+    at = version.system_time or version.valid_from
+    local = device_local_time(at, delta_seconds=version.display_delta_seconds, tzinfo=tzinfo)
+    return at, local, version.system_time is None
 
 
 def _schedule_events(history: DisplayHistory) -> list[tuple[datetime, str, object]]:
@@ -367,7 +378,7 @@ def history_changes(history: DisplayHistory, *, unit: str, tzinfo) -> list[Setti
                 _add_line(moments, at, local, first_seen, line, version.alert_name)
     for when, kind, schedule in _schedule_events(history):
         if kind == "removed":
-            local = when.astimezone(tzinfo).replace(tzinfo=None)
+            local = device_local_time(when, delta_seconds=history.delta_seconds, tzinfo=tzinfo)
             line = f"{schedule.name} schedule no longer reported (first missing from this upload)"
             _add_line(moments, when, local, True, line, "")
     return [

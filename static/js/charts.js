@@ -155,11 +155,12 @@
     var el = document.getElementById("alert-counts-chart");
     if (!data || !el) { return; }
     var traces = data.series.map(function (s) {
-      return { x: data.dates, y: s.counts, type: "bar", name: s.name };
+      return { x: data.dates, y: s.counts, type: "bar", name: s.label || s.name,
+               marker: s.colour ? { color: s.colour } : undefined };
     });
     Plotly.newPlot(el, traces, {
       barmode: "stack", height: 260, margin: { l: 35, r: 10, t: 10, b: 40 },
-      legend: { orientation: "h", y: -0.2 }, yaxis: { title: { text: "alerts" }, fixedrange: true }
+      legend: { orientation: "h", y: -0.2 }, yaxis: { title: { text: "alarms" }, fixedrange: true }
     }, CONFIG);
   }
 
