@@ -10,20 +10,20 @@ from apps.glucose.alert_kinds import alert_kind
 from apps.glucose.units import convert_setting_value
 
 
-def _override_text(override) -> str:
+def _override_text(override, history, tzinfo) -> str:
     if not isinstance(override, dict) or not override.get("isOverrideEnabled"):
         return "—"
     mode = override.get("mode") or "on"
-    end = override.get("endTime")
     try:
-        # Dexcom sends it with the device's own offset: its wall clock is what the device showed.
-        until = datetime.fromisoformat(str(end).replace("Z", "+00:00"))
-        return f"{mode} until {until:%-d %b %H:%M}"
+        until = datetime.fromisoformat(str(override.get("endTime")).replace("Z", "+00:00"))
     except ValueError:
         return mode
+    if until.tzinfo is not None:  # an instant: shown on the device's clock like every time
+        until = history.local(until, tzinfo=tzinfo)
+    return f"{mode} until {until:%-d %b %H:%M}"
 
 
-def _schedule_rows(device) -> list[dict]:
+def _schedule_rows(device, history, tzinfo) -> list[dict]:
     rows = []
     for schedule in sorted(device.schedules.all(), key=lambda s: (not s.is_default, s.name)):
         rows.append({
@@ -32,7 +32,7 @@ def _schedule_rows(device) -> list[dict]:
             "days": alert_settings.schedule_days_text(schedule.days_of_week),
             "times": alert_settings.schedule_times_text(schedule.start_time, schedule.end_time),
             "active": schedule.is_active,
-            "override": _override_text(schedule.override),
+            "override": _override_text(schedule.override, history, tzinfo),
         })
     return rows
 
@@ -63,7 +63,7 @@ def display_item(history, *, unit: str, tzinfo) -> dict:
             {"device": device, "last_upload": history.local(device.last_upload_date, tzinfo=tzinfo)}
             for device in reversed(history.devices)
         ],
-        "schedules": _schedule_rows(newest),
+        "schedules": _schedule_rows(newest, history, tzinfo),
         "settings": _setting_rows(history, unit=unit, tzinfo=tzinfo),
         "changes": list(reversed(alert_settings.history_changes(history, unit=unit, tzinfo=tzinfo))),
         "first_known": history.local(history.first_known, tzinfo=tzinfo),

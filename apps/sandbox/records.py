@@ -295,7 +295,8 @@ def _alert_settings(profile, schedule: str, version: int, style: str) -> list[di
 def _schedules(profile: SandboxProfile, at: int, style: str) -> list[dict]:
     version = generator.settings_version(profile, at)
     local_minute = ((at + int(generator.zone_offsets(profile.timezone, np.array([at]))[0])) % DAY_SECONDS) // 60
-    night_now = bool(generator.is_night(np.array([local_minute]))[0])
+    with_night = generator.has_night_schedule(profile, version)
+    night_now = with_night and bool(generator.is_night(np.array([local_minute]))[0])
     midnight = "0:00" if profile.quirks else "00:00"  # unpadded times are seen in real data
     quiet_until = dexcom_time.utc_z(at + 3600) if profile.quiet_override else None
     default = {
@@ -315,6 +316,8 @@ def _schedules(profile: SandboxProfile, at: int, style: str) -> list[dict]:
         },
         "alertSettings": _alert_settings(profile, "", version, style),
     }
+    if not with_night:
+        return [default]
     night = {
         "alertScheduleSettings": {
             "alertScheduleName": "Night",
@@ -331,22 +334,43 @@ def _schedules(profile: SandboxProfile, at: int, style: str) -> list[dict]:
     return [default, night]
 
 
+def _transmitter_uploads(profile: SandboxProfile, *, last_upload: int) -> list[tuple[int, int]]:
+    """(transmitter, its last upload) of every transmitter the display device used within the
+    history, oldest first: a transmitter's last upload is shortly before the next one started."""
+    first, current = generator.transmitter_index(
+        profile,
+        generator.session_index(profile, np.array([generator.history_start(last_upload), last_upload])),
+    ).tolist()
+    uploads = []
+    for index in range(max(first, 0), current):
+        ended = generator.transmitter_start(profile, index + 1) - 10 * 60
+        uploads.append((index, ended - ended % 60))
+    return uploads + [(current, last_upload)]
+
+
 def device_records(profile: SandboxProfile, *, visible_until: int) -> list[dict]:
-    """The user's display devices with schedules and settings as of their last upload."""
+    """The user's display devices with schedules and settings as of their last upload.
+
+    Dexcom lists every receiver-type device that contributed data, each with its transmitter
+    and the settings "as of the lastUploadDate": so the phone app comes once per transmitter
+    it used (oldest first), each with the settings it had then, which is how a client sees
+    the settings history. A user whose transmitterId is "" (Dexcom's new users) is listed once.
+    """
     last_upload = visible_until - visible_until % 60
-    current_transmitter = generator.transmitter_index(
-        profile, generator.session_index(profile, np.array([last_upload]))
-    )[0]
+    uploads = _transmitter_uploads(profile, last_upload=last_upload)
+    if profile.quirks:
+        uploads = uploads[-1:]
     devices = [
         {
-            "lastUploadDate": dexcom_time.utc_z(last_upload),
-            "transmitterId": generator.transmitter_id(profile, current_transmitter),
+            "lastUploadDate": dexcom_time.utc_z(uploaded),
+            "transmitterId": generator.transmitter_id(profile, transmitter),
             "transmitterGeneration": profile.generation,
             "transmitterGenerationVariant": profile.variant,
             "displayDevice": profile.display_device,
             "displayApp": profile.display_app,
-            "alertSchedules": _schedules(profile, last_upload, profile.time_style),
+            "alertSchedules": _schedules(profile, uploaded, profile.time_style),
         }
+        for transmitter, uploaded in uploads
     ]
     for number, extra in enumerate(profile.extra_devices):
         if extra.retired:

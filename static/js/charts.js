@@ -77,7 +77,7 @@
         hovertemplate: "%{text}<br>%{customdata}<extra></extra>" },
       { x: at(data.alerts), y: data.alerts.t.map(function () { return shown(data, 20); }), text: data.alerts.text,
         customdata: data.alerts.clock,
-        type: "scatter", mode: "markers", name: "Alerts", marker: { symbol: "x", color: "#c4302b", size: 8 },
+        type: "scatter", mode: "markers", name: "Alerts", marker: { symbol: "x", color: data.alerts.colour || "#c4302b", size: 8 },
         hovertemplate: "%{text}<br>%{customdata}<extra></extra>" },
       { x: at(data.calibrations), y: data.calibrations.v.map(function (v) { return shown(data, v); }),
         customdata: data.calibrations.clock,
