@@ -32,6 +32,11 @@ def _utc(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
+def _after(moment: datetime) -> datetime:
+    """The end of a [start, end) read that keeps the record at `moment`."""
+    return moment + timedelta(seconds=1)
+
+
 @dataclass(frozen=True)
 class AlarmRow:
     alarm: Alarm
@@ -287,7 +292,7 @@ def alarm_burden_report(*, patient, period: localtime.Period, unit: str) -> Alar
     rows = _alarm_rows(alarms_in_period(patient_id=patient.pk, period=period), history, unit)
     span = selectors.reading_span(patient_id=patient.pk)
     changes = all_changes(devices, unit=unit, tzinfo=patient.tzinfo)
-    every_alarm = _alarms_between(patient.pk, *span) if span else []
+    every_alarm = _alarms_between(patient.pk, span[0], _after(span[1])) if span else []
     effects = change_effects(changes, every_alarm, span)
     return burden_from(period=period, rows=rows, effects=list(reversed(effects)))
 
@@ -360,12 +365,9 @@ def settings_timeline_report(*, patient, unit: str) -> SettingsTimeline:
     devices = selectors.devices_with_settings(patient_id=patient.pk)
     changes = all_changes(devices, unit=unit, tzinfo=patient.tzinfo)
     span = selectors.reading_span(patient_id=patient.pk)
-    if span is None:
-        series = selectors.egv_series(patient_id=patient.pk, start=_utc(0), end=_utc(1))
-        alarms = []
-    else:
-        series = selectors.egv_series(patient_id=patient.pk, start=span[0], end=span[1] + timedelta(seconds=1))
-        alarms = _alarms_between(patient.pk, span[0], span[1] + timedelta(seconds=1))
+    series = selectors.egv_series(patient_id=patient.pk, start=span[0], end=_after(span[1])) \
+        if span else selectors.EgvSeries(*(np.zeros(0, dtype=np.int64) for _ in range(3)))
+    alarms = _alarms_between(patient.pk, span[0], _after(span[1])) if span else []
     histories = SettingsHistory(devices).histories
     known = [h.first_known for h in histories if h.first_known is not None]
     return SettingsTimeline(

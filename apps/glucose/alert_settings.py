@@ -347,39 +347,65 @@ def _schedule_events(history: DisplayHistory) -> list[tuple[datetime, str, objec
     return events
 
 
+def _schedule_gap(events, version, before):
+    """(schedule, since) when a version's schedule was (re)added before it, else None: added
+    when it first shows in a later upload, added again when an upload between its versions did
+    not have it (`since` is that upload, None for a first appearance)."""
+    name = version.schedule_name
+    if not name:
+        return None
+    since = None
+    if before is not None:
+        gaps = [when for when, kind, s in events
+                if kind == "removed" and s.name == name and before.valid_from < when < version.valid_from]
+        if not gaps:
+            return None
+        since = gaps[-1]
+    added = [s for when, kind, s in events
+             if kind == "added" and s.name == name and (since is None or when > since)]
+    return (added[0], since) if added else None
+
+
 def history_changes(history: DisplayHistory, *, unit: str, tzinfo) -> list[SettingChange]:
     """Every change of one display device, oldest first; the first known settings are no change.
 
-    A schedule that appears in a later snapshot is "added" at the first adjustment time of its
-    settings (when the patient set it up), else at the upload that first showed it.
+    A schedule missing from an upload and shown by a later one is "added" at the adjustment
+    time of its settings (when the patient set it up); one that an upload no longer shows is
+    "no longer reported" at that upload (Dexcom says nothing of when it was deleted).
     """
     previous: dict[tuple, object] = {}
     moments: dict[datetime, dict] = {}
-    first_time = history.first_known
-    new_schedules = {s.name: s for when, kind, s in _schedule_events(history) if kind == "added"}
+    events = _schedule_events(history)
+    announced: set[tuple] = set()
     for version in history.versions:
         key = (version.schedule_name, version.alert_name)
         before = previous.get(key)
         previous[key] = version
         at, local, first_seen = _version_local(version, tzinfo)
-        if before is None:
-            schedule = new_schedules.pop(version.schedule_name, None)
-            if schedule is None or version.valid_from == first_time:
+        gap = _schedule_gap(events, version, before)
+        if gap is not None:
+            # The schedule's first setting after the gap announces it; its other settings are
+            # first known settings of the new schedule, no change from the old one's.
+            if (version.schedule_name, gap[1]) in announced:
                 continue
+            announced.add((version.schedule_name, gap[1]))
+            schedule = gap[0]
             line = (f"{version.schedule_name} schedule added "
                     f"({schedule_times_text(schedule.start_time, schedule.end_time)}, "
                     f"{schedule_days_text(schedule.days_of_week)})")
             _add_line(moments, at, local, first_seen, line, version.alert_name)
             continue
+        if before is None:
+            continue  # a first known setting: no change
         for field in SETTING_FIELDS:
             old, new = getattr(before, field), getattr(version, field)
             if old != new and not (field == "unit" and version.value != before.value):
                 line = _field_change_text(version, field, old, new, unit)
                 _add_line(moments, at, local, first_seen, line, version.alert_name)
-    for when, kind, schedule in _schedule_events(history):
+    for when, kind, schedule in events:
         if kind == "removed":
             local = device_local_time(when, delta_seconds=history.delta_seconds, tzinfo=tzinfo)
-            line = f"{schedule.name} schedule no longer reported (first missing from this upload)"
+            line = f"{schedule.name} schedule no longer reported (missing from this upload)"
             _add_line(moments, when, local, True, line, "")
     return [
         SettingChange(at=at, local=m["local"], first_seen=m["first_seen"], display=history.label,

@@ -139,3 +139,30 @@ def test_the_timeline_has_metrics_before_and_after_each_change(history):
     assert entry.after["tir_70_180_percent"] == pytest.approx(0)
     assert report.first_known == DAY0 + timedelta(days=1)
     assert len(report.chart["changes"]) == 2
+
+
+def test_a_schedule_missing_from_an_upload_and_back_later_is_removed_then_added_again(history):
+    # A third upload (tx-3, 30 Nov) without the Night schedule, a fourth (tx-4) with it set up again.
+    gone = snapshot(history, "tx-3", DAY0 + timedelta(days=29))
+    factories.setting(gone, "high", 200, DAY0 + timedelta(days=4, hours=21, minutes=3))
+    back = snapshot(history, "tx-4", DAY0 + timedelta(days=40), night=True)
+    factories.setting(back, "high", 200, DAY0 + timedelta(days=4, hours=21, minutes=3))
+    factories.setting(back, "high", 260, DAY0 + timedelta(days=33, hours=8), schedule="Night")
+    changes = all_changes(devices_with_settings(patient_id=history.pk), unit="mg/dL", tzinfo=UTC)
+    assert [(f"{c.local:%-d %b %H:%M}", c.lines) for c in changes][1:] == [
+        ("8 Nov 12:00", ("Night schedule added (22:00–07:00, every day)",)),
+        ("30 Nov 00:00", ("Night schedule no longer reported (missing from this upload)",)),
+        ("4 Dec 08:00", ("Night schedule added (22:00–07:00, every day)",)),
+    ]
+
+
+def test_a_schedule_set_up_again_is_announced_once_and_its_settings_are_no_change(history):
+    gone = snapshot(history, "tx-3", DAY0 + timedelta(days=29))
+    factories.setting(gone, "high", 200, DAY0 + timedelta(days=4, hours=21, minutes=3))
+    back = snapshot(history, "tx-4", DAY0 + timedelta(days=40), night=True)
+    factories.setting(back, "high", 260, DAY0 + timedelta(days=33, hours=8), schedule="Night")
+    factories.setting(back, "low", 65, DAY0 + timedelta(days=36), schedule="Night")  # changed since
+    changes = all_changes(devices_with_settings(patient_id=history.pk), unit="mg/dL", tzinfo=UTC)
+    lines = [line for change in changes for line in change.lines]
+    assert lines.count("Night schedule added (22:00–07:00, every day)") == 2  # 8 Nov and 4 Dec
+    assert not any("(Night)" in line for line in lines)
