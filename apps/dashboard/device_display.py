@@ -5,8 +5,8 @@ Times are the device's wall clock (apps.glucose.localtime), values via apps.gluc
 from datetime import datetime
 
 from apps.glucose import alert_settings
-from apps.glucose.localtime import device_local_time
 from apps.glucose.alert_kinds import alert_kind
+from apps.glucose.localtime import device_local_time
 from apps.glucose.units import convert_setting_value
 
 

@@ -16,7 +16,12 @@ import numpy as np
 from apps.glucose import localtime, metrics, selectors
 from apps.glucose.alarms import MAX_SILENCE, Alarm, group_alarms, records_from_rows
 from apps.glucose.alert_kinds import alert_kind
-from apps.glucose.alert_settings import SettingChange, SettingsHistory, ThresholdThen, all_changes
+from apps.glucose.alert_settings import (
+    SettingChange,
+    SettingsHistory,
+    ThresholdThen,
+    all_changes,
+)
 
 # An urgent-low-soon alarm warned of an urgent low when it started at most this long before it:
 # Dexcom predicts 20 minutes ahead; 10 more allow for a fall that slowed on the way.

@@ -16,18 +16,6 @@ SETTING_FIELDS = (
 )
 
 
-def device_for_record(devices, record):
-    """The device a record came from: same transmitter, else same display device and app."""
-    if record.transmitter_id:
-        for device in devices:
-            if device.transmitter_id == record.transmitter_id:
-                return device
-    for device in devices:
-        if (device.display_device, device.display_app) == (record.display_device, record.display_app):
-            return device
-    return devices[0] if len(devices) == 1 else None
-
-
 def _minutes(text: str) -> int | None:
     """'22:30', '0:00', '7:00 PM' and Dexcom's hours up to 47 (the next day) as minutes."""
     text = (text or "").strip().upper()
@@ -68,49 +56,12 @@ def active_schedule_name(schedules, local_time: datetime) -> str:
     return default.name if default else ""
 
 
-class SettingTimeline:
-    """Versions of every (device, schedule, alert) setting, searchable by time."""
-
-    def __init__(self, versions):
-        self._by_key: dict[tuple, list] = {}
-        for version in sorted(versions, key=lambda v: v.valid_from):
-            key = (version.device_id, version.schedule_name, version.alert_name)
-            self._by_key.setdefault(key, []).append(version)
-        self._times = {key: [v.valid_from for v in rows] for key, rows in self._by_key.items()}
-
-    def at(self, *, device_id, schedule_name: str, alert_name: str, moment: datetime):
-        """The version in force at `moment`, falling back to the default schedule's."""
-        for name in dict.fromkeys((schedule_name, "")):
-            key = (device_id, name, alert_name)
-            if key in self._by_key:
-                index = bisect_right(self._times[key], moment) - 1
-                return self._by_key[key][index] if index >= 0 else None
-        return None
-
-
 def current_settings(versions) -> list:
     """The newest version of each (schedule, alert) of one device."""
     newest = {}
     for version in sorted(versions, key=lambda v: v.valid_from):
         newest[(version.schedule_name, version.alert_name)] = version
     return sorted(newest.values(), key=lambda v: (v.schedule_name, v.alert_name))
-
-
-def settings_changes(versions) -> list[dict]:
-    """What changed when: each version after the first of its setting, with the changed fields."""
-    previous = {}
-    changes = []
-    for version in sorted(versions, key=lambda v: v.valid_from):
-        key = (version.schedule_name, version.alert_name)
-        before = previous.get(key)
-        changed = [
-            (field, getattr(before, field) if before else None, getattr(version, field))
-            for field in SETTING_FIELDS
-            if before is None or getattr(before, field) != getattr(version, field)
-        ]
-        changes.append({"version": version, "first": before is None, "changed": changed})
-        previous[key] = version
-    return list(reversed(changes))
 
 
 # --- One display device over its transmitters ---------------------------------------------------
