@@ -11,6 +11,7 @@ import numpy as np
 import orjson
 
 from apps.glucose import localtime
+from apps.glucose.alert_kinds import alert_colour, alert_label
 from apps.glucose.metrics import HIGH_LIMIT_MGDL, LOW_LIMIT_MGDL, agp_percentiles
 from apps.glucose.units import MGDL_PER_MMOLL, MMOLL
 
@@ -105,9 +106,18 @@ def _event_markers(rows, axis) -> dict:
 def _alert_markers(rows, axis) -> dict:
     return {
         "t": _offsets(rows, axis),
-        "text": [f"Alert {name} ({state})" if state else f"Alert {name}" for _, _, name, state in rows],
+        "text": [_alert_text(name, state) for _, _, name, state in rows],
+        "colour": [alert_colour(name) for _, _, name, _ in rows],
         "clock": [_clock(epoch, delta) for epoch, delta, *_ in rows],
     }
+
+
+ALERT_STATE_WORDS = {"activeAlarming": "alarming", "activeSnoozed": "snoozed", "inactive": "ended"}
+
+
+def _alert_text(name: str, state: str) -> str:
+    label = alert_label(name)
+    return f"{label} alert ({ALERT_STATE_WORDS.get(state, state)})" if state else f"{label} alert"
 
 
 def _calibration_markers(rows, axis) -> dict:

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from apps.dashboard import views
+from apps.dashboard import alarm_views, views
 
 # The patient's pages, reachable by plain names ("overview") and, for code that prefers
 # namespaces, as "dashboard:overview": the same views under both.
@@ -11,6 +11,9 @@ patient_patterns = [
     path("patients/<int:patient_id>/agp/", views.agp, name="agp"),
     path("patients/<int:patient_id>/agp.pdf", views.agp_pdf, name="agp_pdf"),
     path("patients/<int:patient_id>/alerts/", views.alerts, name="alerts"),
+    path("patients/<int:patient_id>/alarm-burden/", alarm_views.alarm_burden, name="alarm_burden"),
+    path("patients/<int:patient_id>/settings-timeline/", alarm_views.settings_timeline,
+         name="settings_timeline"),
     path("patients/<int:patient_id>/events/", views.events, name="events"),
     path("patients/<int:patient_id>/devices/", views.devices, name="devices"),
     path("patients/<int:patient_id>/export/", views.export, name="export"),

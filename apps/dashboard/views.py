@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apps.dashboard import charts, exports, metric_display, pdf
+from apps.dashboard import charts, device_display, exports, metric_display, pdf
 from apps.dashboard.forms import ClarityUploadForm, max_upload_bytes, too_large_message
 from apps.dashboard.patient_page import load_patient_page
 from apps.dashboard.periods import (
@@ -21,17 +21,13 @@ from apps.dashboard.periods import (
     parse_days,
     period_ending,
 )
-from apps.glucose import alert_settings, reports, selectors
+from apps.glucose import alarm_report, alert_settings, reports, selectors
+from apps.glucose.alert_kinds import ALERT_NAMES, alert_kind
 from apps.glucose.clarity import jobs as clarity_jobs
 from apps.glucose.models import ClarityImportJob
-from apps.glucose.units import convert_setting_value
 from apps.sharing.access import patient_for_viewer
 
 EVENT_TYPES = ("carbs", "insulin", "exercise", "health", "notes", "bloodGlucose")
-ALERT_NAMES = (
-    "urgentLow", "urgentLowSoon", "low", "high", "rise", "fall", "outOfRange", "noReadings",
-    "fixedLow",
-)
 
 
 def _context(page, patient, name: str, **extra) -> dict:
@@ -185,44 +181,19 @@ def agp_pdf(request, patient_id: int):
 @login_required
 @require_GET
 def alerts(request, patient_id: int):
-    """Alert history with the threshold in force at each alert, and counts per type per day."""
+    """Alarms (not alert records) with the setting in force at each, and alarms per type per day."""
     patient = patient_for_viewer(request, patient_id, page="alerts")
     page = load_patient_page(patient)
     days, period = _page_period(request, page, default_days=14)
     names = [n for n in request.GET.getlist("type") if n]
-    # The counts and the paginated list (newest first, 200 a page) are the same records: those
-    # whose own wall clock falls in the period's local days, filtered in SQL.
-    queryset = selectors.alerts_in(patient_id=patient.pk, period=period, names=names)
-    counts_rows = selectors.marker_rows(queryset, "alert_name")
-    counts = charts.alert_counts_chart_data(counts_rows, first_day=period.first_day, days=days)
-    alert_page = Paginator(queryset.order_by("-system_time"), 200).get_page(request.GET.get("page"))
-    devices = selectors.devices_with_settings(patient_id=patient.pk)
-    rows = _alert_rows(list(alert_page), devices, page.unit)
+    report = alarm_report.alerts_report(patient=patient, period=period, unit=page.unit, names=names)
+    alarm_page = Paginator(report.alarms, 200).get_page(request.GET.get("page"))
     return render(request, "dashboard/alerts.html", _context(
         page, patient, "alerts", period=period, days=days, choices=PERIOD_CHOICES,
-        alert_names=ALERT_NAMES, selected=names, rows=rows, alert_page=alert_page,
-        total=len(counts_rows), chart_json=charts.to_json(counts),
+        alert_kinds=[alert_kind(name) for name in ALERT_NAMES], selected=names,
+        rows=list(alarm_page), alarm_page=alarm_page, total=len(report.alarms),
+        records=report.records, chart_json=charts.to_json(report.chart),
     ))
-
-
-def _alert_rows(alert_list, devices, unit: str) -> list[dict]:
-    timeline = alert_settings.SettingTimeline(
-        [v for device in devices for v in device.setting_versions.all()]
-    )
-    rows = []
-    for alert in alert_list:
-        device = alert_settings.device_for_record(devices, alert)
-        threshold = None
-        if device is not None:
-            schedule = alert_settings.active_schedule_name(device.schedules.all(), alert.local_time)
-            version = timeline.at(
-                device_id=device.pk, schedule_name=schedule, alert_name=alert.alert_name,
-                moment=alert.system_time,
-            )
-            if version is not None and version.value is not None:
-                threshold = " ".join(convert_setting_value(version.value, version.unit, unit))
-        rows.append({"alert": alert, "device": device, "threshold": threshold})
-    return rows
 
 
 @login_required
@@ -246,39 +217,16 @@ def events(request, patient_id: int):
 @login_required
 @require_GET
 def devices(request, patient_id: int):
-    """Devices, their alert schedules, every setting in the patient's unit and its history."""
+    """Display devices with their transmitters, schedules, current settings (patient's unit)
+    and every change as from -> to, in the device's local time."""
     patient = patient_for_viewer(request, patient_id, page="devices")
     page = load_patient_page(patient)
-    device_list = []
-    for device in selectors.devices_with_settings(patient_id=patient.pk):
-        versions = list(device.setting_versions.all())
-        device_list.append({
-            "device": device,
-            "schedules": sorted(device.schedules.all(), key=lambda s: (not s.is_default, s.name)),
-            "settings": [_setting_row(v, page.unit) for v in alert_settings.current_settings(versions)],
-            "changes": [
-                {**change, "changed": [
-                    (field, _field_text(field, before, change["version"], page.unit),
-                     _field_text(field, after, change["version"], page.unit))
-                    for field, before, after in change["changed"]
-                ]}
-                for change in alert_settings.settings_changes(versions)
-            ],
-        })
+    histories = alert_settings.display_histories(selectors.devices_with_settings(patient_id=patient.pk))
+    device_list = [
+        device_display.display_item(history, unit=page.unit, tzinfo=patient.tzinfo)
+        for history in histories
+    ]
     return render(request, "dashboard/devices.html", _context(page, patient, "devices", devices=device_list))
-
-
-def _setting_row(version, unit: str) -> dict:
-    value, value_unit = convert_setting_value(version.value, version.unit, unit)
-    return {"version": version, "value": value, "value_unit": value_unit}
-
-
-def _field_text(field: str, value, version, unit: str) -> str:
-    if value is None:
-        return "—"
-    if field == "value":
-        return " ".join(convert_setting_value(value, version.unit, unit))
-    return str(value)
 
 
 @login_required

@@ -40,6 +40,14 @@ def record_local_time(system_time: datetime, delta_seconds: int) -> datetime:
     return (system_time + timedelta(seconds=delta_seconds)).replace(tzinfo=None)
 
 
+def device_local_time(moment: datetime, *, delta_seconds: int | None, tzinfo) -> datetime:
+    """A UTC instant on a device's wall clock: its display delta when known (what the device
+    showed), else the patient's zone (naive either way)."""
+    if delta_seconds is not None:
+        return record_local_time(moment, delta_seconds)
+    return moment.astimezone(tzinfo or UTC).replace(tzinfo=None)
+
+
 def record_local_day(system_time: datetime, delta_seconds: int) -> date:
     """The patient's local day a record belongs to."""
     return record_local_time(system_time, delta_seconds).date()

@@ -265,3 +265,24 @@ def devices_with_settings(*, patient_id: int) -> list[Device]:
         .prefetch_related("setting_versions")
         .order_by("-last_upload_date", "id")
     )
+
+
+def alert_state_rows(*, patient_id: int, start: datetime, end: datetime) -> list[tuple]:
+    """Alert records with system_time in [start, end) as (epoch, delta, name, state, transmitter,
+    display device, display app), oldest first: what apps.glucose.alarms groups into alarms."""
+    return list(
+        Alert.objects.filter(patient_id=patient_id, system_time__gte=start, system_time__lt=end)
+        .order_by("system_time")
+        .annotate(epoch=EpochSeconds("system_time"))
+        .values_list("epoch", "display_delta_seconds", "alert_name", "alert_state",
+                     "transmitter_id", "display_device", "display_app")
+    )
+
+
+def reading_span(*, patient_id: int) -> tuple[datetime, datetime] | None:
+    """The first and last reading's system time, or None without readings."""
+    readings = Egv.objects.filter(patient_id=patient_id)
+    first = readings.order_by("system_time").values_list("system_time", flat=True).first()
+    if first is None:
+        return None
+    return first, readings.order_by("-system_time").values_list("system_time", flat=True).first()

@@ -563,12 +563,35 @@ def settings_version(profile: SandboxProfile, instant: int) -> int:
     return (int(instant) - origin(profile)) // settings_period(profile)
 
 
+# The user keeps a Night schedule for NIGHT_CYCLE_VISITS - NIGHT_OFF_VISITS visits, then drops it
+# for NIGHT_OFF_VISITS (the night settings fall back to the default schedule's) and sets it up
+# again, so every stretch of history of about three months has a Night schedule added.
+NIGHT_CYCLE_VISITS = 6
+NIGHT_OFF_VISITS = 2
+
+
+def _night_phase(profile: SandboxProfile, version: int) -> int:
+    return (int(version) + stable_int(profile.key, "night cycle")) % NIGHT_CYCLE_VISITS
+
+
+def has_night_schedule(profile: SandboxProfile, version: int) -> bool:
+    """Whether the Night schedule exists in settings version `version`."""
+    return _night_phase(profile, version) >= NIGHT_OFF_VISITS
+
+
+def _night_added(profile: SandboxProfile, version: int) -> int:
+    """The version in which the Night schedule in force at `version` was set up."""
+    return int(version) - (_night_phase(profile, version) - NIGHT_OFF_VISITS)
+
+
 def _last_change(profile: SandboxProfile, schedule: str, name: str, version: int) -> int:
-    """The newest version <= `version` in which the user changed this setting (30% per visit)."""
-    for candidate in range(version, version - 60, -1):
+    """The newest version <= `version` in which the user changed this setting (30% per visit);
+    a Night setting was last changed no earlier than the Night schedule was set up."""
+    floor = _night_added(profile, version) if schedule else version - 60
+    for candidate in range(version, floor, -1):
         if stable_int(profile.key, schedule, name, "changed", candidate) % 100 < 30:
             return candidate
-    return version - 60
+    return floor
 
 
 @lru_cache(maxsize=8192)
@@ -612,14 +635,17 @@ def is_night(local_minutes: np.ndarray) -> np.ndarray:
 
 
 def settings_per_reading(profile: SandboxProfile, times: np.ndarray, name: str):
-    """(enabled, value) arrays of one alert as in force at each reading (night schedule at night)."""
+    """(enabled, value) arrays of one alert as in force at each reading (the Night schedule's at
+    night, when there is one)."""
     offsets = zone_offsets(profile.timezone, times)
     night = is_night(((times + offsets) % DAY_SECONDS) // 60)
     versions = (times - origin(profile)) // settings_period(profile)
     enabled = np.zeros(times.size, dtype=bool)
     values = np.full(times.size, np.nan)
     for version in np.unique(versions):
-        for schedule, when in (("", ~night), ("Night", night)):
+        # Without a Night schedule the default one is in force all day.
+        night_schedule = "Night" if has_night_schedule(profile, int(version)) else ""
+        for schedule, when in (("", ~night), (night_schedule, night)):
             rows = (versions == version) & when
             setting = alert_setting(profile, schedule, name, int(version))
             enabled[rows] = setting.enabled

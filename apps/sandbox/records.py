@@ -295,7 +295,8 @@ def _alert_settings(profile, schedule: str, version: int, style: str) -> list[di
 def _schedules(profile: SandboxProfile, at: int, style: str) -> list[dict]:
     version = generator.settings_version(profile, at)
     local_minute = ((at + int(generator.zone_offsets(profile.timezone, np.array([at]))[0])) % DAY_SECONDS) // 60
-    night_now = bool(generator.is_night(np.array([local_minute]))[0])
+    with_night = generator.has_night_schedule(profile, version)
+    night_now = with_night and bool(generator.is_night(np.array([local_minute]))[0])
     midnight = "0:00" if profile.quirks else "00:00"  # unpadded times are seen in real data
     quiet_until = dexcom_time.utc_z(at + 3600) if profile.quiet_override else None
     default = {
@@ -315,6 +316,8 @@ def _schedules(profile: SandboxProfile, at: int, style: str) -> list[dict]:
         },
         "alertSettings": _alert_settings(profile, "", version, style),
     }
+    if not with_night:
+        return [default]
     night = {
         "alertScheduleSettings": {
             "alertScheduleName": "Night",
@@ -331,23 +334,35 @@ def _schedules(profile: SandboxProfile, at: int, style: str) -> list[dict]:
     return [default, night]
 
 
-def device_records(profile: SandboxProfile, *, visible_until: int) -> list[dict]:
-    """The user's display devices with schedules and settings as of their last upload."""
-    last_upload = visible_until - visible_until % 60
-    current_transmitter = generator.transmitter_index(
-        profile, generator.session_index(profile, np.array([last_upload]))
-    )[0]
-    devices = [
-        {
-            "lastUploadDate": dexcom_time.utc_z(last_upload),
-            "transmitterId": generator.transmitter_id(profile, current_transmitter),
-            "transmitterGeneration": profile.generation,
-            "transmitterGenerationVariant": profile.variant,
-            "displayDevice": profile.display_device,
-            "displayApp": profile.display_app,
-            "alertSchedules": _schedules(profile, last_upload, profile.time_style),
-        }
-    ]
+def _transmitter_uploads(profile: SandboxProfile, *, last_upload: int) -> list[tuple[int, int]]:
+    """(transmitter, its last upload) of every transmitter the display device used within the
+    history, oldest first: a transmitter's last upload is shortly before the next one started."""
+    first, current = generator.transmitter_index(
+        profile,
+        generator.session_index(profile, np.array([generator.history_start(last_upload), last_upload])),
+    ).tolist()
+    uploads = []
+    for index in range(max(first, 0), current):
+        ended = generator.transmitter_start(profile, index + 1) - 10 * 60
+        uploads.append((index, ended - ended % 60))
+    return uploads + [(current, last_upload)]
+
+
+def _device_record(profile, *, transmitter: int, uploaded: int, display_device, display_app, style) -> dict:
+    return {
+        "lastUploadDate": dexcom_time.utc_z(uploaded),
+        "transmitterId": generator.transmitter_id(profile, transmitter),
+        "transmitterGeneration": profile.generation,
+        "transmitterGenerationVariant": profile.variant,
+        "displayDevice": display_device,
+        "displayApp": display_app,
+        "alertSchedules": _schedules(profile, uploaded, style),
+    }
+
+
+def _extra_uploads(profile: SandboxProfile, *, visible_until: int, last_upload: int) -> list[tuple]:
+    """(extra device, transmitter, last upload) of the user's other display devices."""
+    uploads = []
     for number, extra in enumerate(profile.extra_devices):
         if extra.retired:
             # Used until 20 days into the history, then replaced by the phone.
@@ -358,17 +373,38 @@ def device_records(profile: SandboxProfile, *, visible_until: int) -> list[dict]
             if uploaded > last_upload:
                 uploaded -= DAY_SECONDS
         transmitter = generator.transmitter_index(profile, generator.session_index(profile, np.array([uploaded])))[0]
-        devices.append(
-            {
-                "lastUploadDate": dexcom_time.utc_z(uploaded),
-                "transmitterId": generator.transmitter_id(profile, transmitter),
-                "transmitterGeneration": profile.generation,
-                "transmitterGenerationVariant": profile.variant,
-                "displayDevice": extra.display_device,
-                "displayApp": extra.display_app,
-                "alertSchedules": _schedules(profile, uploaded, extra.time_style),
-            }
-        )
+        uploads.append((extra, int(transmitter), uploaded))
+    return uploads
+
+
+def device_records(profile: SandboxProfile, *, visible_until: int) -> list[dict]:
+    """The user's display devices with schedules and settings as of their last upload.
+
+    Dexcom lists every receiver-type device that contributed data, each with its transmitter
+    and the settings "as of the lastUploadDate": so the phone app comes once per transmitter
+    it used (oldest first), each with the settings it had then, which is how a client sees
+    the settings history. A user whose transmitterId is "" (Dexcom's new users) is listed once.
+    A past transmitter the phone shared with another display device is left out: clients key
+    devices by transmitterId, and the other device's record stands for it.
+    """
+    last_upload = visible_until - visible_until % 60
+    extras = _extra_uploads(profile, visible_until=visible_until, last_upload=last_upload)
+    shared = {transmitter for _, transmitter, _ in extras}
+    uploads = _transmitter_uploads(profile, last_upload=last_upload)
+    current = uploads[-1]
+    uploads = [u for u in uploads[:-1] if u[0] not in shared and not profile.quirks] + [current]
+    devices = [
+        _device_record(profile, transmitter=transmitter, uploaded=uploaded,
+                       display_device=profile.display_device, display_app=profile.display_app,
+                       style=profile.time_style)
+        for transmitter, uploaded in uploads
+    ]
+    devices += [
+        _device_record(profile, transmitter=transmitter, uploaded=uploaded,
+                       display_device=extra.display_device, display_app=extra.display_app,
+                       style=extra.time_style)
+        for extra, transmitter, uploaded in extras
+    ]
     return devices
 
 

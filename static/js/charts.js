@@ -77,7 +77,7 @@
         hovertemplate: "%{text}<br>%{customdata}<extra></extra>" },
       { x: at(data.alerts), y: data.alerts.t.map(function () { return shown(data, 20); }), text: data.alerts.text,
         customdata: data.alerts.clock,
-        type: "scatter", mode: "markers", name: "Alerts", marker: { symbol: "x", color: "#c4302b", size: 8 },
+        type: "scatter", mode: "markers", name: "Alerts", marker: { symbol: "x", color: data.alerts.colour || "#c4302b", size: 8 },
         hovertemplate: "%{text}<br>%{customdata}<extra></extra>" },
       { x: at(data.calibrations), y: data.calibrations.v.map(function (v) { return shown(data, v); }),
         customdata: data.calibrations.clock,
@@ -155,11 +155,12 @@
     var el = document.getElementById("alert-counts-chart");
     if (!data || !el) { return; }
     var traces = data.series.map(function (s) {
-      return { x: data.dates, y: s.counts, type: "bar", name: s.name };
+      return { x: data.dates, y: s.counts, type: "bar", name: s.label || s.name,
+               marker: s.colour ? { color: s.colour } : undefined };
     });
     Plotly.newPlot(el, traces, {
       barmode: "stack", height: 260, margin: { l: 35, r: 10, t: 10, b: 40 },
-      legend: { orientation: "h", y: -0.2 }, yaxis: { title: { text: "alerts" }, fixedrange: true }
+      legend: { orientation: "h", y: -0.2 }, yaxis: { title: { text: "alarms" }, fixedrange: true }
     }, CONFIG);
   }
 

@@ -16,10 +16,31 @@ def test_it_shows_the_threshold_in_force_at_each_alert(client, patient):
     client.force_login(patient)
     html = client.get(f"/patients/{patient.pk}/alerts/").content.decode()
     assert html.count("200 mg/dL") == 1 and html.count("220 mg/dL") == 1 and html.count("250 mg/dL") == 1
-    assert "unknown" in html
-    assert "4 alerts" in html
+    assert "unknown: the device reported no setting of this alert" in html
+    assert "4 alarms" in html and "Urgent low" in html and "urgentLow<" not in html
     filtered = client.get(f"/patients/{patient.pk}/alerts/?type=urgentLow").content.decode()
-    assert "1 alert " in filtered
+    assert "1 alarm " in filtered
+
+
+def test_it_counts_alarms_not_alert_records(client, patient):
+    now = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    factories.make_device(patient, high_history=((now - timedelta(days=30), 200),))
+    start = now - timedelta(days=1)
+    factories.make_alert(patient, start, "high", "activeAlarming")
+    factories.make_alert(patient, start + timedelta(minutes=5), "high", "activeSnoozed")
+    factories.make_alert(patient, start + timedelta(minutes=65), "high", "activeAlarming")
+    factories.make_alert(patient, start + timedelta(minutes=90), "high", "inactive")
+    factories.make_alert(patient, start + timedelta(hours=3), "rise", "activeAlarming")
+    factories.make_alert(patient, start + timedelta(hours=3, minutes=20), "rise", "inactive")
+    client.force_login(patient)
+    response = client.get(f"/patients/{patient.pk}/alerts/")
+    html = response.content.decode()
+    assert "2 alarms" in html and "From 6 alert records" in html
+    assert [(r.alarm.label, r.alarm.snoozes, r.threshold.text) for r in response.context["rows"]] == [
+        ("Rising fast", 0, "unknown: the device reported no setting of this alert"),
+        ("High", 1, "200 mg/dL"),
+    ]
+    assert "90 min" in html and "#f0a800" in html
 
 
 def test_it_shows_thresholds_in_mmol_for_an_mmol_device(client, patient):
@@ -47,8 +68,10 @@ def test_it_shows_what_changed_when(client, patient):
     factories.make_device(patient, high_history=((now - timedelta(days=30), 200), (now - timedelta(days=3), 220)))
     client.force_login(patient)
     html = client.get(f"/patients/{patient.pk}/devices/").content.decode()
-    assert "value 200 mg/dL → 220 mg/dL" in html
-    assert "Night" in html and "22:00–07:00" in html
+    changed = timezone.localtime(now - timedelta(days=3), timezone=UTC)
+    assert f"High alert 200 → 220 mg/dL, {changed:%-d %b %H:%M}" in html
+    assert "Night" in html and "22:00–07:00" in html and "all day" in html
+    assert "00:00–00:00" not in html
 
 
 def test_home_sends_patients_to_their_overview(client, patient, clinician):
@@ -79,8 +102,8 @@ def test_the_alert_list_and_its_counts_take_the_same_local_days(client, patient)
     Alert.objects.filter(pk=late.pk).update(display_delta_seconds=2 * 3600)
     client.force_login(patient)
     context = client.get(f"/patients/{patient.pk}/alerts/?days=1&end=2026-11-10").context
-    assert [row["alert"].alert_name for row in context["rows"]] == ["high"]
+    assert [row.alarm.name for row in context["rows"]] == ["high"]
     assert context["total"] == 1
     next_day = client.get(f"/patients/{patient.pk}/alerts/?days=1&end=2026-11-11").context
-    assert [row["alert"].alert_name for row in next_day["rows"]] == ["low"]
+    assert [row.alarm.name for row in next_day["rows"]] == ["low"]
     assert next_day["total"] == 1

@@ -156,7 +156,7 @@ def test_the_trace_page_draws_gaps_and_markers(client, patient):
     assert data["v"] == [100, 110, 130, 39]
     assert data["breaks"] == [2]
     assert data["events"]["text"] == ["Carbs: 30 grams"]
-    assert data["alerts"]["text"] == ["Alert high (activeAlarming)"]
+    assert data["alerts"]["text"] == ["High alert (alarming)"]
     assert data["calibrations"]["v"] == [125]
     assert "<script>" not in html.replace('<script type="application/json"', "").split("<script src")[0]
     assert "2026-11-09" in html and "2026-11-11" in html  # previous / next day links
@@ -173,3 +173,16 @@ def test_a_travellers_day_is_drawn_on_their_phones_clock(client, patient):
     assert (data["t"][0], data["t"][-1]) == (0, 287 * 300)
     assert data["window"][1] - data["window"][0] == 24 * 3600 * 1000
     assert data["shifts"] == [[0, 0]] and data["ticks"]["text"][:2] == ["00:00", "03:00"]
+
+
+def test_trace_alert_markers_have_human_names_and_each_types_colour():
+    from apps.dashboard.charts import _alert_markers
+    from apps.glucose.alert_kinds import alert_colour
+
+    class Axis:
+        start_epoch = 0
+
+    markers = _alert_markers([(60, 0, "urgentLowSoon", "activeAlarming"), (120, 0, "rise", "")], Axis())
+    assert markers["text"] == ["Urgent low soon alert (alarming)", "Rising fast alert"]
+    assert markers["colour"] == [alert_colour("urgentLowSoon"), alert_colour("rise")]
+    assert markers["colour"][0] != markers["colour"][1]

@@ -230,19 +230,21 @@ def test_it_includes_the_quirks_real_dexcom_data_has_in_one_user(everything):
 
 
 @pytest.mark.django_db
-def test_it_describes_devices_with_a_default_and_a_night_schedule(everything):
+def test_it_describes_devices_with_a_default_and_sometimes_a_night_schedule(everything):
+    with_night = 0
     for key, devices in everything["devices"].items():
         assert devices, key
         for device in devices:
             assert {"lastUploadDate", "transmitterId", "transmitterGeneration", "transmitterGenerationVariant",
                     "displayDevice", "displayApp", "alertSchedules"} == set(device)
             assert device["lastUploadDate"].endswith("Z")
-            default, night = device["alertSchedules"]
+            default, *night = device["alertSchedules"]
             settings = default["alertScheduleSettings"]
             assert settings["alertScheduleName"] == "" and settings["isDefaultSchedule"] is True
             assert settings["startTime"] in ("00:00", "0:00") and settings["endTime"] in ("00:00", "0:00")
             assert len(settings["daysOfWeek"]) == 7
-            assert night["alertScheduleSettings"]["alertScheduleName"] == "Night"
+            assert [n["alertScheduleSettings"]["alertScheduleName"] for n in night] in ([], ["Night"])
+            with_night += bool(night)
             for schedule in device["alertSchedules"]:
                 names = [s["alertName"] for s in schedule["alertSettings"]]
                 assert {"high", "low", "urgentLow", "urgentLowSoon", "rise", "fall", "outOfRange", "noReadings"} <= set(names)
@@ -251,6 +253,48 @@ def test_it_describes_devices_with_a_default_and_a_night_schedule(everything):
                     assert setting["SecondaryTriggerCondition"] == setting["secondaryTriggerCondition"]
                     assert setting["soundOutputMode"] in ("sound", "vibrate", "match")
                     assert setting["soundTheme"] in ("modern", "classic")
+    assert with_night
+
+
+@pytest.mark.django_db
+def test_it_lists_the_app_once_per_transmitter_with_the_settings_of_its_last_upload(everything):
+    for key, devices in everything["devices"].items():
+        profile = next(p for p in PROFILES if p.key == key)
+        main = [d for d in devices if d["displayDevice"] == profile.display_device
+                and d["displayApp"] == profile.display_app]
+        uploads = [d["lastUploadDate"] for d in main]
+        assert uploads == sorted(uploads), key  # oldest first, the current one last
+        if profile.quirks:
+            assert len(main) == 1  # no transmitterId: one record
+            continue
+        assert len({d["transmitterId"] for d in main}) == len(main) >= 2, key
+        for device in main:
+            seen_at = datetime.fromisoformat(device["lastUploadDate"].replace("Z", "+00:00"))
+            for schedule in device["alertSchedules"]:
+                for setting in schedule["alertSettings"]:
+                    adjusted = datetime.fromisoformat(setting["systemTime"].replace("Z", "+00:00"))
+                    assert (adjusted if adjusted.tzinfo else adjusted.replace(tzinfo=UTC)) <= seen_at
+
+
+@pytest.mark.django_db
+def test_its_users_change_thresholds_add_a_night_schedule_and_turn_alerts_off_over_their_history():
+    def schedules_at(now):
+        devices = truth.records(sandbox_user_key="SandboxUser1", record_type="devices", start=now, end=now, now=now)
+        phone = [d for d in devices if d["displayDevice"] == "iOS"]
+        return max(phone, key=lambda d: d["lastUploadDate"])["alertSchedules"]
+
+    snapshots = [schedules_at(NOW - timedelta(days=days)) for days in range(0, 120, 6)]
+    night_present = [any(s["alertScheduleSettings"]["alertScheduleName"] == "Night" for s in snap) for snap in snapshots]
+    assert True in night_present and False in night_present  # dropped and set up again
+
+    def default(snap, name, field):
+        return next(s[field] for s in snap[0]["alertSettings"] if s["alertName"] == name)
+
+    assert len({default(snap, "high", "value") for snap in snapshots}) >= 2
+    assert len({default(snap, "high", "soundTheme") for snap in snapshots}
+               | {default(snap, "low", "soundTheme") for snap in snapshots}) == 2
+    enabled = {(name, default(snap, name, "enabled")) for snap in snapshots for name in ("rise", "fall", "urgentLowSoon", "high", "low")}
+    assert any((name, False) in enabled and (name, True) in enabled for name, _ in enabled)
 
 
 @pytest.mark.django_db
@@ -276,7 +320,7 @@ def test_it_sends_mmol_settings_for_the_mmol_user(everything):
 def test_it_changes_alert_settings_now_and_then_so_a_history_can_be_kept():
     def settings_at(now):
         devices = truth.records(sandbox_user_key="SandboxUser4", record_type="devices", start=now, end=now, now=now)
-        return [s for sched in devices[0]["alertSchedules"] for s in sched["alertSettings"]]
+        return [s for sched in devices[-1]["alertSchedules"] for s in sched["alertSettings"]]
 
     snapshots = [settings_at(NOW - timedelta(days=days)) for days in range(0, 100, 11)]
     distinct = {tuple((s["alertName"], s["value"], s["enabled"], s["systemTime"]) for s in snap) for snap in snapshots}
