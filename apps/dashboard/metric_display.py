@@ -98,7 +98,7 @@ def wear_warning(metrics: dict, *, period_days: int) -> str:
     if not metrics["readings"]:
         return "No readings in this period."
     if wear is not None and wear < m.SUFFICIENT_WEAR_PERCENT:
-        return (f"The sensor was worn {wear:.0f}% of the time; the consensus asks for at least "
+        return (f"{WEAR_LABEL} was {wear:.0f}%; the consensus asks for at least "
                 f"{m.SUFFICIENT_WEAR_PERCENT}% over {m.SUFFICIENT_DAYS} days for reliable metrics.")
     if period_days < m.SUFFICIENT_DAYS:
         return f"Fewer than {m.SUFFICIENT_DAYS} days: the consensus metrics are meant for 14 days or more."

@@ -156,6 +156,7 @@ def _agp_context(request, patient, page):
         bands=metric_display.range_bands(metrics, page.unit),
         summary=metric_display.summary_rows(metrics, page.unit),
         wear_warning=metric_display.wear_warning(metrics, period_days=days), chart_data=data,
+        profiles_caption=data["profiles_caption"],
     )
 
 

@@ -62,7 +62,8 @@ def period_metrics_report(*, patient, period: localtime.Period, unit: str | None
             "day": "the patient's local day (system time + Dexcom display offset)",
             "mgdl_per_mmoll": MGDL_PER_MMOLL,
             "bands": f"counted as the patient reads the number, in {unit}",
-            "wear": "readings / (real minutes of the period already past / 5)",
+            "wear_percent": "Time CGM active (the AGP v4 name): readings / (real minutes of the period "
+                            "already past / 5)",
         },
         "agp": metrics.agp_percentiles(series.local_epoch_s, series.value),
     }
