@@ -289,7 +289,7 @@ def export(request, patient_id: int):
     patient = patient_for_viewer(request, patient_id, page="export")
     page = load_patient_page(patient)
     if request.GET.get("all"):
-        return exports.zip_response(patient=patient, unit=page.unit)
+        return exports.zip_response(patient=patient, made_at_local=page.local_now)
     record_type = request.GET.get("type")
     if record_type:
         if record_type not in exports.RECORD_TYPES:
@@ -297,17 +297,24 @@ def export(request, patient_id: int):
         last_day = last_day_from_request(request.GET.get("end"), today=page.today)
         period = period_ending(last_day, days=14)
         try:
-            first_day = date.fromisoformat(request.GET.get("start") or "")
-        except ValueError:
-            first_day = period.first_day
+            first_day = exports.export_first_day(
+                request.GET.get("start"), last_day=last_day, default=period.first_day
+            )
+        except exports.BadExportPeriod as error:
+            return _render_export(request, page, patient, error=str(error), status=400)
         return exports.csv_response(
-            patient=patient, record_type=record_type, first_day=min(first_day, last_day),
-            end_day=period.end_day, unit=page.unit,
+            patient=patient, record_type=record_type, first_day=first_day, end_day=period.end_day,
         )
+    return _render_export(request, page, patient)
+
+
+def _render_export(request, page, patient, *, error: str = "", status: int = 200):
     return render(request, "dashboard/export.html", _context(
-        page, patient, "export", record_types=exports.RECORD_TYPES,
+        page, patient, "export", record_types=exports.RECORD_TYPE_NAMES, error=error,
+        chosen=request.GET.get("type", ""), start=request.GET.get("start", ""),
+        end=request.GET.get("end", ""),
         default_start=period_ending(page.today, days=14).first_day, today=page.today,
-    ))
+    ), status=status)
 
 
 @csrf_exempt  # the size check must come before CSRF's reading of the body; checked below

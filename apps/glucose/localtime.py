@@ -6,7 +6,7 @@ Local wall-clock instants are handled as "naive epoch seconds": the wall clock r
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import numpy as np
 
@@ -29,6 +29,13 @@ def date_of_day_number(number: int) -> date:
 def record_local_time(system_time: datetime, delta_seconds: int) -> datetime:
     """A record's local wall clock (naive: it is what the patient's device showed)."""
     return (system_time + timedelta(seconds=delta_seconds)).replace(tzinfo=None)
+
+
+def record_local_time_with_offset(system_time: datetime, delta_seconds: int | None) -> datetime:
+    """The same local wall clock as an aware time with its UTC offset, for ISO 8601 with offset
+    (exports): 2026-11-10T07:00:00-05:00. No known offset: the UTC time itself."""
+    zone = timezone(timedelta(seconds=delta_seconds or 0))
+    return system_time.astimezone(zone)
 
 
 def record_local_day(system_time: datetime, delta_seconds: int) -> date:
