@@ -38,6 +38,18 @@ def record_local_time_with_offset(system_time: datetime, delta_seconds: int | No
     return system_time.astimezone(zone)
 
 
+def viewer_clock_text(moment: datetime | None, tzinfo, *, seconds: bool = False) -> str:
+    """An instant on the viewer's own clock with the zone said: "3 Dec 2026 07:40 EST".
+
+    For times that are about the viewer, not the patient's device (shares, audit entries,
+    share codes): a clinician in Paris reads them in Paris time."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(tzinfo)
+    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    return f"{local.day} {local:%b %Y} {clock} {local.tzname()}"
+
+
 def record_local_day(system_time: datetime, delta_seconds: int) -> date:
     """The patient's local day a record belongs to."""
     return record_local_time(system_time, delta_seconds).date()
