@@ -148,6 +148,31 @@ def _calibration_markers(rows, axis) -> dict:
             "clock": [_clock(epoch, delta) for epoch, delta, *_ in rows]}
 
 
+MINI_TRACE_SECONDS = 24 * 3600
+
+
+def mini_trace_chart_data(series, *, unit: str) -> dict:
+    """The last 24 h before the newest reading, for the overview's small trace.
+
+    Times go out as the readings' own wall clock (naive local ms, as the AGP's), so the axis
+    reads what the device showed; on the night DST ends the repeated hour overlaps itself, a
+    small price for a 24 h glance (the trace page has the real-time axis)."""
+    if series.epoch_s.size:
+        keep = series.epoch_s > series.epoch_s[-1] - MINI_TRACE_SECONDS
+        epoch, local, values = series.epoch_s[keep], series.local_epoch_s[keep], series.value[keep]
+    else:
+        epoch = local = values = np.array([], dtype=np.int64)
+    return {
+        **_unit_fields(unit),
+        "t": (local * 1000).astype(np.int64),
+        "v": values.astype(np.int16),
+        "breaks": gap_breaks(epoch).astype(np.int32),
+        "limits": [LOW_LIMIT_MGDL, HIGH_LIMIT_MGDL],
+        "target": [TARGET_LOW_MGDL, TARGET_HIGH_MGDL],
+        "reference_lines": list(REFERENCE_LINES_MGDL),
+    }
+
+
 def agp_chart_data(series, *, unit: str, first_day, days: int) -> dict:
     """AGP modal day (percentiles per 5-minute slot) and the daily profiles (last 14 days)."""
     local = series.local_epoch_s

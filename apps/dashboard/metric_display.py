@@ -127,3 +127,14 @@ def comparison_rows(current: dict, previous: dict, unit: str) -> list[dict]:
 
 def _fmt(value, suffix: str, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}{suffix}"
+
+
+def ranked_day(ranked, unit: str) -> dict | None:
+    """A best or worst day as the overview shows it: date, time in range, mean."""
+    if ranked is None:
+        return None
+    return {
+        "day": ranked.day,
+        "tir": _pct(ranked.tir_percent),
+        "mean": f"{format_glucose(ranked.mean_mgdl, unit)} {unit}",
+    }

@@ -79,6 +79,12 @@ def overview(request, patient_id: int):
     )
     current = reports.summary_metrics(patient=patient, period=period, unit=page.unit, rows=rows)
     before = reports.summary_metrics(patient=patient, period=previous, unit=page.unit, rows=rows)
+    best, worst = reports.best_and_worst_days(
+        patient=patient, period=period, unit=page.unit, rows=rows
+    )
+    mini = charts.mini_trace_chart_data(
+        reports.last_day_of_readings(patient=patient, latest=page.latest), unit=page.unit
+    )
     return render(request, "dashboard/overview.html", _context(
         page, patient, "overview", period=period, days=days, choices=PERIOD_CHOICES,
         metrics=current, bands=metric_display.range_bands(current, page.unit),
@@ -86,6 +92,9 @@ def overview(request, patient_id: int):
         wear_warning=metric_display.wear_warning(current, period_days=days),
         comparison=metric_display.comparison_rows(current, before, page.unit),
         previous=previous, has_previous=bool(before["readings"]),
+        best_day=metric_display.ranked_day(best, page.unit),
+        worst_day=metric_display.ranked_day(worst, page.unit),
+        mini_json=charts.to_json(mini) if len(mini["t"]) else "",
     ))
 
 

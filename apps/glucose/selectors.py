@@ -150,7 +150,9 @@ def egv_series_for_local_days(*, patient_id: int, first_day: date, end_day: date
 def latest_egv(*, patient_id: int) -> Egv | None:
     return (
         Egv.objects.filter(patient_id=patient_id)
-        .only("system_time", "display_delta_seconds", "value", "status", "trend", "trend_rate")
+        .only("system_time", "display_delta_seconds", "value", "status", "trend", "trend_rate",
+              # the overview says which device the current reading came from
+              "transmitter_generation", "display_device", "display_app")
         .order_by("-system_time")
         .first()
     )

@@ -112,6 +112,26 @@
     Plotly.newPlot(el, traces, layout, CONFIG);
   }
 
+  // The overview's last 24 h: a small line, the target band and the 54/250 lines, no toolbar.
+  function drawMini() {
+    var data = readJson("mini-data");
+    var el = document.getElementById("mini-chart");
+    if (!data || !el) { return; }
+    var breaks = {}, x = [], y = [], i;
+    for (i = 0; i < data.breaks.length; i++) { breaks[data.breaks[i]] = true; }
+    for (i = 0; i < data.t.length; i++) {
+      if (breaks[i]) { x.push(data.t[i] - 1); y.push(null); }
+      x.push(data.t[i]); y.push(shown(data, Math.min(Math.max(data.v[i], data.limits[0]), data.limits[1])));
+    }
+    Plotly.newPlot(el, [{ x: x, y: y, type: "scatter", mode: "lines", connectgaps: false,
+      line: { color: "#0b3d91", width: 1.5 }, hovertemplate: "%{y} " + data.unit + "<br>%{x|%a %H:%M}<extra></extra>" }], {
+      margin: { l: 40, r: 8, t: 6, b: 28 }, height: 170, showlegend: false,
+      xaxis: { type: "date", tickformat: "%H:%M", fixedrange: true },
+      yaxis: { range: yRange(data), fixedrange: true, title: { text: data.unit } },
+      shapes: [targetBand(data)].concat(referenceLines(data))
+    }, { displayModeBar: false, responsive: true });
+  }
+
   function slotX(minute) { return minute * 60000; }  // a time of day on 1970-01-01
 
   function drawAgp() {
@@ -202,6 +222,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     if (typeof Plotly === "undefined") { return; }
     drawTrace();
+    drawMini();
     drawAgp();
     drawAlertCounts();
   });
