@@ -3,7 +3,11 @@
 (function () {
   "use strict";
 
-  var CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+  // On a phone Plotly's toolbar would sit over the legend and the chart's top row: no toolbar
+  // there (pinch zoom and the page's own buttons remain).
+  var NARROW = window.matchMedia && window.matchMedia("(max-width: 600px)").matches;
+  var CONFIG = { displaylogo: false, responsive: true, displayModeBar: NARROW ? false : "hover",
+                 modeBarButtonsToRemove: ["lasso2d", "select2d"] };
   var BAND = "rgba(46,157,91,0.12)";
 
   function readJson(id) {
