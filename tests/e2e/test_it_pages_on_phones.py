@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from apps.dexcom.models import DexcomConnection
 from apps.sharing.models import AuditEntry
 from tests.glucose import factories
 
@@ -18,6 +19,8 @@ PAGES = [
     ("patients/{pk}/export/", []),
     ("sharing/", []),
     ("sharing/who-saw-my-data/", []),
+    ("dexcom/", []),
+    ("accounts/delete/", []),
 ]
 
 
@@ -33,6 +36,8 @@ def patient_with_everything(make_user, make_share):
         factories.make_alert(patient, now - timedelta(days=day, hours=4))
     factories.make_device(patient)
     make_share(patient, clinician=clinician, expires_in=timedelta(days=30))
+    DexcomConnection.objects.create(user=patient, base_url="http://127.0.0.1/emulator",
+                                    last_sync_at=now, backfill_total_days=90, backfill_done_days=90)
     AuditEntry.objects.create(patient=patient, actor=clinician, actor_email=clinician.email,
                               action="view", page="overview", user_agent="Mozilla/5.0 " + "x" * 200)
     return patient
@@ -91,4 +96,18 @@ def test_the_agp_draws_the_54_and_250_lines(login_as, patient_with_everything):
         "() => document.getElementById('agp-daily').layout.annotations.map(a => a.text)"
     )
     assert len(labels) == 14 and labels[0][:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    assert page.console_errors == []
+
+
+def test_disconnect_asks_first_and_a_no_keeps_the_connection(login_as, patient_with_everything):
+    page = login_as(patient_with_everything)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/dexcom/")
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Disconnect").click()
+    page.wait_for_timeout(300)
+    assert questions and questions[0].startswith("Disconnect Dexcom?")
+    connection = DexcomConnection.objects.get(user=patient_with_everything)
+    assert connection.status != DexcomConnection.Status.DISCONNECTED
     assert page.console_errors == []
