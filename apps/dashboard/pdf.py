@@ -29,7 +29,8 @@ LEFT_AXIS = 56  # room for the glucose scale left of the charts
 def agp_pdf(context: dict, *, compress: bool = True) -> bytes:
     """`compress=False` leaves the page's drawing readable (tests look for the labels)."""
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1 if compress else 0)
+    # None: reportlab's own setting (rl_config.pageCompression, on by default)
+    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=None if compress else 0)
     patient, period, unit = context["patient"], context["period"], context["unit"]
     top = PAGE_HEIGHT - MARGIN
     pdf.setTitle("AGP report")
@@ -69,11 +70,10 @@ def _tir_bar(pdf, bands, *, x, top, h):
     for i, band in enumerate(bands):
         label_y = top - 14 - step * (i + 0.5)
         pdf.setFont("Helvetica-Bold", 9)
-        pdf.drawString(bar_x + bar_w + 8, label_y, f"{band['percent_text']}")
+        pdf.drawString(bar_x + bar_w + 8, label_y, f"{band['label']}: {band['percent_text']}")
         pdf.setFont("Helvetica", 8)
-        pdf.drawString(bar_x + bar_w + 42, label_y, band["label"])
         pdf.setFillColor(colors.HexColor("#5b6470"))
-        pdf.drawString(bar_x + bar_w + 42, label_y - 10, f"target {band['target']}")
+        pdf.drawString(bar_x + bar_w + 8, label_y - 10, f"target {band['target']}")
         pdf.setFillColor(colors.black)
 
 

@@ -48,7 +48,7 @@ def _overflow(page) -> dict:
 
 
 @pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
-@pytest.mark.parametrize("path, charts", PAGES)
+@pytest.mark.parametrize(("path", "charts"), PAGES)
 def test_the_page_fits_and_draws(login_as, patient_with_everything, width, path, charts):
     page = login_as(patient_with_everything)
     page.set_viewport_size({"width": width, "height": 900})
