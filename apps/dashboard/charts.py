@@ -20,6 +20,12 @@ from apps.glucose.units import MGDL_PER_MMOLL, MMOLL
 GAP_SECONDS = 15 * 60
 TARGET_LOW_MGDL = 70
 TARGET_HIGH_MGDL = 180
+# The AGP v4 report draws these two lines besides the 70-180 target band.
+REFERENCE_LINES_MGDL = (54, 250)
+# Beyond two weeks one marker per event would cover the trace (90 days: thousands of
+# diamonds): markers then become one per local day, sized and labelled by their count.
+MARKERS_PER_RECORD_MAX_DAYS = 14
+DAILY_PROFILE_DAYS = 14
 
 EVENT_LABELS = {
     "carbs": "Carbs", "insulin": "Insulin", "exercise": "Exercise", "health": "Health",
@@ -78,8 +84,8 @@ def trace_chart_data(series, *, unit: str, period, events=(), alerts=(), calibra
         "target": [TARGET_LOW_MGDL, TARGET_HIGH_MGDL],
         "window": [axis.t0_local * 1000, (axis.t0_local + axis.length) * 1000],
         "ticks": axis.ticks(step_hours=step_hours),
-        "events": _event_markers(events, axis),
-        "alerts": _alert_markers(alerts, axis),
+        "events": _event_markers(events, axis, per_day=period.days > MARKERS_PER_RECORD_MAX_DAYS),
+        "alerts": _alert_markers(alerts, axis, per_day=period.days > MARKERS_PER_RECORD_MAX_DAYS),
         "calibrations": _calibration_markers(calibrations, axis),
     }
 
@@ -93,17 +99,44 @@ def _clock(epoch: int, delta: int) -> str:
     return f"{localtime.wall_clock_of_local_epoch(epoch + delta):%a %d %b %H:%M}"
 
 
-def _event_markers(rows, axis) -> dict:
+def _daily_markers(rows, axis, labels) -> dict:
+    """One marker per local day at local noon: its count and what it holds ("3 Carbs, 2 Note").
+
+    `labels` gives each row's label, in the rows' order."""
+    per_day: dict[int, dict[str, int]] = {}
+    for (epoch, delta, *_), label in zip(rows, labels, strict=True):
+        kinds = per_day.setdefault((epoch + delta) // 86400, {})
+        kinds[label] = kinds.get(label, 0) + 1
+    t, text, clock, count = [], [], [], []
+    for number in sorted(per_day):
+        noon = axis.position_of_clock(number * 86400 + 43200)
+        kinds = per_day[number]
+        t.append(noon if noon is not None else number * 86400 + 43200 - axis.t0_local)
+        count.append(sum(kinds.values()))
+        text.append(", ".join(f"{n} {label}" for label, n in sorted(kinds.items(), key=lambda kv: -kv[1])))
+        clock.append(f"{localtime.date_of_day_number(number):%a %d %b} (whole day)")
+    return {"t": t, "text": text, "clock": clock, "count": count, "per_day": True}
+
+
+def _event_label(event_type: str) -> str:
+    return EVENT_LABELS.get(event_type, event_type)
+
+
+def _event_markers(rows, axis, *, per_day: bool = False) -> dict:
+    if per_day:
+        return _daily_markers(rows, axis, [_event_label(row[2]) for row in rows])
     text = []
     for epoch, delta, event_type, sub_type, value, unit in rows:
-        label = EVENT_LABELS.get(event_type, event_type)
+        label = _event_label(event_type)
         detail = " ".join(part for part in (sub_type, value, unit) if part)
         text.append(f"{label}: {detail}" if detail else label)
     return {"t": _offsets(rows, axis), "text": text, "kind": [row[2] for row in rows],
             "clock": [_clock(epoch, delta) for epoch, delta, *_ in rows]}
 
 
-def _alert_markers(rows, axis) -> dict:
+def _alert_markers(rows, axis, *, per_day: bool = False) -> dict:
+    if per_day:
+        return _daily_markers(rows, axis, [alert_label(row[2]) for row in rows])
     return {
         "t": _offsets(rows, axis),
         "text": [_alert_text(name, state) for _, _, name, state in rows],
@@ -125,16 +158,42 @@ def _calibration_markers(rows, axis) -> dict:
             "clock": [_clock(epoch, delta) for epoch, delta, *_ in rows]}
 
 
+MINI_TRACE_SECONDS = 24 * 3600
+
+
+def mini_trace_chart_data(series, *, unit: str) -> dict:
+    """The last 24 h before the newest reading, for the overview's small trace.
+
+    Times go out as the readings' own wall clock (naive local ms, as the AGP's), so the axis
+    reads what the device showed; on the night DST ends the repeated hour overlaps itself, a
+    small price for a 24 h glance (the trace page has the real-time axis)."""
+    if series.epoch_s.size:
+        keep = series.epoch_s > series.epoch_s[-1] - MINI_TRACE_SECONDS
+        epoch, local, values = series.epoch_s[keep], series.local_epoch_s[keep], series.value[keep]
+    else:
+        epoch = local = values = np.array([], dtype=np.int64)
+    return {
+        **_unit_fields(unit),
+        "t": (local * 1000).astype(np.int64),
+        "v": values.astype(np.int16),
+        "breaks": gap_breaks(epoch).astype(np.int32),
+        "limits": [LOW_LIMIT_MGDL, HIGH_LIMIT_MGDL],
+        "target": [TARGET_LOW_MGDL, TARGET_HIGH_MGDL],
+        "reference_lines": list(REFERENCE_LINES_MGDL),
+    }
+
+
 def agp_chart_data(series, *, unit: str, first_day, days: int) -> dict:
     """AGP modal day (percentiles per 5-minute slot) and the daily profiles (last 14 days)."""
     local = series.local_epoch_s
     profiles = []
     day_numbers = localtime.local_day_numbers(local)
-    first = localtime.day_number(first_day)
-    for number in range(max(first, first + days - 14), first + days):
+    for number in daily_profile_day_numbers(first_day, days):
         mask = day_numbers == number
+        day = localtime.date_of_day_number(number)
         profiles.append({
-            "date": localtime.date_of_day_number(number).isoformat(),
+            "date": day.isoformat(),
+            "label": f"{day:%a} {day.day} {day:%b}",
             "t": (local[mask] % 86400 // 60).astype(np.int32),
             "v": series.value[mask].astype(np.int16),
         })
@@ -142,9 +201,27 @@ def agp_chart_data(series, *, unit: str, first_day, days: int) -> dict:
         **_unit_fields(unit),
         "agp": agp_percentiles(local, series.value),
         "profiles": profiles,
+        "profiles_caption": daily_profiles_caption(first_day, days),
+        "reference_lines": list(REFERENCE_LINES_MGDL),
         "limits": [LOW_LIMIT_MGDL, HIGH_LIMIT_MGDL],
         "target": [TARGET_LOW_MGDL, TARGET_HIGH_MGDL],
     }
+
+
+def daily_profile_day_numbers(first_day, days: int) -> range:
+    """The local days the daily profiles show: the last 14 of the period (all if shorter)."""
+    first = localtime.day_number(first_day)
+    return range(max(first, first + days - DAILY_PROFILE_DAYS), first + days)
+
+
+def daily_profiles_caption(first_day, days: int) -> str:
+    """Which days the daily profiles show, e.g. "Mon 23 Nov 2026 – Sun 6 Dec 2026 (last 14 of 90 days)"."""
+    numbers = daily_profile_day_numbers(first_day, days)
+    first, last = (localtime.date_of_day_number(n) for n in (numbers[0], numbers[-1]))
+    text = f"{first:%a} {first.day} {first:%b %Y} – {last:%a} {last.day} {last:%b %Y}"
+    if len(numbers) < days:
+        return f"{text} (the last {len(numbers)} of the period's {days} days)"
+    return f"{text} (every day of the period)"
 
 
 def alert_counts_chart_data(rows, *, first_day, days: int) -> dict:

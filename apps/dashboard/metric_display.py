@@ -98,7 +98,7 @@ def wear_warning(metrics: dict, *, period_days: int) -> str:
     if not metrics["readings"]:
         return "No readings in this period."
     if wear is not None and wear < m.SUFFICIENT_WEAR_PERCENT:
-        return (f"The sensor was worn {wear:.0f}% of the time; the consensus asks for at least "
+        return (f"{WEAR_LABEL} was {wear:.0f}%; the consensus asks for at least "
                 f"{m.SUFFICIENT_WEAR_PERCENT}% over {m.SUFFICIENT_DAYS} days for reliable metrics.")
     if period_days < m.SUFFICIENT_DAYS:
         return f"Fewer than {m.SUFFICIENT_DAYS} days: the consensus metrics are meant for 14 days or more."
@@ -127,3 +127,14 @@ def comparison_rows(current: dict, previous: dict, unit: str) -> list[dict]:
 
 def _fmt(value, suffix: str, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}{suffix}"
+
+
+def ranked_day(ranked, unit: str) -> dict | None:
+    """A best or worst day as the overview shows it: date, time in range, mean."""
+    if ranked is None:
+        return None
+    return {
+        "day": ranked.day,
+        "tir": _pct(ranked.tir_percent),
+        "mean": f"{format_glucose(ranked.mean_mgdl, unit)} {unit}",
+    }

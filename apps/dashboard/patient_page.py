@@ -24,6 +24,31 @@ TREND_WORDS = {
     "rateOutOfRange": "rate out of range",
 }
 
+DISPLAY_DEVICE_WORDS = {"iOS": "iPhone app", "android": "Android app", "receiver": "Dexcom receiver"}
+TRANSMITTER_WORDS = {"g7": "G7", "g6": "G6", "g6+": "G6+", "g6Pro": "G6 Pro"}
+
+
+def device_text(reading) -> str:
+    """Which device a reading came from, in words: "Dexcom G7 · Android app (G7Android)"."""
+    sensor = TRANSMITTER_WORDS.get(reading.transmitter_generation, "")
+    display = DISPLAY_DEVICE_WORDS.get(reading.display_device, reading.display_device or "")
+    app = f" ({reading.display_app})" if reading.display_app else ""
+    parts = [f"Dexcom {sensor}" if sensor else "", f"{display}{app}" if display else app.strip()]
+    return " · ".join(part for part in parts if part) or "device not reported"
+
+
+def age_text(age: timedelta) -> str:
+    """How old a reading is, plainly: "just now", "12 min old", "3 h 05 min old", "2 days old"."""
+    minutes = max(0, int(age.total_seconds() // 60))
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min old"
+    if minutes < 48 * 60:
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours} h {minutes:02d} min old"
+    return f"{minutes // 1440} days old"
+
 
 @dataclass
 class PatientPage:
@@ -86,6 +111,8 @@ class PatientPage:
             "trend": TREND_WORDS.get(latest.trend, ""),
             "local_time": latest.local_time,
             "age": self.latest_age,
+            "age_text": age_text(self.latest_age),
+            "device": device_text(latest),
         }
 
 

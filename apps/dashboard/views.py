@@ -75,6 +75,12 @@ def overview(request, patient_id: int):
     )
     current = reports.summary_metrics(patient=patient, period=period, unit=page.unit, rows=rows)
     before = reports.summary_metrics(patient=patient, period=previous, unit=page.unit, rows=rows)
+    best, worst = reports.best_and_worst_days(
+        patient=patient, period=period, unit=page.unit, rows=rows
+    )
+    mini = charts.mini_trace_chart_data(
+        reports.last_day_of_readings(patient=patient, latest=page.latest), unit=page.unit
+    )
     return render(request, "dashboard/overview.html", _context(
         page, patient, "overview", period=period, days=days, choices=PERIOD_CHOICES,
         metrics=current, bands=metric_display.range_bands(current, page.unit),
@@ -82,6 +88,9 @@ def overview(request, patient_id: int):
         wear_warning=metric_display.wear_warning(current, period_days=days),
         comparison=metric_display.comparison_rows(current, before, page.unit),
         previous=previous, has_previous=bool(before["readings"]),
+        best_day=metric_display.ranked_day(best, page.unit),
+        worst_day=metric_display.ranked_day(worst, page.unit),
+        mini_json=charts.to_json(mini) if len(mini["t"]) else "",
     ))
 
 
@@ -152,6 +161,7 @@ def _agp_context(request, patient, page):
         bands=metric_display.range_bands(metrics, page.unit),
         summary=metric_display.summary_rows(metrics, page.unit),
         wear_warning=metric_display.wear_warning(metrics, period_days=days), chart_data=data,
+        profiles_caption=data["profiles_caption"],
     )
 
 
@@ -236,7 +246,7 @@ def export(request, patient_id: int):
     patient = patient_for_viewer(request, patient_id, page="export")
     page = load_patient_page(patient)
     if request.GET.get("all"):
-        return exports.zip_response(patient=patient, unit=page.unit)
+        return exports.zip_response(patient=patient, made_at_local=page.local_now)
     record_type = request.GET.get("type")
     if record_type:
         if record_type not in exports.RECORD_TYPES:
@@ -244,17 +254,24 @@ def export(request, patient_id: int):
         last_day = last_day_from_request(request.GET.get("end"), today=page.today)
         period = period_ending(last_day, days=14)
         try:
-            first_day = date.fromisoformat(request.GET.get("start") or "")
-        except ValueError:
-            first_day = period.first_day
+            first_day = exports.export_first_day(
+                request.GET.get("start"), last_day=last_day, default=period.first_day
+            )
+        except exports.BadExportPeriod as error:
+            return _render_export(request, page, patient, error=str(error), status=400)
         return exports.csv_response(
-            patient=patient, record_type=record_type, first_day=min(first_day, last_day),
-            end_day=period.end_day, unit=page.unit,
+            patient=patient, record_type=record_type, first_day=first_day, end_day=period.end_day,
         )
+    return _render_export(request, page, patient)
+
+
+def _render_export(request, page, patient, *, error: str = "", status: int = 200):
     return render(request, "dashboard/export.html", _context(
-        page, patient, "export", record_types=exports.RECORD_TYPES,
+        page, patient, "export", record_types=exports.RECORD_TYPE_NAMES, error=error,
+        chosen=request.GET.get("type", ""), start=request.GET.get("start", ""),
+        end=request.GET.get("end", ""),
         default_start=period_ending(page.today, days=14).first_day, today=page.today,
-    ))
+    ), status=status)
 
 
 @csrf_exempt  # the size check must come before CSRF's reading of the body; checked below

@@ -6,7 +6,7 @@ Local wall-clock instants are handled as "naive epoch seconds": the wall clock r
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import numpy as np
 
@@ -46,6 +46,25 @@ def device_local_time(moment: datetime, *, delta_seconds: int | None, tzinfo) ->
     if delta_seconds is not None:
         return record_local_time(moment, delta_seconds)
     return moment.astimezone(tzinfo or UTC).replace(tzinfo=None)
+
+
+def record_local_time_with_offset(system_time: datetime, delta_seconds: int | None) -> datetime:
+    """The same local wall clock as an aware time with its UTC offset, for ISO 8601 with offset
+    (exports): 2026-11-10T07:00:00-05:00. No known offset: the UTC time itself."""
+    zone = timezone(timedelta(seconds=delta_seconds or 0))
+    return system_time.astimezone(zone)
+
+
+def viewer_clock_text(moment: datetime | None, tzinfo, *, seconds: bool = False) -> str:
+    """An instant on the viewer's own clock with the zone said: "3 Dec 2026 07:40 EST".
+
+    For times that are about the viewer, not the patient's device (shares, audit entries,
+    share codes): a clinician in Paris reads them in Paris time."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(tzinfo)
+    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    return f"{local.day} {local:%b %Y} {clock} {local.tzname()}"
 
 
 def record_local_day(system_time: datetime, delta_seconds: int) -> date:

@@ -11,6 +11,7 @@ Conventions, stated on every page that shows these numbers:
   181 mg/dL reads 10.0 and is in range.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
@@ -309,3 +310,39 @@ def daily_summary_arrays(local_day: np.ndarray, values_mgdl) -> dict:
     for column, mask in _column_masks(values).items():
         arrays[column] = np.bincount(index[mask], minlength=size)
     return arrays
+
+
+# Best and worst day (the overview). The rule, documented here and on the page:
+# - only days with Time CGM active of at least 70% count (a day with two hours of data says
+#   little), the consensus sufficiency threshold applied to one day;
+# - best day = the highest time in range (70-180 mg/dL, in the patient's unit), ties broken by
+#   the lower mean glucose; worst day = the lowest time in range, ties broken by the higher mean;
+# - fewer than two such days: neither is named (one day is not "best" of anything).
+RANKED_DAY_MIN_WEAR_PERCENT = SUFFICIENT_WEAR_PERCENT
+
+
+@dataclass(frozen=True)
+class RankedDay:
+    day: date
+    tir_percent: float
+    mean_mgdl: float
+    metrics: dict
+
+
+def best_and_worst_days(rows, *, unit: str = MGDL, local_now: datetime | None = None,
+                        tzinfo=None) -> tuple[RankedDay | None, RankedDay | None]:
+    """(best, worst) of DailySummary rows by the rule above; (None, None) when under two days."""
+    ranked = []
+    for row in rows:
+        period = Period(row.day, date.fromordinal(row.day.toordinal() + 1), local_now=local_now,
+                        tzinfo=tzinfo)
+        day_metrics = metrics_from_daily_summaries([row], period=period, unit=unit)
+        wear = day_metrics["wear_percent"]
+        if day_metrics["readings"] and wear is not None and wear >= RANKED_DAY_MIN_WEAR_PERCENT:
+            ranked.append(RankedDay(row.day, day_metrics["tir_70_180_percent"],
+                                    day_metrics["mean_mgdl"], day_metrics))
+    if len(ranked) < 2:
+        return None, None
+    best = max(ranked, key=lambda d: (d.tir_percent, -d.mean_mgdl))
+    worst = min(ranked, key=lambda d: (d.tir_percent, -d.mean_mgdl))
+    return best, worst

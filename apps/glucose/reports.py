@@ -3,6 +3,8 @@
 
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from apps.glucose import localtime, metrics, selectors
 from apps.glucose.units import MGDL_PER_MMOLL, effective_unit
 
@@ -28,6 +30,29 @@ def summary_metrics(*, patient, period: localtime.Period, unit: str, rows=None) 
         )
     rows = [row for row in rows if period.contains(row.day)]
     return metrics.metrics_from_daily_summaries(rows, period=period, unit=unit)
+
+
+def best_and_worst_days(*, patient, period: localtime.Period, unit: str, rows=None):
+    """The period's best and worst day by metrics.best_and_worst_days (rule documented there)."""
+    if rows is None:
+        rows = selectors.daily_summaries(
+            patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
+        )
+    rows = [row for row in rows if period.contains(row.day)]
+    return metrics.best_and_worst_days(
+        rows, unit=unit, local_now=period.local_now, tzinfo=period.tzinfo
+    )
+
+
+def last_day_of_readings(*, patient, latest) -> selectors.EgvSeries:
+    """The readings of the 24 h before the newest one (the overview's mini trace)."""
+    if latest is None:
+        empty = np.array([], dtype=np.int64)
+        return selectors.EgvSeries(empty, empty, empty)
+    return selectors.egv_series(
+        patient_id=patient.pk, start=latest.system_time - timedelta(hours=24),
+        end=latest.system_time + timedelta(seconds=1),
+    )
 
 
 def reading_metrics(*, series: selectors.EgvSeries, period: localtime.Period, unit: str) -> dict:
@@ -62,7 +87,8 @@ def period_metrics_report(*, patient, period: localtime.Period, unit: str | None
             "day": "the patient's local day (system time + Dexcom display offset)",
             "mgdl_per_mmoll": MGDL_PER_MMOLL,
             "bands": f"counted as the patient reads the number, in {unit}",
-            "wear": "readings / (real minutes of the period already past / 5)",
+            "wear_percent": "Time CGM active (the AGP v4 name): readings / (real minutes of the period "
+                            "already past / 5)",
         },
         "agp": metrics.agp_percentiles(series.local_epoch_s, series.value),
     }

@@ -170,7 +170,9 @@ def latest_egv(*, patient_id: int, now: datetime | None = None) -> Egv | None:
     """The current reading: the newest real one."""
     return (
         real_readings(Egv.objects.filter(patient_id=patient_id), now=now or timezone.now())
-        .only("system_time", "display_delta_seconds", "value", "status", "trend", "trend_rate")
+        .only("system_time", "display_delta_seconds", "value", "status", "trend", "trend_rate",
+              # the overview says which device the current reading came from
+              "transmitter_generation", "display_device", "display_app")
         .order_by("-system_time")
         .first()
     )

@@ -86,7 +86,7 @@ FLAG_RULES = [
     ("TBR <54 > 1%", lambda m, h: m.tbr_below_54_percent is not None and m.tbr_below_54_percent > 1),
     ("TBR <70 > 4%", lambda m, h: m.tbr_below_70_percent is not None and m.tbr_below_70_percent > 4),
     ("No data 24 h", lambda m, h: h is None or h > 24),
-    ("Wear < 70%", lambda m, h: m.wear_percent is not None and m.wear_percent < 70),
+    ("Time CGM active < 70%", lambda m, h: m.wear_percent is not None and m.wear_percent < 70),
     ("TIR < 70%", lambda m, h: m.tir_70_180_percent is not None and m.tir_70_180_percent < 70),
     ("TAR >250 > 5%", lambda m, h: m.tar_above_250_percent is not None and m.tar_above_250_percent > 5),
     ("CV > 36%", lambda m, h: m.cv_percent is not None and m.cv_percent > 36),

@@ -189,7 +189,7 @@ def triage_list(request):
 
 TRIAGE_PAGE_SIZE = 100
 TRIAGE_COLUMNS = [
-    ("name", "Patient"), ("last_reading", "Last reading"), ("wear", "Wear"),
+    ("name", "Patient"), ("last_reading", "Last reading"), ("wear", "Time CGM active"),
     ("tir", "TIR 70–180"), ("tbr", "TBR <70"), ("tbr54", "TBR <54"), ("tar", "TAR >180"),
     ("gmi", "GMI"), ("cv", "CV"), ("gri", "GRI"), ("tir_change", "TIR change"),
 ]

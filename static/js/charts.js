@@ -3,7 +3,11 @@
 (function () {
   "use strict";
 
-  var CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+  // On a phone Plotly's toolbar would sit over the legend and the chart's top row: no toolbar
+  // there (pinch zoom and the page's own buttons remain).
+  var NARROW = window.matchMedia && window.matchMedia("(max-width: 600px)").matches;
+  var CONFIG = { displaylogo: false, responsive: true, displayModeBar: NARROW ? false : "hover",
+                 modeBarButtonsToRemove: ["lasso2d", "select2d"] };
   var BAND = "rgba(46,157,91,0.12)";
 
   function readJson(id) {
@@ -41,6 +45,21 @@
     return [0, shown(data, data.divisor === 1 ? 400 : 401)];
   }
 
+  // Per-day markers (periods beyond 14 days) grow with their count, within bounds.
+  function markerSizes(markers, size) {
+    if (!markers.per_day) { return size; }
+    return markers.count.map(function (n) { return Math.min(size + 2 * Math.sqrt(n), 22); });
+  }
+
+  // Horizontal lines across the plot at these mg/dL values (AGP v4: 54 and 250).
+  function referenceLines(data, xref, yref) {
+    return (data.reference_lines || []).map(function (mgdl) {
+      return { type: "line", xref: xref || "paper", x0: 0, x1: 1, yref: yref || "y",
+        y0: shown(data, mgdl), y1: shown(data, mgdl), layer: "below",
+        line: { color: mgdl < data.target[0] ? "#a31b1b" : "#e67e22", width: 1, dash: "dot" } };
+    });
+  }
+
   function drawTrace() {
     var data = readJson("trace-data");
     var el = document.getElementById("trace-chart");
@@ -73,11 +92,13 @@
         marker: { symbol: "triangle-up", color: "#e67e22", size: 8 }, hovertemplate: "HIGH<br>%{x|%H:%M}<extra></extra>" },
       { x: at(data.events), y: data.events.t.map(function () { return top; }), text: data.events.text,
         customdata: data.events.clock,
-        type: "scatter", mode: "markers", name: "Events", marker: { symbol: "diamond", color: "#6a3d9a", size: 9 },
+        type: "scatter", mode: "markers", name: data.events.per_day ? "Events per day" : "Events",
+        marker: { symbol: "diamond", color: "#6a3d9a", size: markerSizes(data.events, 9) },
         hovertemplate: "%{text}<br>%{customdata}<extra></extra>" },
       { x: at(data.alerts), y: data.alerts.t.map(function () { return shown(data, 20); }), text: data.alerts.text,
         customdata: data.alerts.clock,
-        type: "scatter", mode: "markers", name: "Alerts", marker: { symbol: "x", color: data.alerts.colour || "#c4302b", size: 8 },
+        type: "scatter", mode: "markers", name: data.alerts.per_day ? "Alerts per day" : "Alerts",
+        marker: { symbol: "x", color: data.alerts.colour || "#c4302b", size: markerSizes(data.alerts, 8) },
         hovertemplate: "%{text}<br>%{customdata}<extra></extra>" },
       { x: at(data.calibrations), y: data.calibrations.v.map(function (v) { return shown(data, v); }),
         customdata: data.calibrations.clock,
@@ -87,16 +108,32 @@
     var layout = {
       margin: { l: 45, r: 10, t: 10, b: 40 }, height: 420, showlegend: true,
       legend: { orientation: "h", y: -0.15 }, hovermode: "closest",
-      xaxis: { type: "date", range: data.window, tickvals: data.ticks.values, ticktext: data.ticks.text,
-        rangeselector: { buttons: [
-        { count: 1, label: "1d", step: "day", stepmode: "backward" },
-        { count: 3, label: "3d", step: "day", stepmode: "backward" },
-        { count: 7, label: "7d", step: "day", stepmode: "backward" },
-        { step: "all", label: "all" }] } },
+      // The page's period buttons are the one period control: no Plotly range buttons.
+      xaxis: { type: "date", range: data.window, tickvals: data.ticks.values, ticktext: data.ticks.text },
       yaxis: { title: { text: data.unit }, range: yRange(data), fixedrange: true },
       shapes: [targetBand(data)]
     };
     Plotly.newPlot(el, traces, layout, CONFIG);
+  }
+
+  // The overview's last 24 h: a small line, the target band and the 54/250 lines, no toolbar.
+  function drawMini() {
+    var data = readJson("mini-data");
+    var el = document.getElementById("mini-chart");
+    if (!data || !el) { return; }
+    var breaks = {}, x = [], y = [], i;
+    for (i = 0; i < data.breaks.length; i++) { breaks[data.breaks[i]] = true; }
+    for (i = 0; i < data.t.length; i++) {
+      if (breaks[i]) { x.push(data.t[i] - 1); y.push(null); }
+      x.push(data.t[i]); y.push(shown(data, Math.min(Math.max(data.v[i], data.limits[0]), data.limits[1])));
+    }
+    Plotly.newPlot(el, [{ x: x, y: y, type: "scatter", mode: "lines", connectgaps: false,
+      line: { color: "#0b3d91", width: 1.5 }, hovertemplate: "%{y} " + data.unit + "<br>%{x|%a %H:%M}<extra></extra>" }], {
+      margin: { l: 40, r: 8, t: 6, b: 28 }, height: 170, showlegend: false,
+      xaxis: { type: "date", tickformat: "%H:%M", fixedrange: true },
+      yaxis: { range: yRange(data), fixedrange: true, title: { text: data.unit } },
+      shapes: [targetBand(data)].concat(referenceLines(data))
+    }, { displayModeBar: false, responsive: true });
   }
 
   function slotX(minute) { return minute * 60000; }  // a time of day on 1970-01-01
@@ -118,8 +155,10 @@
       margin: { l: 45, r: 10, t: 10, b: 35 }, height: 320, hovermode: "x unified",
       xaxis: { type: "date", tickformat: "%H:%M", dtick: 3 * 3600000, range: [0, 86400000] },
       yaxis: { title: { text: data.unit }, range: [0, shown(data, 350)], fixedrange: true },
-      shapes: [targetBand(data)], legend: { orientation: "h", y: -0.15 }
+      shapes: [targetBand(data)].concat(referenceLines(data)), legend: { orientation: "h", y: -0.15 },
     };
+    layout.yaxis.tickvals = [data.reference_lines[0], data.target[0], data.target[1], data.reference_lines[1]]
+      .map(function (v) { return shown(data, v); });
     Plotly.newPlot(el, traces, layout, CONFIG);
     drawDaily(data);
   }
@@ -129,7 +168,7 @@
     if (!el) { return; }
     var traces = [], layout = {
       grid: { rows: 2, columns: 7, pattern: "independent", xgap: 0.04, ygap: 0.25 },
-      margin: { l: 30, r: 5, t: 20, b: 20 }, height: 260, showlegend: false, annotations: [], shapes: []
+      margin: { l: 34, r: 5, t: 20, b: 20 }, height: 260, showlegend: false, annotations: [], shapes: []
     };
     data.profiles.forEach(function (day, i) {
       var axis = i === 0 ? "" : String(i + 1), x = [], y = [], prev = null;
@@ -141,10 +180,12 @@
       traces.push({ x: x, y: y, xaxis: "x" + axis, yaxis: "y" + axis, mode: "lines",
                     line: { color: "#0b3d91", width: 1 }, hoverinfo: "y" });
       layout["xaxis" + axis] = { type: "date", range: [0, 86400000], showticklabels: false, fixedrange: true };
-      layout["yaxis" + axis] = { range: [0, shown(data, 350)], showticklabels: i % 7 === 0, fixedrange: true };
+      // A glucose scale on the first profile of each row (70 and 180, as the AGP v4 profiles).
+      layout["yaxis" + axis] = { range: [0, shown(data, 350)], showticklabels: i % 7 === 0, fixedrange: true,
+        tickvals: [shown(data, data.target[0]), shown(data, data.target[1])], tickfont: { size: 9 } };
       layout.shapes.push({ type: "rect", xref: "x" + axis + " domain", x0: 0, x1: 1, yref: "y" + axis,
         y0: shown(data, data.target[0]), y1: shown(data, data.target[1]), fillcolor: BAND, line: { width: 0 }, layer: "below" });
-      layout.annotations.push({ text: day.date.slice(5), xref: "x" + axis + " domain", yref: "y" + axis + " domain",
+      layout.annotations.push({ text: day.label, xref: "x" + axis + " domain", yref: "y" + axis + " domain",
         x: 0.5, y: 1.15, showarrow: false, font: { size: 10 } });
     });
     Plotly.newPlot(el, traces, layout, CONFIG);
@@ -186,6 +227,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     if (typeof Plotly === "undefined") { return; }
     drawTrace();
+    drawMini();
     drawAgp();
     drawAlertCounts();
   });

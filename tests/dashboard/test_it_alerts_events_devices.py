@@ -87,7 +87,7 @@ def test_the_overview_shows_the_latest_reading_and_the_period(client, patient):
     factories.make_egvs(patient, start, [100, 105, 110, 39])
     client.force_login(patient)
     html = client.get(f"/patients/{patient.pk}/overview/?days=7").content.decode()
-    assert "LOW" in html and "Fewer than 14 days" not in html or "worn" in html
+    assert "LOW" in html and "Fewer than 14 days" not in html or "Time CGM active was" in html
     assert "7 days" in html
     assert "not enough data" in html or "needs 10+ days" in html
 

@@ -30,7 +30,7 @@ def test_it_exports_a_record_type_for_a_period(client, patient_with_records):
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = read_csv(response)
     assert rows[0][:3] == ["record_id", "system_time_utc", "local_time"]
-    assert [row[rows[0].index("value_mgdl")] for row in rows[1:]] == ["100", "180", "39"]
+    assert [row[rows[0].index("glucose_mgdl")] for row in rows[1:]] == ["100", "180", "39"]
     empty = read_csv(client.get(f"/patients/{patient_with_records.pk}/export/?type=egvs&start=2026-11-01&end=2026-11-02"))
     assert len(empty) == 1
 
@@ -40,7 +40,7 @@ def test_it_exports_in_mmol_too(client, patient_with_records):
     patient_with_records.save()
     client.force_login(patient_with_records)
     rows = read_csv(client.get(f"/patients/{patient_with_records.pk}/export/?type=egvs&start=2026-11-10&end=2026-11-10"))
-    assert [r[rows[0].index("value_mmoll")] for r in rows[1:]] == ["5.6", "10.0", "2.2"]
+    assert [r[rows[0].index("glucose_mmoll")] for r in rows[1:]] == ["5.6", "10.0", "2.2"]
 
 
 def test_it_zips_everything(client, patient_with_records):

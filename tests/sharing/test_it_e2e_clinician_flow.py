@@ -59,6 +59,12 @@ def test_it_walks_the_clinician_and_patient_through_sharing(
     me = _new_page(chromium_browser, live_server)
     _sign_in(me, patient.email)
     me.goto("/sharing/")
+    questions = []
+    me.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    me.click("form[action*='/revoke/'] button")  # dismissed: nothing is sent
+    assert questions and questions[0].startswith("Stop sharing with")
+    assert me.url.endswith("/sharing/") and "can no longer see your data" not in me.content()
+    me.once("dialog", lambda dialog: dialog.accept())
     with me.expect_navigation():
         me.click("form[action*='/revoke/'] button")
     assert "can no longer see your data" in me.content()

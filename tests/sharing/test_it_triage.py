@@ -96,13 +96,13 @@ def test_it_computes_and_flags_the_hypo_patient(cohort, clinician, yesterday):
     assert m.gri == pytest.approx(3.0 * 100 * 70 / 1008)
     assert m.gmi_percent is None  # fewer than 10 days with data, as the dashboard
     assert row.previous.readings == 0 and row.tir_change is None
-    assert row.flags == ["TBR <54 > 1%", "TBR <70 > 4%", "No data 24 h", "Wear < 70%"]
+    assert row.flags == ["TBR <54 > 1%", "TBR <70 > 4%", "No data 24 h", "Time CGM active < 70%"]
 
 
 def test_it_flags_patients_without_data(cohort, clinician, yesterday):
     row = _rows(clinician, yesterday)["silent@example.com"]
     assert row.last_reading_at is None and row.current.readings == 0
-    assert "No data 24 h" in row.flags and "Wear < 70%" in row.flags
+    assert "No data 24 h" in row.flags and "Time CGM active < 70%" in row.flags
 
 
 def test_it_agrees_with_the_dashboards_metrics(cohort, clinician, yesterday):
