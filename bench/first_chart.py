@@ -87,6 +87,7 @@ def measure(base_url: str, patient_id: int, session: str, runs: int) -> list[dic
               return {
                 drawn: window.__chartDrawnAt, html_ttfb: nav.responseStart, html_done: nav.responseEnd,
                 html_transfer: nav.transferSize, html_decoded: nav.decodedBodySize,
+                dom_content_loaded: nav.domContentLoadedEventStart,
                 scripts: scripts.map(r => ({name: r.name.split('/').pop(), transfer: r.transferSize,
                                             decoded: r.decodedBodySize, end: r.responseEnd})),
               };
@@ -106,6 +107,8 @@ def report(results: list[dict], base_url: str, patient_id: int, cookie: str) -> 
     print(f"first chart drawn (cold cache): {ms(drawn)}  p90 {drawn[int(0.9 * (len(drawn) - 1))]:5.0f} ms")
     print(f"  HTML first byte:              {ms([r['html_ttfb'] for r in results])}")
     print(f"  HTML received:                {ms([r['html_done'] for r in results])}")
+    print(f"  scripts downloaded:           {ms([max(s['end'] for s in r['scripts']) for r in results])}")
+    print(f"  DOMContentLoaded (scripts run): {ms([r['dom_content_loaded'] for r in results])}")
     print(f"  HTML: {pick['html_transfer'] / 1024:.0f} KiB on the wire, {pick['html_decoded'] / 1024:.0f} KiB decoded")
     for script in pick["scripts"]:
         print(f"  {script['name']}: {script['transfer'] / 1024:.0f} KiB on the wire, "

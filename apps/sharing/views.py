@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts.adapters import INVITATION_SESSION_KEY
-from apps.sharing import selectors, services, triage
+from apps.sharing import selectors, services, triage, triage_table
 from apps.sharing.decorators import clinician_required, patient_required
 from apps.sharing.forms import (
     ClinicShareForm,
@@ -180,6 +180,7 @@ def triage_list(request):
     )
     context = {
         "form": form, "rows": page.object_list, "page": page, "total": result.total,
+        "rows_html": triage_table.rows_html(page.object_list),
         "flagged": result.flagged,
         "period": period, "sort": sort, "order": order,
         "q": q,

@@ -159,3 +159,56 @@ def test_it_pages_by_100(client, clinician, make_user, make_share):
     third = client.get(reverse("sharing:triage"), {"sort": "name", "order": "asc", "page": 3}).context
     assert first["total"] == 230 and len(first["rows"]) == 100 and len(third["rows"]) == 30
     assert third["rows"][-1].email == "q229@example.org"
+
+
+# --- the cells show what the floatformat filters showed ------------------------------------------
+
+def test_fixed_formats_as_floatformat():
+    from django.template.defaultfilters import floatformat
+
+    rng = random.Random(3)
+    values = [None, 0, 0.0, -0.0, -0.04, -0.05, 0.05, 0.25, 0.35, 2.675, 1.005, 99.95, 100, 100.0,
+              -12.349999, 33.33333333333333, 1e-9, -1e-9, 66.66666666666667, 12.5, 13.5, -12.5]
+    values += [rng.uniform(-100, 100) for _ in range(3000)]
+    values += [round(rng.uniform(-100, 100), 2) for _ in range(3000)]  # many exact .x5 ties
+    values += [rng.randint(0, 288) / rng.choice([288, 300, 4032, 1008]) * 100 for _ in range(3000)]
+    for value in values:
+        for places in (0, 1):
+            assert triage.fixed(value, places) == floatformat(value, places), (value, places)
+
+
+OLD_CELLS = """{% with m=row.current %}<td>{{ m.wear_percent|floatformat:0 }}%</td>{% if m.readings %}<td>{{ m.tir_70_180_percent|floatformat:1 }}%</td><td>{{ m.tbr_below_70_percent|floatformat:1 }}%</td><td>{{ m.tbr_below_54_percent|floatformat:1 }}%</td><td>{{ m.tar_above_180_percent|floatformat:1 }}%</td><td>{% if m.gmi_percent is not None %}{{ m.gmi_percent|floatformat:1 }}%{% else %}—{% endif %}</td><td>{% if m.cv_percent is not None %}{{ m.cv_percent|floatformat:1 }}%{% else %}—{% endif %}</td><td>{{ m.gri|floatformat:0 }}</td>{% else %}<td colspan="7">no readings in this period</td>{% endif %}{% endwith %}<td>{% with change=row.tir_change %}{% if change is not None %}{% if change > 0 %}+{% endif %}{{ change|floatformat:1 }} pts{% else %}—{% endif %}{% endwith %}</td>"""
+NEW_CELLS = """<td>{{ row.wear_cell }}</td>{% with cells=row.metric_cells %}{% if cells %}{% for cell in cells %}<td>{{ cell }}</td>{% endfor %}{% else %}<td colspan="7">no readings in this period</td>{% endif %}{% endwith %}<td>{{ row.tir_change_cell }}</td>"""
+
+
+def test_the_rows_show_what_the_floatformat_template_showed(crowd, clinician):
+    from django.template import Context, Template
+
+    old, new = Template(OLD_CELLS), Template(NEW_CELLS)
+    rows = selectors.triage_rows(viewer=clinician, period_days=14)
+    assert any(r.current.readings == 0 for r in rows) and any(r.tir_change for r in rows)
+    for row in rows:
+        assert new.render(Context({"row": row})) == old.render(Context({"row": row})), row.email
+
+
+OLD_ROW = """<tr class="{% if row.flags %}needs-attention{% endif %}" data-patient-id="{{ row.patient_id }}">
+    <td>{% for flag in row.flags %}<span class="flag">{{ flag }}</span> {% endfor %}</td>
+    <td><a href="/patients/{{ row.patient_id }}/overview/?days={{ row.period.days }}&amp;end={{ row.period.last_day|date:'Y-m-d' }}" title="{{ row.period.label }}">{{ row.name }}</a></td>
+    <td>{% if row.last_reading_at %}{{ row.last_reading_at|timesince }} ago{% else %}never{% endif %}</td>
+    """ + OLD_CELLS + "</tr>"
+
+
+def test_the_rows_html_is_the_markup_the_template_wrote(crowd, clinician, make_user, make_share):
+    import re
+
+    from django.template import Context, Template
+
+    from apps.sharing.triage_table import rows_html
+
+    make_share(make_user("x@example.org", "patient", full_name='<b>"Bobby" & Tables</b>'), clinician=clinician)
+    old = Template(OLD_ROW)
+    rows = selectors.triage_rows(viewer=clinician, period_days=14)
+    squeeze = lambda html: re.sub(r">\s+<", "><", html.strip())  # noqa: E731
+    for row in rows:
+        assert squeeze(rows_html([row])) == squeeze(old.render(Context({"row": row}))), row.email
+    assert "&lt;b&gt;&quot;Bobby&quot; &amp; Tables&lt;/b&gt;" in rows_html(rows)
