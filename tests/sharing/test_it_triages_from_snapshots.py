@@ -85,10 +85,14 @@ def test_a_new_time_zone_or_unit_choice_rebuilds_the_snapshot(clinician, make_us
 
 
 def test_a_synced_device_unit_forgets_the_snapshots(patient):
+    import copy
+
+    from apps.sync import writers
+    from tests.sync.test_it_keeps_device_settings_history import DEVICE
+
     factories.make_days(patient, last_day_start=factories.recent_day_start(1), days=1)
     assert TriageSnapshot.objects.filter(patient=patient).exists()
-    factories.make_device(patient, unit="mmol/L")  # as the sync writes it
-    snapshots.forget(patient_id=patient.pk)
+    writers.write_device(copy.deepcopy(DEVICE), patient_id=patient.pk)  # as the sync writes it
     assert not TriageSnapshot.objects.filter(patient=patient).exists()
 
 
