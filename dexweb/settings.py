@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "dexweb.outages.DatabaseOutageMiddleware",  # a database error in a view: 503, not 500
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Gzip for pages, never for those that show secrets next to user input (dexweb/compression.py).
+    "dexweb.compression.SelectiveGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -201,11 +203,12 @@ USE_TZ = True
 
 # --- Static files --------------------------------------------------------------------------------
 STATIC_URL = "/static/"
+# static/vendor/plotly.min.js is Plotly's partial "basic" bundle, vendored (static/vendor/README.md):
+# no CDN (CSP allows scripts only from 'self', the demo works offline).
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "apps.dashboard.staticfiles.PlotlyFinder",  # plotly.min.js from the plotly package, no CDN
 ]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start when it is missing

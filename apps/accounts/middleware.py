@@ -1,5 +1,7 @@
 """Clinicians and admins: a second factor before any page, and shorter sessions."""
 
+import time
+
 from django.conf import settings
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect
@@ -73,7 +75,25 @@ class ClinicianSecurityMiddleware:
 
     @staticmethod
     def _shorten_session(request):
-        # Sliding idle timeout: each request pushes the expiry forward; a shared clinic
-        # workstation left alone logs out on its own.
+        # Sliding idle timeout: requests push the expiry forward; a shared clinic workstation
+        # left alone logs out on its own. Pushing it means writing the session row, so it is
+        # pushed only when the last push is older than a minute (a tenth of the timeout if that
+        # is shorter): a page view is then a read, and the timeout ends at most that much early.
         seconds = getattr(settings, "CLINICIAN_SESSION_IDLE_SECONDS", DEFAULT_CLINICIAN_IDLE_SECONDS)
-        request.session.set_expiry(seconds)
+        session = request.session
+        now = int(time.time())
+        pushed_at = session.get(IDLE_PUSHED_AT_KEY)
+        recent = isinstance(pushed_at, int) and 0 <= now - pushed_at < _push_interval(seconds)
+        if recent and session.get("_session_expiry") == seconds:
+            return
+        session.set_expiry(seconds)
+        session[IDLE_PUSHED_AT_KEY] = now
+
+
+# When the idle expiry was last pushed forward (epoch seconds), kept in the session itself.
+IDLE_PUSHED_AT_KEY = "_dexweb_idle_pushed_at"
+IDLE_PUSH_INTERVAL_SECONDS = 60
+
+
+def _push_interval(idle_seconds: int) -> float:
+    return min(IDLE_PUSH_INTERVAL_SECONDS, idle_seconds / 10)

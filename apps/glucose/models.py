@@ -258,6 +258,68 @@ class DailySummary(models.Model):
         ]
 
 
+TRIAGE_SORT_COLUMNS = [
+    "wear_percent", "tir_70_180_percent", "tbr_below_70_percent", "tbr_below_54_percent",
+    "tar_above_180_percent", "tar_above_250_percent", "gmi_percent", "cv_percent", "gri",
+    "tir_change",
+]
+
+
+class TriageSnapshot(models.Model):
+    """One patient's triage figures over their last `period_days` full local days and the
+    `period_days` before, so a clinician's list of thousands sorts and pages in SQL.
+
+    Rebuilt with the DailySummary rows it sums (apps/glucose/snapshots.py, in the same
+    transaction) and, for a period nobody rebuilt yet or one that has rolled over, when a list
+    asks for it. `sums` holds the summed DailySummary columns of both periods, exactly what the
+    list computes its numbers from; the metric columns are those numbers for the current
+    period, stored so the list can sort by them. Valid while the patient's local "today" is the
+    day after `last_day` ([valid_from, valid_until)), and for the zone and unit choice it was
+    computed with.
+    """
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    period_days = models.SmallIntegerField()
+    first_day = models.DateField(help_text="the current period's first local day")
+    last_day = models.DateField(help_text="the current period's last local day (yesterday)")
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField()
+    time_zone = models.CharField(max_length=64, help_text="the patient's zone it was computed in")
+    unit_choice = models.CharField(max_length=16, blank=True, help_text="the patient's unit setting then")
+    unit = models.CharField(max_length=16, help_text="the unit the bands were counted in")
+    last_reading_at = models.DateTimeField(null=True)
+    sums = models.JSONField(help_text='{"current": {...}, "previous": {...}} summed DailySummary columns')
+    readings = models.IntegerField(default=0)
+    wear_percent = models.FloatField(null=True)
+    tir_70_180_percent = models.FloatField(null=True)
+    tbr_below_70_percent = models.FloatField(null=True)
+    tbr_below_54_percent = models.FloatField(null=True)
+    tar_above_180_percent = models.FloatField(null=True)
+    tar_above_250_percent = models.FloatField(null=True)
+    gmi_percent = models.FloatField(null=True)
+    cv_percent = models.FloatField(null=True)
+    gri = models.FloatField(null=True)
+    tir_change = models.FloatField(null=True, help_text="TIR now minus TIR in the period before")
+    built_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "period_days"], name="triage_snapshot_unique_period")
+        ]
+        # A list reads one period length for thousands of patients: by period first, and with
+        # everything it filters, counts and sorts by in the index (PostgreSQL index-only scans;
+        # the wide `sums` is read for the 100 rows of a page only). SQLite ignores INCLUDE.
+        indexes = [
+            models.Index(
+                fields=["period_days", "patient"], name="triage_snapshot_list",
+                include=["id", "last_day", "valid_from", "valid_until", "time_zone", "unit_choice",
+                         "last_reading_at", *TRIAGE_SORT_COLUMNS],
+            )
+        ]
+
+
 class ClarityImportJob(models.Model):
     """One uploaded Clarity export on its way in: the upload, the progress, the outcome.
 

@@ -1,4 +1,5 @@
-"""DailySummary upkeep: sums and band counts per local day, rebuilt after every sync or import."""
+"""DailySummary upkeep: sums and band counts per local day, rebuilt after every sync or import,
+and with them the patient's TriageSnapshot rows (apps/glucose/snapshots.py)."""
 
 from datetime import datetime, timedelta
 
@@ -6,7 +7,7 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from apps.glucose import localtime, metrics, selectors
+from apps.glucose import localtime, metrics, selectors, snapshots
 from apps.glucose.models import DailySummary
 
 SUMMARY_FIELDS = (
@@ -20,7 +21,8 @@ def rebuild_daily_summaries(*, patient_id: int, since: datetime | None) -> int:
     `since` = None rebuilds everything (the repair path). It reads every reading of exactly the touched local days, and deletes
     and rewrites exactly those days: a reading whose device clock says 2024-01-01 rebuilds
     that one day from all of its readings, and no other day is touched. Returns the number of
-    days written.
+    days written. The patient's triage snapshots are rebuilt in the same transaction, so a
+    clinician's list never shows figures the summaries no longer hold.
     """
     with transaction.atomic():
         if since is None:
@@ -40,6 +42,7 @@ def rebuild_daily_summaries(*, patient_id: int, since: datetime | None) -> int:
             rows, update_conflicts=True, unique_fields=["patient", "day"],
             update_fields=list(SUMMARY_FIELDS), batch_size=500,
         )
+        snapshots.build_snapshots(patient_ids=[patient_id])
     return len(rows)
 
 

@@ -3,6 +3,8 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 
+from apps.glucose.snapshots import TRIAGE_PERIOD_DAYS
+
 
 class ExpiryField(forms.DateField):
     """An optional last day of sharing, in the patient's own calendar."""
@@ -52,7 +54,7 @@ class EnterShareCodeForm(forms.Form):
 
 
 class TriageForm(forms.Form):
-    PERIODS = [(7, "7 days"), (14, "14 days"), (30, "30 days"), (90, "90 days")]
+    PERIODS = [(days, f"{days} days") for days in TRIAGE_PERIOD_DAYS]  # kept current by the sync
 
     period = forms.TypedChoiceField(choices=PERIODS, coerce=int, required=False)
     q = forms.CharField(required=False, label="Search")

@@ -1,18 +1,19 @@
 """Reads: who may see whom, a patient's shares and trail, a clinician's triage list."""
 
-from collections import defaultdict
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Case, Count, OuterRef, Q, Subquery, Sum, Value, When
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.glucose import localtime, metrics
-from apps.glucose import selectors as glucose_selectors
-from apps.glucose.models import DailySummary
-from apps.glucose.units import effective_unit
+from apps.glucose import localtime, snapshots
+from apps.glucose.models import TriageSnapshot
+from apps.sharing import triage
 from apps.sharing.models import AuditEntry, Invitation, Share, ShareCode
-from apps.sharing.triage import TriageRow, triage_row
+from apps.sharing.triage import TriageRow
 
 VIEW_ALL_PERMISSION = "sharing.view_all_patient_data"
 
@@ -75,81 +76,67 @@ def audit_entries_about(patient: User):
 
 
 # --- triage -----------------------------------------------------------------------------------------
+# From TriageSnapshot (apps/glucose/snapshots.py): one row per patient and period length, kept
+# with the DailySummary rows, so a list of thousands sorts, counts and pages in SQL.
 
-_SUMMED = [*metrics.SUM_COLUMNS, *metrics.COUNT_COLUMNS]
 
-
-def _period_sums(*, patient_ids: list[int], current_start: date, previous_start: date,
-                 until: date) -> dict:
-    """Per patient and period ("current"/"previous"): the summed DailySummary columns, in one
-    query.
-
-    Grouping by (patient, period) rather than filtering each sum twice halves the aggregates
-    PostgreSQL computes.
-    """
-    period = Case(When(day__gte=current_start, then=Value("current")), default=Value("previous"))
-    rows = (
-        DailySummary.objects.filter(
-            patient_id__in=patient_ids, day__gte=previous_start, day__lte=until
-        )
-        .annotate(period=period)
-        .values("patient_id", "period")
-        .annotate(
-            days_with_data=Count("id", filter=Q(readings__gt=0)),
-            **{f"sum_{name}": Sum(name) for name in _SUMMED},
-        )
-        .order_by()
+def _triage_snapshots(*, viewer: User, period_days: int, now: datetime):
+    """The snapshots of the patients shared with `viewer`, each fresh for `now` (the missing
+    or outgrown ones rebuilt first)."""
+    snapshots.refresh_stale(patients_shared_with(viewer), period_days=period_days, now=now)
+    return TriageSnapshot.objects.filter(
+        period_days=period_days, patient__in=shared_patient_ids(viewer), patient__is_active=True
     )
-    sums: dict[int, dict] = {}
-    for row in rows:
-        period_sums = {name: row[f"sum_{name}"] for name in _SUMMED}
-        period_sums["days_with_data"] = row["days_with_data"]
-        sums.setdefault(row["patient_id"], {})[row["period"]] = period_sums
-    return sums
-
-
-def _patient_period(patient, *, period_days: int, now: datetime) -> localtime.Period:
-    """The patient's own last `period_days` full local days: today is still filling up and
-    would read as poor wear, and "today" is the patient's, not the clinician's."""
-    today = localtime.local_today(patient, now=now, latest_delta_seconds=patient.latest_delta_seconds)
-    return localtime.period_ending(today - timedelta(days=1), days=period_days, tzinfo=patient.tzinfo)
 
 
 def triage_rows(*, viewer: User, period_days: int, now: datetime | None = None) -> list[TriageRow]:
-    """One row per patient shared with `viewer`: this period, the one before, the last reading.
+    """Every row of `viewer`'s list, in the patients' email order (for tests and exports; the
+    page itself asks triage_page for one page)."""
+    now = now or timezone.now()
+    rows = _triage_snapshots(viewer=viewer, period_days=period_days, now=now)
+    rows = rows.select_related("patient").order_by("patient__email")
+    return [triage.row_from_snapshot(snapshot, now=now) for snapshot in rows]
 
-    One query for the patients (newest reading time, offset and device unit), then one for the
-    day sums of both periods aggregated per patient in SQL (DailySummary, never EGVs) for each
-    distinct local "yesterday" among them (patients around the world span at most three).
+
+@dataclass
+class TriagePage:
+    page: Page  # of TriageRows
+    total: int  # patients matching the search
+    flagged: int  # of which with at least one flag
+    period_labels: list[str]
+
+
+def triage_page(*, viewer: User, period_days: int, query: str = "", sort: str = "attention",
+                descending: bool = True, page_number=None, page_size: int = 100,
+                now: datetime | None = None) -> TriagePage:
+    """One page of `viewer`'s list, searched, sorted and counted in SQL whatever the number of
+    patients, with rows computed for the page only.
+
+    Besides the stale check: one query counts per period (the totals and the period labels),
+    one sorts and pages the narrow columns (an index-only scan in PostgreSQL), one fetches the
+    page's 100 rows with their sums and patients.
     """
     now = now or timezone.now()
-    # Summaries written under an old rule may date a day's last reading ahead of the clock.
-    newest_reading = (
-        DailySummary.objects.filter(
-            patient=OuterRef("pk"), last_reading_at__isnull=False,
-            last_reading_at__lte=localtime.newest_possible_reading_time(now),
-        )
-        .order_by("-day")
-        .values("last_reading_at")[:1]
+    matching = _triage_snapshots(viewer=viewer, period_days=period_days, now=now).filter(
+        triage.search_q(query)
     )
-    patients = list(glucose_selectors.with_local_clock_and_unit(
-        patients_shared_with(viewer).annotate(last_reading_at=Subquery(newest_reading)), now=now
-    ))
-    periods = {p.pk: _patient_period(p, period_days=period_days, now=now) for p in patients}
-    sums: dict[int, dict] = {}
-    by_last_day: dict[date, list[int]] = defaultdict(list)
-    for patient_id, period in periods.items():
-        by_last_day[period.last_day].append(patient_id)
-    for patient_ids in by_last_day.values():
-        period = periods[patient_ids[0]]
-        sums.update(_period_sums(
-            patient_ids=patient_ids, current_start=period.first_day,
-            previous_start=period.previous().first_day, until=period.last_day,
-        ))
-    return [
-        triage_row(
-            patient=patient, sums=sums.get(patient.pk, {}), period=periods[patient.pk],
-            unit=effective_unit(patient, device_unit=patient.device_unit), now=now,
-        )
-        for patient in patients
-    ]
+    per_period = list(
+        matching.order_by().values("last_day")
+        .annotate(total=Count("pk"), flagged=Count("pk", filter=triage.any_flag_q(now=now)))
+    )
+    total = sum(group["total"] for group in per_period)
+    ordered_ids = matching.order_by(
+        *triage.order_by(key=sort, descending=descending, now=now, vendor=connection.vendor)
+    ).values_list("pk", flat=True)
+    paginator = Paginator(ordered_ids, page_size)
+    paginator.count = total  # known already: no second COUNT query
+    page = paginator.get_page(page_number)
+    ids = list(page.object_list)
+    by_id = TriageSnapshot.objects.select_related("patient").in_bulk(ids)
+    page.object_list = [triage.row_from_snapshot(by_id[pk], now=now) for pk in ids]
+    return TriagePage(
+        page=page, total=total, flagged=sum(group["flagged"] for group in per_period),
+        period_labels=sorted(
+            localtime.period_ending(group["last_day"], days=period_days).label for group in per_period
+        ),
+    )

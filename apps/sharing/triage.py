@@ -9,9 +9,13 @@ SD is the sample SD (as iglu), wear = readings / (real period minutes / 5).
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
-from apps.glucose import metrics
-from apps.glucose.localtime import Period
+from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models.functions import Coalesce, Collate, Lower, NullIf
+
+from apps.glucose import snapshots
+from apps.glucose.localtime import Period, period_ending
 
 
 @dataclass
@@ -54,59 +58,117 @@ class TriageRow:
             return None
         return now - before
 
+    @property
+    def metric_cells(self) -> list[str] | None:
+        """The current period's columns as shown (None: no readings in the period).
+
+        Formatted here, once per row, rather than by floatformat filters in the template:
+        at 100 rows a page those filters were most of the page's time.
+        """
+        m = self.current
+        if not m.readings:
+            return None
+        return [
+            f"{fixed(m.tir_70_180_percent, 1)}%", f"{fixed(m.tbr_below_70_percent, 1)}%",
+            f"{fixed(m.tbr_below_54_percent, 1)}%", f"{fixed(m.tar_above_180_percent, 1)}%",
+            f"{fixed(m.gmi_percent, 1)}%" if m.gmi_percent is not None else "—",
+            f"{fixed(m.cv_percent, 1)}%" if m.cv_percent is not None else "—",
+            fixed(m.gri, 0),
+        ]
+
+    @property
+    def wear_cell(self) -> str:
+        return f"{fixed(self.current.wear_percent, 0)}%"
+
+    @property
+    def tir_change_cell(self) -> str:
+        change = self.tir_change
+        if change is None:
+            return "—"
+        return f"{'+' if change > 0 else ''}{fixed(change, 1)} pts"
+
+
+def fixed(value: float | None, places: int) -> str:
+    """What Django's floatformat filter shows for `value` with `places` (0 or more) decimals
+    in this site's locale (no grouping), at a fraction of its cost: the decimal text of the
+    float rounded half up, with no sign on a value that rounds to zero; "" for None.
+    tests/sharing/test_it_triages_from_snapshots.py compares the two on many values."""
+    if value is None:
+        return ""
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if not rounded:
+        rounded = abs(rounded)
+    return f"{rounded:f}"
+
 
 def period_metrics(sums: dict, *, period: Period, unit: str) -> PeriodMetrics:
     """The triage columns of one period, from its summed DailySummary columns."""
-    m = metrics.metrics_from_sums(
-        sums, unit=unit, period_minutes=period.minutes, days=period.days,
-        days_with_data=int(sums.get("days_with_data") or 0),
-    )
-    return PeriodMetrics(
-        readings=m["readings"],
-        days_with_data=m["days_with_data"],
-        wear_percent=m["wear_percent"],
-        mean_mgdl=m["mean_mgdl"],
-        cv_percent=m["cv_percent"],
-        gmi_percent=m["gmi_percent"],
-        tbr_below_54_percent=m["tbr_below_54_percent"],
-        tbr_below_70_percent=_sum(m["tbr_below_54_percent"], m["tbr_54_69_percent"]),
-        tir_70_180_percent=m["tir_70_180_percent"],
-        tar_above_180_percent=_sum(m["tar_181_250_percent"], m["tar_above_250_percent"]),
-        tar_above_250_percent=m["tar_above_250_percent"],
-        gri=m["gri"],
-    )
+    return PeriodMetrics(**snapshots.period_figures(sums, period=period, unit=unit))
 
 
-def _sum(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None else a + b
+@dataclass(frozen=True)
+class FlagRule:
+    """A flag raised when a metric of the current period is above or below a threshold.
+
+    The same rule answers in Python (for the rows shown) and in SQL (to sort and count every
+    row from TriageSnapshot's columns, named as PeriodMetrics' fields): a missing metric
+    (None, NULL) never raises it.
+    """
+
+    name: str
+    metric: str
+    above: float | None = None
+    below: float | None = None
+
+    def applies(self, metrics: PeriodMetrics, hours_since_reading: float | None) -> bool:
+        value = getattr(metrics, self.metric)
+        if value is None:
+            return False
+        return value > self.above if self.above is not None else value < self.below
+
+    def q(self, *, now: datetime) -> Q:
+        lookup = f"{self.metric}__gt" if self.above is not None else f"{self.metric}__lt"
+        return Q(**{lookup: self.above if self.above is not None else self.below})
 
 
-# (flag, test) in order of urgency; the first ones sort a patient to the top.
+class NoRecentDataRule(FlagRule):
+    """No reading for more than 24 hours, or none at all."""
+
+    def applies(self, metrics: PeriodMetrics, hours_since_reading: float | None) -> bool:
+        return hours_since_reading is None or hours_since_reading > NO_DATA_HOURS
+
+    def q(self, *, now: datetime) -> Q:
+        return Q(last_reading_at__isnull=True) | Q(last_reading_at__lt=now - timedelta(hours=NO_DATA_HOURS))
+
+
+NO_DATA_HOURS = 24
+# In order of urgency; the first ones sort a patient to the top.
 FLAG_RULES = [
-    ("TBR <54 > 1%", lambda m, h: m.tbr_below_54_percent is not None and m.tbr_below_54_percent > 1),
-    ("TBR <70 > 4%", lambda m, h: m.tbr_below_70_percent is not None and m.tbr_below_70_percent > 4),
-    ("No data 24 h", lambda m, h: h is None or h > 24),
-    ("Time CGM active < 70%", lambda m, h: m.wear_percent is not None and m.wear_percent < 70),
-    ("TIR < 70%", lambda m, h: m.tir_70_180_percent is not None and m.tir_70_180_percent < 70),
-    ("TAR >250 > 5%", lambda m, h: m.tar_above_250_percent is not None and m.tar_above_250_percent > 5),
-    ("CV > 36%", lambda m, h: m.cv_percent is not None and m.cv_percent > 36),
+    FlagRule("TBR <54 > 1%", "tbr_below_54_percent", above=1),
+    FlagRule("TBR <70 > 4%", "tbr_below_70_percent", above=4),
+    NoRecentDataRule("No data 24 h", "last_reading_at"),
+    FlagRule("Time CGM active < 70%", "wear_percent", below=70),
+    FlagRule("TIR < 70%", "tir_70_180_percent", below=70),
+    FlagRule("TAR >250 > 5%", "tar_above_250_percent", above=5),
+    FlagRule("CV > 36%", "cv_percent", above=36),
 ]
 
 
 def flags_for(metrics: PeriodMetrics, hours_since_reading: float | None) -> list[str]:
-    return [name for name, test in FLAG_RULES if test(metrics, hours_since_reading)]
+    return [rule.name for rule in FLAG_RULES if rule.applies(metrics, hours_since_reading)]
 
 
 def _attention(flags: list[str], metrics: PeriodMetrics) -> tuple:
     """Most urgent flag first (hypoglycaemia above all, as Tidepool's TIDE), then GRI."""
-    ranks = [len(FLAG_RULES) - index for index, (name, _) in enumerate(FLAG_RULES) if name in flags]
+    ranks = [len(FLAG_RULES) - index for index, rule in enumerate(FLAG_RULES) if rule.name in flags]
     return (max(ranks, default=0), len(flags), metrics.gri or 0.0)
 
 
-def triage_row(*, patient, sums: dict, period: Period, unit: str, now: datetime) -> TriageRow:
-    """`patient`: a User with `last_reading_at` annotated; `sums`: {"current": ..., "previous":
-    ...}, the summed columns of `period` (the patient's own local days) and the one before."""
-    last = patient.last_reading_at
+def triage_row(*, patient, last_reading_at: datetime | None, sums: dict, period: Period,
+               unit: str, now: datetime) -> TriageRow:
+    """`sums`: {"current": ..., "previous": ...}, the summed columns of `period` (the
+    patient's own local days) and the one before."""
+    last = last_reading_at
     hours = (now - last) / timedelta(hours=1) if last else None
     current = period_metrics(sums.get("current", {}), period=period, unit=unit)
     previous = period_metrics(sums.get("previous", {}), period=period.previous(), unit=unit)
@@ -122,6 +184,17 @@ def triage_row(*, patient, sums: dict, period: Period, unit: str, now: datetime)
         period=period,
         flags=flags,
         attention=_attention(flags, current),
+    )
+
+
+def row_from_snapshot(snapshot, *, now: datetime) -> TriageRow:
+    """The row of a TriageSnapshot (with its patient): recomputed from the stored sums by the
+    same code, so the numbers shown are the ones it was sorted by."""
+    patient = snapshot.patient
+    period = period_ending(snapshot.last_day, days=snapshot.period_days, tzinfo=patient.tzinfo)
+    return triage_row(
+        patient=patient, last_reading_at=snapshot.last_reading_at, sums=snapshot.sums,
+        period=period, unit=snapshot.unit, now=now,
     )
 
 
@@ -152,7 +225,73 @@ def sort_rows(rows: list[TriageRow], *, key: str, descending: bool) -> list[Tria
 
 
 def search_rows(rows: list[TriageRow], query: str) -> list[TriageRow]:
+    """In Python, for lists already in memory; triage_page searches in SQL (search_q)."""
     query = query.strip().lower()
     if not query:
         return rows
     return [r for r in rows if query in r.name.lower() or query in r.email.lower()]
+
+
+# --- the same sorting, flags and search in SQL, over TriageSnapshot rows --------------------------
+# Every expression mirrors its Python twin above (SORT_KEYS, flags_for, _attention,
+# search_rows); tests compare the two on the same rows.
+
+def any_flag_q(*, now: datetime) -> Q:
+    combined = Q()
+    for rule in FLAG_RULES:
+        combined |= rule.q(now=now)
+    return combined
+
+
+def _attention_expressions(*, now: datetime) -> list:
+    rules = [(rule, rule.q(now=now)) for rule in FLAG_RULES]
+    rank = Case(
+        *[When(q, then=Value(len(FLAG_RULES) - index)) for index, (_, q) in enumerate(rules)],
+        default=Value(0), output_field=IntegerField(),
+    )
+    count = sum(
+        (Case(When(q, then=Value(1)), default=Value(0), output_field=IntegerField()) for _, q in rules),
+        start=Value(0),
+    )
+    return [rank, count, Coalesce(F("gri"), Value(0.0))]
+
+
+SORT_COLUMN_OF = {
+    "wear": "wear_percent", "tir": "tir_70_180_percent", "tbr": "tbr_below_70_percent",
+    "tbr54": "tbr_below_54_percent", "tar": "tar_above_180_percent", "gmi": "gmi_percent",
+    "cv": "cv_percent", "gri": "gri", "tir_change": "tir_change",
+}
+
+
+def _name_expression(vendor: str):
+    name = Lower(Coalesce(NullIf(F("patient__full_name"), Value("")), F("patient__email")))
+    # Python compares code points; PostgreSQL's "C" collation compares UTF-8 bytes, the same
+    # order (SQLite compares bytes already).
+    return Collate(name, "C") if vendor == "postgresql" else name
+
+
+def order_by(*, key: str, descending: bool, now: datetime, vendor: str) -> list:
+    """ORDER BY for TriageSnapshot rows, as sort_rows orders TriageRows: missing numbers count
+    as -inf (first ascending, last descending), a missing last reading as +inf hours, ties in
+    the patients' email order (Python's sort is stable, and the patients came by email)."""
+    key = key if key in SORT_KEYS else "attention"
+    if key == "attention":
+        terms = [e.desc() if descending else e.asc() for e in _attention_expressions(now=now)]
+    elif key == "name":
+        name = _name_expression(vendor)
+        terms = [name.desc() if descending else name.asc()]
+    elif key == "last_reading":
+        # More hours since = an older reading; no reading at all = the most hours.
+        last = F("last_reading_at")
+        terms = [last.asc(nulls_first=True) if descending else last.desc(nulls_last=True)]
+    else:
+        column = F(SORT_COLUMN_OF[key])
+        terms = [column.desc(nulls_last=True) if descending else column.asc(nulls_first=True)]
+    return [*terms, F("patient__email").asc(), F("patient_id").asc()]
+
+
+def search_q(query: str) -> Q:
+    query = query.strip()
+    if not query:
+        return Q()
+    return Q(patient__full_name__icontains=query) | Q(patient__email__icontains=query)

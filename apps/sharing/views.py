@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts.adapters import INVITATION_SESSION_KEY
-from apps.sharing import selectors, services, triage
+from apps.sharing import selectors, services, triage, triage_table
 from apps.sharing.decorators import clinician_required, patient_required
 from apps.sharing.forms import (
     ClinicShareForm,
@@ -166,23 +166,26 @@ def triage_list(request):
     period = params.get("period") or 14
     sort = params.get("sort") if params.get("sort") in triage.SORT_KEYS else "attention"
     order = params.get("order") or ("desc" if sort in triage.DESCENDING_BY_DEFAULT else "asc")
-    # Each patient's own last full local days (today is still filling up).
-    rows = selectors.triage_rows(viewer=request.user, period_days=period)
-    rows = triage.search_rows(rows, params.get("q") or "")
-    rows = triage.sort_rows(rows, key=sort, descending=order == "desc")
-    # Every row is computed (sorting needs them all) but a page of them is shown, and only
-    # the patients actually shown count as looked at.
-    page = Paginator(rows, TRIAGE_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Each patient's own last full local days (today is still filling up), sorted, searched
+    # and counted in SQL over every patient; only one page of rows is computed.
+    q = params.get("q") or ""
+    result = selectors.triage_page(
+        viewer=request.user, period_days=period, query=q, sort=sort, descending=order == "desc",
+        page_number=request.GET.get("page"), page_size=TRIAGE_PAGE_SIZE,
+    )
+    page = result.page
+    # Only the patients actually shown count as looked at.
     services.audit_record_list_views(
         request=request, patient_ids=[row.patient_id for row in page.object_list], page="triage"
     )
     context = {
-        "form": form, "rows": page.object_list, "page": page, "total": len(rows),
-        "flagged": sum(1 for row in rows if row.flags),
+        "form": form, "rows": page.object_list, "page": page, "total": result.total,
+        "rows_html": triage_table.rows_html(page.object_list),
+        "flagged": result.flagged,
         "period": period, "sort": sort, "order": order,
-        "q": params.get("q") or "",
-        "period_labels": sorted({row.period.label for row in rows}),
-        "columns": _triage_headers(period=period, q=params.get("q") or "", sort=sort, order=order),
+        "q": q,
+        "period_labels": result.period_labels,
+        "columns": _triage_headers(period=period, q=q, sort=sort, order=order),
     }
     return render(request, "sharing/triage.html", context)
 

@@ -11,6 +11,7 @@ import orjson
 from django.utils import timezone
 
 from apps.dexcom.times import DexcomTimeError, parse_dexcom_time, parse_utc
+from apps.glucose import snapshots
 from apps.glucose.models import AlertSchedule, AlertSettingVersion, Device
 from apps.sync.records import BadRecord, Quarantined, display_delta_seconds
 
@@ -212,3 +213,5 @@ def _record_setting_version(device: Device, setting: dict) -> None:
         ],
         ignore_conflicts=True,
     )
+    # The unit the device shows may have changed, and the triage figures count bands in it.
+    snapshots.forget(patient_id=device.patient_id)

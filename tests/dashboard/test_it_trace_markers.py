@@ -43,7 +43,7 @@ def test_a_14_day_trace_keeps_one_marker_per_event():
     alerts = [(DEC_1 + 60, DELTA, "high", "activeAlarming")]
     data = trace_chart_data(_series(), unit="mg/dL", period=period, events=events, alerts=alerts)
     assert "per_day" not in data["events"] and len(data["events"]["t"]) == 2
-    assert data["alerts"]["text"] == ["Alert high (activeAlarming)"]
+    assert data["alerts"]["text"] == ["High alert (alarming)"]
 
 
 def test_the_trace_has_no_plotly_range_buttons():
