@@ -11,10 +11,12 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 
 from apps.accounts.models import User
+from apps.demo.emulator_consent import authorization_code_from_emulator
 from apps.dexcom.models import DexcomConnection
+from apps.dexcom.services import connect_with_authorization_code
 from apps.sharing.selectors import patient_visible_to
 from apps.sharing.services import share_create
-from apps.sync.services import connect_and_backfill_demo
+from apps.sync.services import backfill_connection
 
 DEMO_PASSWORD = "glucose-demo-2026"
 DEMO_SANDBOX_USER_KEY = "SandboxUser1"
@@ -144,6 +146,19 @@ def demo_totp_code(*, at: float | None = None) -> tuple[str, int]:
     counter, elapsed = divmod(int(now), app_settings.TOTP_PERIOD)
     code = format_hotp_value(hotp_value(DEMO_TOTP_SECRET, counter))
     return code, app_settings.TOTP_PERIOD - elapsed
+
+
+def connect_and_backfill_demo(*, user, sandbox_user_key: str) -> DexcomConnection:
+    """Connect `user` to an emulator sandbox user and backfill now (for the demo seeder).
+
+    The code comes from the emulator's consent page over HTTP, then the real token exchange and
+    data calls, so the web server serving the emulator must be running.
+    """
+    code = authorization_code_from_emulator(sandbox_user_key=sandbox_user_key)
+    connection = connect_with_authorization_code(user=user, code=code, start_sync=False)
+    backfill_connection(connection_id=connection.pk)
+    connection.refresh_from_db()
+    return connection
 
 
 def demo_patient_connect(patient: User, *, sandbox_user_key: str = DEMO_SANDBOX_USER_KEY) -> StepResult:

@@ -3,6 +3,8 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 
+from apps.sharing.models import Clinic
+
 
 class ExpiryField(forms.DateField):
     """An optional last day of sharing, in the patient's own calendar."""
@@ -66,7 +68,5 @@ class ClinicShareForm(_ExpiryForm):
     field_order = ["clinic", "share_until"]
 
     def __init__(self, *args, **kwargs):
-        from apps.sharing.models import Clinic
-
         super().__init__(*args, **kwargs)
         self.fields["clinic"].queryset = Clinic.objects.all()

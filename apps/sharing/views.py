@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from apps.accounts.adapters import INVITATION_SESSION_KEY
 from apps.sharing import selectors, services, triage
 from apps.sharing.decorators import clinician_required, patient_required
 from apps.sharing.forms import (
@@ -23,6 +22,7 @@ from apps.sharing.forms import (
 )
 from apps.sharing.models import Invitation, Share, ShareCode
 from apps.sharing.services import SharingError
+from apps.sharing.signup import INVITATION_SESSION_KEY
 
 # --- the patient's side -------------------------------------------------------------------------
 
@@ -265,7 +265,7 @@ def invitation(request, token: str):
 
 
 def _invitation_for_visitor(request, invitation, token):
-    # The signup adapter reads this to make the new account a clinician; the invited address
+    # apps.sharing.signup reads this at sign-up to make the new account a clinician; the invited address
     # is stashed as verified, since only its owner could have the link.
     request.session[INVITATION_SESSION_KEY] = token
     get_adapter(request).stash_verified_email(request, invitation.email)

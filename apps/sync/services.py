@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from apps.dexcom import client, tokens
 from apps.dexcom.models import DexcomConnection
+from apps.glucose import summaries
 from apps.glucose.models import DataRange, Egv
 from apps.sync import records as record_rows
 from apps.sync import writers
@@ -102,26 +103,6 @@ def reset_sync_state(*, connection_id: int, days: int | None = None) -> None:
         DexcomConnection.objects.filter(pk=connection_id).update(
             backfill_total_days=days, backfill_done_days=0, backfill_completed_at=None
         )
-
-
-def connect_and_backfill_demo(*, user, sandbox_user_key: str) -> DexcomConnection:
-    """Connect `user` to an emulator sandbox user and backfill now (for the demo seeder).
-
-    Uses the emulator's consent shortcut for the code, then the real token exchange and data
-    calls over HTTP, so the web server serving the emulator must be running.
-    """
-    from apps.dexcom.services import connect_with_authorization_code
-    from apps.sandbox.services import authorization_code_for
-
-    code = authorization_code_for(
-        sandbox_user_key=sandbox_user_key,
-        client_id=settings.DEXCOM_CLIENT_ID,
-        redirect_uri=settings.DEXCOM_REDIRECT_URI,
-    )
-    connection = connect_with_authorization_code(user=user, code=code, start_sync=False)
-    backfill_connection(connection_id=connection.pk)
-    connection.refresh_from_db()
-    return connection
 
 
 # --- One run ------------------------------------------------------------------------------------
@@ -427,9 +408,7 @@ def _commit_window(state, record_type, rows, bad, *, cursor_to: datetime) -> Non
 
 
 def _rebuild_summaries(patient_id: int, *, since: datetime) -> None:
-    from apps.glucose.summaries import rebuild_daily_summaries
-
-    rebuild_daily_summaries(patient_id=patient_id, since=since)
+    summaries.rebuild_daily_summaries(patient_id=patient_id, since=since)
 
 
 def _update_backfill_progress(state: RunState, egvs_cursor: datetime, target_end: datetime) -> None:
