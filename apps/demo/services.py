@@ -14,6 +14,7 @@ from apps.accounts.models import User
 from apps.demo.emulator_consent import authorization_code_from_emulator
 from apps.dexcom.models import DexcomConnection
 from apps.dexcom.services import connect_with_authorization_code
+from apps.sharing.audit_context import AuditContext
 from apps.sharing.selectors import patient_visible_to
 from apps.sharing.services import share_create
 from apps.sync.services import backfill_connection
@@ -195,5 +196,5 @@ def demo_share_ensure(patient: User, clinician: User) -> StepResult:
     if patient_visible_to(viewer=clinician, patient_id=patient.pk) is not None:
         return StepResult(True, f"{patient.email} already shares with {clinician.email}")
     # No request: the audit trail records the patient as the actor, without an address.
-    share_create(request=None, patient=patient, clinician=clinician)
+    share_create(audit=AuditContext(actor=patient), patient=patient, clinician=clinician)
     return StepResult(True, f"{patient.email} now shares with {clinician.email}")
