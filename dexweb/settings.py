@@ -56,7 +56,6 @@ INSTALLED_APPS = [
     "axes",
     "django_celery_beat",
     "apps.accounts",
-    "apps.sandbox",
     "apps.dexcom",
     "apps.sync",
     "apps.glucose",
@@ -261,6 +260,10 @@ SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=90)
 # --- Emulator -----------------------------------------------------------------------------------
 # Clients the built-in emulator accepts: the app's own credentials, so the default setup works.
 EMULATOR_ENABLED = env.bool("EMULATOR_ENABLED", default=not PRODUCTION)
+if EMULATOR_ENABLED:
+    # Installed (models, admin, commands) and routed (dexweb/urls.py) only when switched on;
+    # production refuses it (config_checks), so there it has no tables, pages or commands.
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("apps.dexcom"), "apps.sandbox")
 EMULATOR_CLIENTS = {DEXCOM_CLIENT_ID: DEXCOM_CLIENT_SECRET}
 # Dexcom publishes data with a delay (1 h in the US, 3 h elsewhere); the emulator does the same.
 EMULATOR_DATA_DELAY_MINUTES = env.int("EMULATOR_DATA_DELAY_MINUTES", default=60)

@@ -10,10 +10,6 @@ from apps.accounts.client_address import client_ip
 
 from apps.accounts.mfa import is_adding_a_first_factor_just_after_sign_in
 
-# Set by apps.sharing.views.invitation when a visitor arrives through an invitation link.
-INVITATION_SESSION_KEY = "sharing.invitation_token"
-
-
 class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request):
         """allauth's rate limits count per client address: the trusted one, as everywhere."""
@@ -30,19 +26,6 @@ class AccountAdapter(DefaultAccountAdapter):
         """
         return f"{super()._get_login_attempts_cache_key(request, **credentials)}:{client_ip(request)}"
 
-    def save_user(self, request, user, form, commit=True):
-        """A signup through a valid clinician invitation makes a clinician account.
-
-        Everyone else signs up as a patient; the link (which only the invited person has) is
-        the only way to self-register as a clinician.
-        """
-        user = super().save_user(request, user, form, commit=False)
-        if _arrived_with_usable_invitation(request):
-            user.role = user.Role.CLINICIAN
-        if commit:
-            user.save()
-        return user
-
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         """No second password prompt for a first authenticator added just after signing in.
 
@@ -55,14 +38,6 @@ class AccountAdapter(DefaultAccountAdapter):
         if app == "allauth.mfa" and is_adding_a_first_factor_just_after_sign_in(self.request):
             return False
         return super().is_reauthentication_required(app=app, **kwargs)
-
-
-def _arrived_with_usable_invitation(request) -> bool:
-    from apps.sharing.services import invitation_by_token
-
-    token = request.session.get(INVITATION_SESSION_KEY) if request else None
-    invitation = invitation_by_token(token) if token else None
-    return bool(invitation and invitation.is_usable)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

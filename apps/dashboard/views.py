@@ -22,8 +22,8 @@ from apps.dashboard.periods import (
     period_ending,
 )
 from apps.glucose import alarm_report, alert_settings, reports, selectors
+from apps.glucose import tasks as glucose_tasks
 from apps.glucose.alert_kinds import ALERT_NAMES, alert_kind
-from apps.glucose.clarity import jobs as clarity_jobs
 from apps.glucose.models import ClarityImportJob
 from apps.sharing.access import patient_for_viewer
 
@@ -312,7 +312,7 @@ def _import_form(request, patient):
         request.POST or None, request.FILES or None, initial={"timezone": patient.timezone}
     )
     if request.method == "POST" and form.is_valid():
-        job = clarity_jobs.clarity_job_create(
+        job = glucose_tasks.queue_clarity_import(
             patient=patient, upload=form.cleaned_data["file"],
             timezone_name=form.cleaned_data["timezone"],
         )

@@ -11,10 +11,13 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 
 from apps.accounts.models import User
+from apps.demo.emulator_consent import authorization_code_from_emulator
 from apps.dexcom.models import DexcomConnection
+from apps.dexcom.services import connect_with_authorization_code
+from apps.sharing.audit_context import AuditContext
 from apps.sharing.selectors import patient_visible_to
 from apps.sharing.services import share_create
-from apps.sync.services import connect_and_backfill_demo
+from apps.sync.services import backfill_connection
 
 DEMO_PASSWORD = "glucose-demo-2026"
 DEMO_SANDBOX_USER_KEY = "SandboxUser1"
@@ -146,6 +149,19 @@ def demo_totp_code(*, at: float | None = None) -> tuple[str, int]:
     return code, app_settings.TOTP_PERIOD - elapsed
 
 
+def connect_and_backfill_demo(*, user, sandbox_user_key: str) -> DexcomConnection:
+    """Connect `user` to an emulator sandbox user and backfill now (for the demo seeder).
+
+    The code comes from the emulator's consent page over HTTP, then the real token exchange and
+    data calls, so the web server serving the emulator must be running.
+    """
+    code = authorization_code_from_emulator(sandbox_user_key=sandbox_user_key)
+    connection = connect_with_authorization_code(user=user, code=code, start_sync=False)
+    backfill_connection(connection_id=connection.pk)
+    connection.refresh_from_db()
+    return connection
+
+
 def demo_patient_connect(patient: User, *, sandbox_user_key: str = DEMO_SANDBOX_USER_KEY) -> StepResult:
     """Connect the patient to an emulator sandbox user and backfill, unless that already happened."""
     existing = _dexcom_connection_of(patient)
@@ -180,5 +196,5 @@ def demo_share_ensure(patient: User, clinician: User) -> StepResult:
     if patient_visible_to(viewer=clinician, patient_id=patient.pk) is not None:
         return StepResult(True, f"{patient.email} already shares with {clinician.email}")
     # No request: the audit trail records the patient as the actor, without an address.
-    share_create(request=None, patient=patient, clinician=clinician)
+    share_create(audit=AuditContext(actor=patient), patient=patient, clinician=clinician)
     return StepResult(True, f"{patient.email} now shares with {clinician.email}")

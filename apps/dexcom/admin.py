@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 
 from apps.dexcom.models import DexcomConnection
 from apps.dexcom.services import disconnect
+from apps.dexcom.sync_hook import sync_hook
 
 
 @admin.register(DexcomConnection)
@@ -69,20 +70,16 @@ class DexcomConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync now")
     def sync_now(self, request, queryset):
-        from apps.sync.tasks import enqueue_sync
-
         active = queryset.filter(status=DexcomConnection.Status.ACTIVE)
         for connection in active:
-            enqueue_sync(connection_id=connection.pk)
+            sync_hook().enqueue_sync(connection_id=connection.pk)
         self.message_user(request, f"Queued a sync of {active.count()} connection(s).")
 
     @admin.action(description="Full re-backfill")
     def full_backfill(self, request, queryset):
-        from apps.sync.tasks import enqueue_backfill
-
         active = queryset.filter(status=DexcomConnection.Status.ACTIVE)
         for connection in active:
-            enqueue_backfill(connection_id=connection.pk, restart=True)
+            sync_hook().enqueue_backfill(connection_id=connection.pk, restart=True)
         self.message_user(request, f"Queued a full backfill of {active.count()} connection(s).")
 
     @admin.action(description="Disconnect (delete tokens)")

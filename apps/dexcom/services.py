@@ -9,6 +9,7 @@ from django.views.decorators.debug import sensitive_variables
 from apps.dexcom import client
 from apps.dexcom.crypto import encrypt_token
 from apps.dexcom.models import DexcomConnection
+from apps.dexcom.sync_hook import sync_hook
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +95,6 @@ def store_connection(
     start_sync: bool = True,
 ) -> DexcomConnection:
     """Create or re-activate the user's connection with already encrypted tokens."""
-    from apps.sync.services import reset_sync_state
-
     with transaction.atomic():
         connection, created = DexcomConnection.objects.select_for_update().get_or_create(
             user=user, defaults={"base_url": settings.DEXCOM_BASE_URL}
@@ -116,17 +115,11 @@ def store_connection(
         connection.save()
         if created or account_changed:
             # Another Dexcom account (or the first one) starts from a fresh backfill.
-            reset_sync_state(connection_id=connection.pk)
+            sync_hook().reset_history(connection_id=connection.pk)
         if start_sync:
-            transaction.on_commit(lambda: _enqueue_sync(connection.pk))
+            transaction.on_commit(lambda: sync_hook().enqueue_sync(connection_id=connection.pk))
     logger.info("Dexcom connected for user %s (connection %s)", user.pk, connection.pk)
     return connection
-
-
-def _enqueue_sync(connection_id: int) -> None:
-    from apps.sync.tasks import enqueue_sync
-
-    enqueue_sync(connection_id=connection_id)
 
 
 def disconnect(*, connection_id: int) -> None:

@@ -25,6 +25,7 @@ from apps.dexcom.services import (
     fetch_dexcom_user_id,
     refuse_dexcom_account_of_another_user,
 )
+from apps.dexcom.sync_hook import sync_hook
 
 logger = logging.getLogger(__name__)
 
@@ -105,11 +106,9 @@ def connection_status(request):
 @login_required
 @require_POST
 def sync_now(request):
-    from apps.sync.tasks import send_sync
-
     connection = _connection_of(request.user)
     if connection and connection.is_syncing_enabled:
-        if send_sync(connection_id=connection.pk):
+        if sync_hook().send_sync(connection_id=connection.pk):
             messages.success(request, "A sync has been queued; new data appears within a minute.")
         else:
             messages.warning(request, SYNC_QUEUE_DOWN_MESSAGE)

@@ -19,7 +19,8 @@ Try it by hand with the demo client (settings.EMULATOR_CLIENTS) while `runserver
        -d refresh_token=REFRESH_TOKEN -d client_id=dexweb-demo-client -d client_secret=dexweb-demo-secret
      gives a new pair; running it again with the same refresh token gives 400 invalid_grant.
 
-Pages for people: /emulator/grants/ (revoke an app's access), /emulator/faults/ (inject faults).
+Pages for people, staff only: /emulator/ (the sandbox users), /emulator/grants/ (revoke an app's
+access), /emulator/faults/ (inject faults). The OAuth pages and the data API are open, as at Dexcom.
 """
 
 import time
@@ -28,6 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
 from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -310,9 +312,10 @@ def data_endpoint(request, endpoint: str):
     return HttpResponse(body, content_type="application/json")
 
 
-# --- Pages for people: grants and faults --------------------------------------------------------
+# --- Pages for people: grants and faults (staff only: they revoke access and break the API) -----
 
 
+@staff_member_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def grants(request):
@@ -329,6 +332,7 @@ def grants(request):
     return render(request, "sandbox/grants.html", {"grants": rows})
 
 
+@staff_member_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def fault_panel(request):
@@ -370,6 +374,7 @@ def _fault_form(form) -> dict:
     return params
 
 
+@staff_member_required
 @require_GET
 def index(request):
     return render(request, "sandbox/index.html", {"users": services.ensure_sandbox_users()})

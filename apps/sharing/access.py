@@ -13,6 +13,7 @@ from django.http import Http404
 
 from apps.accounts.models import User
 from apps.sharing import selectors, services
+from apps.sharing.audit_context import audit_context_of
 
 
 def patient_for_viewer(request, patient_id: int, *, page: str) -> User:
@@ -52,6 +53,6 @@ class AuditServedViewsMiddleware:
         response = self.get_response(request)
         if 200 <= response.status_code < 300:
             for patient, page in getattr(request, "_patient_looks_to_audit", ()):
-                services.audit_record_view(request=request, patient=patient, page=page)
+                services.audit_record_view(audit=audit_context_of(request), patient=patient, page=page)
         return response
 

@@ -17,4 +17,9 @@ class SharingConfig(AppConfig):
     label = "sharing"
 
     def ready(self):
+        from allauth.account.signals import user_signed_up
+
+        from apps.sharing.signup import make_invited_signup_a_clinician
+
         checks.register(audit_middleware_installed)
+        user_signed_up.connect(make_invited_signup_a_clinician, dispatch_uid="sharing.invited_signup")

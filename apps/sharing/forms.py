@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from apps.glucose.snapshots import TRIAGE_PERIOD_DAYS
+from apps.sharing.models import Clinic
 
 
 class ExpiryField(forms.DateField):
@@ -68,7 +69,5 @@ class ClinicShareForm(_ExpiryForm):
     field_order = ["clinic", "share_until"]
 
     def __init__(self, *args, **kwargs):
-        from apps.sharing.models import Clinic
-
         super().__init__(*args, **kwargs)
         self.fields["clinic"].queryset = Clinic.objects.all()

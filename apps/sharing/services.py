@@ -13,8 +13,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.client_address import client_ip
 from apps.accounts.models import User
+from apps.sharing.audit_context import AuditContext
 from apps.sharing.models import (
     AuditEntry,
     Clinic,
@@ -40,38 +40,26 @@ class SharingError(Exception):
 
 # --- audit ----------------------------------------------------------------------------------------
 
-def _request_fields(request) -> dict:
-    if request is None:
-        return {}
-    return {
-        "ip_address": client_ip(request),  # the trusted address, as lockout sees it
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:500],
-        "path": request.get_full_path()[:500],
-    }
-
-
 def audit_record(
-    *, request, actor: User | None, patient: User, action: str, page: str = "", detail: str = ""
+    *, audit: AuditContext, patient: User, action: str, page: str = "", detail: str = ""
 ) -> AuditEntry:
     return AuditEntry.objects.create(
-        actor=actor,
-        actor_email=actor.email if actor else "",
+        actor=audit.actor,
+        actor_email=audit.actor.email if audit.actor else "",
         patient=patient,
         action=action,
         page=page,
         detail=detail[:500],
-        **_request_fields(request),
+        **audit.entry_fields(),
     )
 
 
-def audit_record_view(*, request, patient: User, page: str) -> AuditEntry:
-    """One look at `patient`'s `page` by the request's user."""
-    return audit_record(
-        request=request, actor=request.user, patient=patient, action=AuditEntry.Action.VIEW, page=page
-    )
+def audit_record_view(*, audit: AuditContext, patient: User, page: str) -> AuditEntry:
+    """One look at `patient`'s `page` by the audit context's actor."""
+    return audit_record(audit=audit, patient=patient, action=AuditEntry.Action.VIEW, page=page)
 
 
-def audit_record_list_views(*, request, patient_ids: list[int], page: str, quiet_minutes: int = 15):
+def audit_record_list_views(*, audit: AuditContext, patient_ids: list[int], page: str, quiet_minutes: int = 15):
     """Looks at many patients at once (the triage list), in one INSERT.
 
     A clinician reloading the list every few minutes would bury each patient's "who saw my
@@ -81,14 +69,14 @@ def audit_record_list_views(*, request, patient_ids: list[int], page: str, quiet
     since = timezone.now() - timedelta(minutes=quiet_minutes)
     recent = set(
         AuditEntry.objects.filter(
-            actor=request.user, page=page, at__gte=since, patient_id__in=patient_ids
+            actor=audit.actor, page=page, at__gte=since, patient_id__in=patient_ids
         ).values_list("patient_id", flat=True)
     )
-    fields = _request_fields(request)
+    fields = audit.entry_fields()
     entries = [
         AuditEntry(
-            actor=request.user,
-            actor_email=request.user.email,
+            actor=audit.actor,
+            actor_email=audit.actor.email,
             patient_id=patient_id,
             action=AuditEntry.Action.VIEW,
             page=page,
@@ -114,19 +102,20 @@ def _open_share(*, patient: User, clinician: User | None = None, clinic: Clinic 
 @transaction.atomic
 def share_create(
     *,
-    request,
+    audit: AuditContext,
     patient: User,
     clinician: User | None = None,
     clinic: Clinic | None = None,
     expires_at: datetime | None = None,
-    actor: User | None = None,
 ) -> Share:
-    """Share `patient`'s data with a clinician or a clinic; renews an existing open share."""
+    """Share `patient`'s data with a clinician or a clinic; renews an existing open share.
+
+    The actor is the patient sharing, or the clinician taking an invitation or a code.
+    """
     if (clinician is None) == (clinic is None):
         raise SharingError("Share with one clinician or one clinic.")
     if clinician is not None and (not clinician.is_clinician or clinician.pk == patient.pk):
         raise SharingError("Data can only be shared with a clinician.")
-    actor = actor or patient
     share = _open_share(patient=patient, clinician=clinician, clinic=clinic)
     if share is None:
         share = Share.objects.create(
@@ -138,18 +127,18 @@ def share_create(
         share.save(update_fields=["expires_at"])
         action = AuditEntry.Action.SHARE_CHANGED
     audit_record(
-        request=request, actor=actor, patient=patient, action=action,
+        audit=audit, patient=patient, action=action,
         detail=f"with {share.recipient_name}; {_expiry_words(expires_at)}",
     )
     return share
 
 
 @transaction.atomic
-def share_set_expiry(*, request, share: Share, expires_at: datetime | None) -> Share:
+def share_set_expiry(*, audit: AuditContext, share: Share, expires_at: datetime | None) -> Share:
     share.expires_at = expires_at
     share.save(update_fields=["expires_at"])
     audit_record(
-        request=request, actor=request.user, patient=share.patient,
+        audit=audit, patient=share.patient,
         action=AuditEntry.Action.SHARE_CHANGED,
         detail=f"with {share.recipient_name}; {_expiry_words(expires_at)}",
     )
@@ -157,15 +146,15 @@ def share_set_expiry(*, request, share: Share, expires_at: datetime | None) -> S
 
 
 @transaction.atomic
-def share_revoke(*, request, share: Share) -> Share:
+def share_revoke(*, audit: AuditContext, share: Share) -> Share:
     """End a share now. The patient revokes; a clinician (or clinic member) 'leaves'."""
     if share.revoked_at is None:
         share.revoked_at = timezone.now()
-        share.revoked_by = request.user
+        share.revoked_by = audit.actor
         share.save(update_fields=["revoked_at", "revoked_by"])
-        by_patient = request.user.pk == share.patient_id
+        by_patient = audit.actor is not None and audit.actor.pk == share.patient_id
         audit_record(
-            request=request, actor=request.user, patient=share.patient,
+            audit=audit, patient=share.patient,
             action=AuditEntry.Action.SHARE_REVOKED if by_patient else AuditEntry.Action.SHARE_LEFT,
             detail=f"with {share.recipient_name}",
         )
@@ -180,9 +169,12 @@ def _expiry_words(expires_at: datetime | None) -> str:
 
 @transaction.atomic
 def invitation_create(
-    *, request, patient: User, email: str, share_expires_at: datetime | None = None
+    *, audit: AuditContext, site_url: str, patient: User, email: str, share_expires_at: datetime | None = None
 ) -> tuple[Invitation, str]:
-    """A new invitation and its one-time token (only its hash is stored), emailed to `email`."""
+    """A new invitation and its one-time token (only its hash is stored), emailed to `email`.
+
+    site_url ("https://host", no trailing slash) is where the emailed link points.
+    """
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         patient=patient,
@@ -192,10 +184,10 @@ def invitation_create(
         share_expires_at=share_expires_at,
     )
     audit_record(
-        request=request, actor=patient, patient=patient,
+        audit=audit, patient=patient,
         action=AuditEntry.Action.INVITATION_SENT, detail=f"to {invitation.email}",
     )
-    link = request.build_absolute_uri(reverse("sharing:invitation", args=[token]))
+    link = site_url + reverse("sharing:invitation", args=[token])
     transaction.on_commit(lambda: _send_invitation_email(invitation=invitation, link=link))
     return invitation, token
 
@@ -215,30 +207,30 @@ def invitation_by_token(token: str) -> Invitation | None:
 
 
 @transaction.atomic
-def invitation_accept(*, request, invitation: Invitation, clinician: User) -> Share:
+def invitation_accept(*, audit: AuditContext, invitation: Invitation, clinician: User) -> Share:
     """The clinician behind the link takes the invitation: it becomes a share, once."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_usable:
         raise SharingError(f"This invitation is {invitation.status}.")
     share = share_create(
-        request=request, patient=invitation.patient, clinician=clinician,
-        expires_at=invitation.share_expires_at, actor=clinician,
+        audit=audit, patient=invitation.patient, clinician=clinician,
+        expires_at=invitation.share_expires_at,
     )
     _mark_used(invitation, by=clinician, share=share)
     audit_record(
-        request=request, actor=clinician, patient=invitation.patient,
+        audit=audit, patient=invitation.patient,
         action=AuditEntry.Action.INVITATION_ACCEPTED, detail=f"sent to {invitation.email}",
     )
     return share
 
 
 @transaction.atomic
-def invitation_revoke(*, request, invitation: Invitation) -> Invitation:
+def invitation_revoke(*, audit: AuditContext, invitation: Invitation) -> Invitation:
     if invitation.revoked_at is None and invitation.used_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
         audit_record(
-            request=request, actor=request.user, patient=invitation.patient,
+            audit=audit, patient=invitation.patient,
             action=AuditEntry.Action.INVITATION_REVOKED, detail=f"to {invitation.email}",
         )
     return invitation
@@ -264,7 +256,7 @@ def format_share_code(code: str) -> str:
 
 @transaction.atomic
 def share_code_create(
-    *, request, patient: User, share_expires_at: datetime | None = None
+    *, audit: AuditContext, patient: User, share_expires_at: datetime | None = None
 ) -> tuple[ShareCode, str]:
     """A new share code and its clear text (shown once; only its hash is stored)."""
     code = "".join(secrets.choice(SHARE_CODE_ALPHABET) for _ in range(SHARE_CODE_LENGTH))
@@ -274,9 +266,7 @@ def share_code_create(
         expires_at=timezone.now() + SHARE_CODE_LIFETIME,
         share_expires_at=share_expires_at,
     )
-    audit_record(
-        request=request, actor=patient, patient=patient, action=AuditEntry.Action.SHARE_CODE_CREATED
-    )
+    audit_record(audit=audit, patient=patient, action=AuditEntry.Action.SHARE_CODE_CREATED)
     return share_code, format_share_code(code)
 
 
@@ -300,7 +290,7 @@ def share_code_attempt_allowed(*, clinician_id: int) -> bool:
 
 
 @transaction.atomic
-def share_code_redeem(*, request, clinician: User, code: str) -> Share:
+def share_code_redeem(*, audit: AuditContext, clinician: User, code: str) -> Share:
     """A clinician enters a code: it becomes a share with them, once."""
     share_code = (
         ShareCode.objects.select_for_update()
@@ -311,24 +301,24 @@ def share_code_redeem(*, request, clinician: User, code: str) -> Share:
         # One message for unknown, used and expired codes: nothing to learn by guessing.
         raise SharingError("This code is not valid. Codes can be used once and expire after 24 hours.")
     share = share_create(
-        request=request, patient=share_code.patient, clinician=clinician,
-        expires_at=share_code.share_expires_at, actor=clinician,
+        audit=audit, patient=share_code.patient, clinician=clinician,
+        expires_at=share_code.share_expires_at,
     )
     _mark_used(share_code, by=clinician, share=share)
     audit_record(
-        request=request, actor=clinician, patient=share_code.patient,
+        audit=audit, patient=share_code.patient,
         action=AuditEntry.Action.SHARE_CODE_USED,
     )
     return share
 
 
 @transaction.atomic
-def share_code_revoke(*, request, share_code: ShareCode) -> ShareCode:
+def share_code_revoke(*, audit: AuditContext, share_code: ShareCode) -> ShareCode:
     if share_code.revoked_at is None and share_code.used_at is None:
         share_code.revoked_at = timezone.now()
         share_code.save(update_fields=["revoked_at"])
         audit_record(
-            request=request, actor=request.user, patient=share_code.patient,
+            audit=audit, patient=share_code.patient,
             action=AuditEntry.Action.SHARE_CODE_REVOKED,
         )
     return share_code

@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from apps.accounts.adapters import INVITATION_SESSION_KEY
 from apps.sharing import selectors, services, triage, triage_table
+from apps.sharing.audit_context import audit_context_of
 from apps.sharing.decorators import clinician_required, patient_required
 from apps.sharing.forms import (
     ClinicShareForm,
@@ -23,6 +23,7 @@ from apps.sharing.forms import (
 )
 from apps.sharing.models import Invitation, Share, ShareCode
 from apps.sharing.services import SharingError
+from apps.sharing.signup import INVITATION_SESSION_KEY
 
 # --- the patient's side -------------------------------------------------------------------------
 
@@ -54,7 +55,8 @@ def invitation_create(request):
     if not form.is_valid():
         return _sharing_page(request, status=400, invitation_form=form)
     invitation, _token = services.invitation_create(
-        request=request,
+        audit=audit_context_of(request),
+        site_url=request.build_absolute_uri("/").rstrip("/"),
         patient=request.user,
         email=form.cleaned_data["email"],
         share_expires_at=end_of_day(form.cleaned_data["share_until"], request.user.tzinfo),
@@ -72,7 +74,7 @@ def share_code_create(request):
     if not form.is_valid():
         return _sharing_page(request, status=400, share_code_form=form)
     share_code, code = services.share_code_create(
-        request=request,
+        audit=audit_context_of(request),
         patient=request.user,
         share_expires_at=end_of_day(form.cleaned_data["share_until"], request.user.tzinfo),
     )
@@ -87,7 +89,7 @@ def clinic_share_create(request):
     if not form.is_valid():
         return _sharing_page(request, status=400, clinic_form=form)
     share = services.share_create(
-        request=request,
+        audit=audit_context_of(request),
         patient=request.user,
         clinic=form.cleaned_data["clinic"],
         expires_at=end_of_day(form.cleaned_data["share_until"], request.user.tzinfo),
@@ -104,7 +106,7 @@ def share_set_expiry(request, share_id: int):
     form = ShareExpiryForm(request.POST)
     if form.is_valid():
         expires_at = end_of_day(form.cleaned_data["share_until"], request.user.tzinfo)
-        services.share_set_expiry(request=request, share=share, expires_at=expires_at)
+        services.share_set_expiry(audit=audit_context_of(request), share=share, expires_at=expires_at)
         messages.success(request, f"Sharing with {share.recipient_name} updated.")
     else:
         messages.error(request, "Pick today or a later day.")
@@ -119,7 +121,7 @@ def share_revoke(request, share_id: int):
     is_patient = share.patient_id == request.user.pk
     if not (is_patient or share.clinician_id == request.user.pk):
         raise Http404
-    services.share_revoke(request=request, share=share)
+    services.share_revoke(audit=audit_context_of(request), share=share)
     if is_patient:
         messages.success(request, f"{share.recipient_name} can no longer see your data.")
         return redirect("sharing:sharing")
@@ -132,7 +134,7 @@ def share_revoke(request, share_id: int):
 @require_POST
 def invitation_revoke(request, invitation_id: int):
     invitation = get_object_or_404(Invitation, pk=invitation_id, patient=request.user)
-    services.invitation_revoke(request=request, invitation=invitation)
+    services.invitation_revoke(audit=audit_context_of(request), invitation=invitation)
     messages.success(request, f"The invitation to {invitation.email} no longer works.")
     return redirect("sharing:sharing")
 
@@ -142,7 +144,7 @@ def invitation_revoke(request, invitation_id: int):
 @require_POST
 def share_code_revoke(request, share_code_id: int):
     share_code = get_object_or_404(ShareCode, pk=share_code_id, patient=request.user)
-    services.share_code_revoke(request=request, share_code=share_code)
+    services.share_code_revoke(audit=audit_context_of(request), share_code=share_code)
     messages.success(request, "The share code no longer works.")
     return redirect("sharing:sharing")
 
@@ -176,7 +178,7 @@ def triage_list(request):
     page = result.page
     # Only the patients actually shown count as looked at.
     services.audit_record_list_views(
-        request=request, patient_ids=[row.patient_id for row in page.object_list], page="triage"
+        audit=audit_context_of(request), patient_ids=[row.patient_id for row in page.object_list], page="triage"
     )
     context = {
         "form": form, "rows": page.object_list, "page": page, "total": result.total,
@@ -225,7 +227,7 @@ def enter_share_code(request):
         else:
             try:
                 share = services.share_code_redeem(
-                    request=request, clinician=request.user, code=form.cleaned_data["code"]
+                    audit=audit_context_of(request), clinician=request.user, code=form.cleaned_data["code"]
                 )
             except SharingError as error:
                 form.add_error("code", str(error))
@@ -260,7 +262,7 @@ def invitation(request, token: str):
     if not request.user.is_clinician:
         return render(request, "sharing/invitation_wrong_account.html", {"invitation": invitation}, status=403)
     if request.method == "POST":
-        share = services.invitation_accept(request=request, invitation=invitation, clinician=request.user)
+        share = services.invitation_accept(audit=audit_context_of(request), invitation=invitation, clinician=request.user)
         request.session.pop(INVITATION_SESSION_KEY, None)
         messages.success(request, f"{share.patient.display_name} now shares their data with you.")
         return redirect("sharing:triage")
@@ -268,7 +270,7 @@ def invitation(request, token: str):
 
 
 def _invitation_for_visitor(request, invitation, token):
-    # The signup adapter reads this to make the new account a clinician; the invited address
+    # apps.sharing.signup reads this at sign-up to make the new account a clinician; the invited address
     # is stashed as verified, since only its owner could have the link.
     request.session[INVITATION_SESSION_KEY] = token
     get_adapter(request).stash_verified_email(request, invitation.email)

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.dexcom.models import DexcomConnection
+
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -29,8 +31,6 @@ def current_slot_start(*, connection_id: int, now: datetime, interval: int) -> d
 
 
 def claim_due_connections(*, now: datetime | None = None) -> list[int]:
-    from apps.dexcom.models import DexcomConnection
-
     now = now or timezone.now()
     interval = settings.SYNC_INTERVAL_SECONDS
     claimed = []
@@ -51,6 +51,4 @@ def claim_due_connections(*, now: datetime | None = None) -> list[int]:
 
 def release_claims(*, connection_ids: list[int]) -> None:
     """Forget that these were queued (the broker refused them): the next beat tick claims them."""
-    from apps.dexcom.models import DexcomConnection
-
     DexcomConnection.objects.filter(pk__in=connection_ids).update(last_sync_enqueued_at=None)

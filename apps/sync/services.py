@@ -107,26 +107,6 @@ def reset_sync_state(*, connection_id: int, days: int | None = None) -> None:
         )
 
 
-def connect_and_backfill_demo(*, user, sandbox_user_key: str) -> DexcomConnection:
-    """Connect `user` to an emulator sandbox user and backfill now (for the demo seeder).
-
-    Uses the emulator's consent shortcut for the code, then the real token exchange and data
-    calls over HTTP, so the web server serving the emulator must be running.
-    """
-    from apps.dexcom.services import connect_with_authorization_code
-    from apps.sandbox.services import authorization_code_for
-
-    code = authorization_code_for(
-        sandbox_user_key=sandbox_user_key,
-        client_id=settings.DEXCOM_CLIENT_ID,
-        redirect_uri=settings.DEXCOM_REDIRECT_URI,
-    )
-    connection = connect_with_authorization_code(user=user, code=code, start_sync=False)
-    backfill_connection(connection_id=connection.pk)
-    connection.refresh_from_db()
-    return connection
-
-
 # --- One run ------------------------------------------------------------------------------------
 
 

@@ -33,6 +33,16 @@ def api(db):
     return Client()
 
 
+@pytest.fixture
+def staff_api(db, django_user_model):
+    """A client signed in as staff: the emulator's control pages are staff-only."""
+    client = Client()
+    client.force_login(django_user_model.objects.create_user(
+        email="staff@example.com", password="x-long-pass-42", is_staff=True
+    ))
+    return client
+
+
 def exchange_code(api, code, *, redirect_uri=REDIRECT_URI, client_id=CLIENT_ID, client_secret=CLIENT_SECRET):
     return api.post(
         TOKEN_URL,

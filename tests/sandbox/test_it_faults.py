@@ -158,7 +158,8 @@ def test_it_refuses_a_fault_it_does_not_know(db, kwargs, words):
 
 
 @pytest.mark.django_db
-def test_it_lets_a_person_inject_and_clear_faults_on_a_page(api):
+def test_it_lets_a_person_inject_and_clear_faults_on_a_page(staff_api):
+    api = staff_api
     page = api.get("/emulator/faults/")
     assert page.status_code == 200 and "rate_limit" in page.content.decode()
     api.post("/emulator/faults/", {"action": "inject", "kind": "slow", "endpoint": "egvs", "times": "2", "seconds": "1.5"})

@@ -7,12 +7,12 @@ from tests.sandbox.conftest import REDIRECT_URI, refresh
 
 
 @pytest.mark.django_db
-def test_it_lets_a_user_revoke_an_app_on_the_grants_page(api, connect, get_data):
+def test_it_lets_a_user_revoke_an_app_on_the_grants_page(api, staff_api, connect, get_data):
     tokens = connect("SandboxUser1")
     grant = Grant.objects.get()
-    page = api.get(reverse("sandbox:grants"))
+    page = staff_api.get(reverse("sandbox:grants"))
     assert "dexweb-demo-client" in page.content.decode() and "Revoke" in page.content.decode()
-    response = api.post(reverse("sandbox:grants"), {"grant_id": grant.pk}, follow=True)
+    response = staff_api.post(reverse("sandbox:grants"), {"grant_id": grant.pk}, follow=True)
     assert "Revoked dexweb-demo-client" in response.content.decode()
     assert get_data(tokens["access_token"], "egvs", startDate="2026-01-01T00:00:00",
                     endDate="2026-01-02T00:00:00").status_code == 401
@@ -20,8 +20,8 @@ def test_it_lets_a_user_revoke_an_app_on_the_grants_page(api, connect, get_data)
 
 
 @pytest.mark.django_db
-def test_it_lists_the_sandbox_users_on_the_index(api):
-    page = api.get(reverse("sandbox:index")).content.decode()
+def test_it_lists_the_sandbox_users_on_the_index(staff_api):
+    page = staff_api.get(reverse("sandbox:index")).content.decode()
     assert "SandboxUser1" in page and "SandboxUser7" in page
 
 

@@ -112,3 +112,25 @@ def test_it_gives_the_share_the_expiry_the_patient_chose(client, patient, clinic
     client.force_login(clinician)
     client.post(path)
     assert Share.objects.get().expires_at.date() == day + timedelta(days=1)
+
+
+def test_a_signup_with_dexcom_through_the_link_stays_a_patient(client, patient, rf):
+    # Only the signup form makes clinicians: a Dexcom (social) signup carries a sociallogin.
+    from types import SimpleNamespace
+
+    from allauth.account.signals import user_signed_up
+
+    from apps.sharing.signup import INVITATION_SESSION_KEY
+
+    path = _invite(client, patient)
+    client.get(path)
+    request = rf.get("/")
+    request.session = client.session
+    assert request.session[INVITATION_SESSION_KEY]
+    by_dexcom = User.objects.create_user(email="dexcom@example.com", password=DEMO_PASSWORD)
+    user_signed_up.send(sender=User, request=request, user=by_dexcom, sociallogin=SimpleNamespace(account=SimpleNamespace(provider="google")))
+    by_form = User.objects.create_user(email="form@example.com", password=DEMO_PASSWORD)
+    user_signed_up.send(sender=User, request=request, user=by_form)
+    by_dexcom.refresh_from_db()
+    by_form.refresh_from_db()
+    assert (by_dexcom.role, by_form.role) == (User.Role.PATIENT, User.Role.CLINICIAN)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.sharing import services
 from apps.sharing.access import patient_for_viewer
+from apps.sharing.audit_context import AuditContext
 from apps.sharing.models import AuditEntry, Clinic, Share
 
 pytestmark = pytest.mark.django_db
@@ -104,19 +105,16 @@ def test_it_shares_with_a_whole_clinic(client, patient, make_user):
 
 
 def test_it_keeps_one_open_share_per_clinician(patient, clinician):
-    request = RequestFactory().post("/")
-    request.user = patient
-    first = services.share_create(request=request, patient=patient, clinician=clinician)
+    audit = AuditContext(actor=patient)
+    first = services.share_create(audit=audit, patient=patient, clinician=clinician)
     later = timezone.now() + timedelta(days=2)
-    second = services.share_create(request=request, patient=patient, clinician=clinician, expires_at=later)
+    second = services.share_create(audit=audit, patient=patient, clinician=clinician, expires_at=later)
     assert first.pk == second.pk and Share.objects.count() == 1
-    services.share_revoke(request=request, share=second)
-    third = services.share_create(request=request, patient=patient, clinician=clinician)
+    services.share_revoke(audit=audit, share=second)
+    third = services.share_create(audit=audit, patient=patient, clinician=clinician)
     assert third.pk != first.pk and third.is_active
 
 
 def test_it_refuses_to_share_with_a_patient(patient, other_patient):
-    request = RequestFactory().post("/")
-    request.user = patient
     with pytest.raises(services.SharingError):
-        services.share_create(request=request, patient=patient, clinician=other_patient)
+        services.share_create(audit=AuditContext(actor=patient), patient=patient, clinician=other_patient)

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.demo.services import connect_and_backfill_demo
 from apps.dexcom.models import DexcomConnection
 from apps.glucose.models import AlertSchedule, AlertSettingVersion, DailySummary, DataRange, Device, Egv, Event
 from apps.sync import services
@@ -94,7 +95,7 @@ def test_it_restarts_a_full_backfill_without_duplicating(connection):
 
 def test_it_connects_and_backfills_a_demo_user(emulator, make_user):
     user = make_user("demo@example.com", "patient")
-    connection = services.connect_and_backfill_demo(user=user, sandbox_user_key="SandboxUser7")
+    connection = connect_and_backfill_demo(user=user, sandbox_user_key="SandboxUser7")
     assert connection.status == DexcomConnection.Status.ACTIVE
     assert connection.backfill_completed_at is not None
     assert_db_equals_truth(connection, sandbox_user_key="SandboxUser7")

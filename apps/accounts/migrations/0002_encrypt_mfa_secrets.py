@@ -6,10 +6,10 @@ on a database where every secret was written through the adapter) changes nothin
 
 from django.db import migrations
 
+from apps.accounts.mfa_secrets import encrypted_data
+
 
 def encrypt_clear_secrets(apps, schema_editor):
-    from apps.accounts.mfa_secrets import encrypted_data
-
     Authenticator = apps.get_model("mfa", "Authenticator")
     for authenticator in Authenticator.objects.using(schema_editor.connection.alias).iterator():
         new_data = encrypted_data(authenticator.data, authenticator.type)

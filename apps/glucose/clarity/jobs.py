@@ -72,16 +72,14 @@ class UploadReader(io.RawIOBase):
 
 
 def clarity_job_create(*, patient, upload, timezone_name: str) -> ClarityImportJob:
-    """Store the upload (an UploadedFile) and queue its import once the row is committed."""
-    from apps.glucose.tasks import run_clarity_import_task
-
+    """Store the upload (an UploadedFile) as a job waiting to run (tasks.queue_clarity_import
+    creates and queues it)."""
     with transaction.atomic():
         job = ClarityImportJob.objects.create(
             patient=patient, file_name=upload.name[:255], file_size=upload.size,
             timezone=timezone_name,
         )
         _store_upload(job, upload)
-    transaction.on_commit(lambda: run_clarity_import_task.delay(job.pk))
     return job
 
 
