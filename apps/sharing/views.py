@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.adapters import INVITATION_SESSION_KEY
 from apps.sharing import selectors, services, triage
+from apps.sync import schedule
 from apps.sharing.decorators import clinician_required, patient_required
 from apps.sharing.forms import (
     ClinicShareForm,
@@ -175,6 +176,10 @@ def triage_list(request):
     page = Paginator(rows, TRIAGE_PAGE_SIZE).get_page(request.GET.get("page"))
     services.audit_record_list_views(
         request=request, patient_ids=[row.patient_id for row in page.object_list], page="triage"
+    )
+    # On a clinician's list: synced at the watched pace for the next hour.
+    schedule.mark_watched(
+        patient_ids=[row.patient_id for row in page.object_list], for_how_long=schedule.WATCH_TRIAGE_LIST
     )
     context = {
         "form": form, "rows": page.object_list, "page": page, "total": len(rows),
