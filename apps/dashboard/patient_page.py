@@ -86,16 +86,15 @@ class PatientPage:
 def load_patient_page(patient, *, now: datetime | None = None) -> PatientPage:
     """Two or three queries: the connection, the newest reading, the device unit if needed."""
     now = now or timezone.now()
-    connection = DexcomConnection.objects.filter(user_id=patient.pk).first()
+    connection = DexcomConnection.objects.filter(user_id=patient.pk).select_related("schedule").first()
     latest = selectors.latest_egv(patient_id=patient.pk)
     local_now = localtime.local_now(
         patient, now=now, latest_delta_seconds=latest.display_delta_seconds if latest else None
     )
     waiting = False
     if connection is not None:
-        # Someone is looking: sync at the watched pace (one small UPDATE a few times an hour).
-        schedule.mark_watched(patient_ids=[patient.pk], for_how_long=schedule.WATCH_PATIENT_PAGE, now=now)
-        waiting = schedule.waiting_for_dexcom(connection_id=connection.pk)
+        # Someone is looking: sync at the watched pace (no extra query; an UPDATE a few times an hour).
+        waiting = schedule.note_page_view(connection=connection, now=now)
     return PatientPage(
         patient=patient, unit=reports.unit_for(patient),
         connection=connection, latest=latest, now=now, local_now=local_now,

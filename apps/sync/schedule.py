@@ -196,3 +196,22 @@ def waiting_for_dexcom(*, connection_id: int) -> bool:
     from apps.sync.models import SyncSchedule
 
     return SyncSchedule.objects.filter(connection_id=connection_id, waiting_since__isnull=False).exists()
+
+
+def note_page_view(*, connection, now: datetime | None = None) -> bool:
+    """A patient page was opened: mark the connection watched; True if it waits for Dexcom.
+
+    `connection` comes with its schedule row (select_related("schedule")), so a page view adds
+    no query; the UPDATE happens a few times an hour. A connection without a row yet (made
+    since the last tick, which creates them) is marked from the next view.
+    """
+    from apps.sync.models import SyncSchedule
+
+    now = now or timezone.now()
+    try:
+        row = connection.schedule
+    except SyncSchedule.DoesNotExist:
+        return False
+    if row.watched_until is None or row.watched_until < now + WATCH_PATIENT_PAGE / 2:
+        SyncSchedule.objects.filter(pk=row.pk).update(watched_until=now + WATCH_PATIENT_PAGE)
+    return row.waiting_since is not None

@@ -213,3 +213,21 @@ def test_backfill_calls_stop_at_their_share_while_steady_calls_go_on(db, setting
         budget.take_api_call(max_wait_seconds=0)
     window = ApiBudgetWindow.objects.get()
     assert (window.calls, window.backfill_calls) == (10, 2)
+
+
+def test_a_patient_page_view_asks_for_the_watched_pace_without_a_query(make_connection, django_assert_max_num_queries):
+    connection = make_connection("viewer@example.com")
+    SyncSchedule.objects.create(connection=connection)
+    now = timezone.now()
+
+    def viewed(at):
+        loaded = DexcomConnection.objects.select_related("schedule").get(pk=connection.pk)
+        return schedule.note_page_view(connection=loaded, now=at)
+
+    assert viewed(now) is False  # marks it watched (one UPDATE)
+    with django_assert_max_num_queries(1):  # the connection's own SELECT, nothing more
+        assert viewed(now + timedelta(minutes=1)) is False
+    SyncSchedule.objects.filter(connection=connection).update(waiting_since=now)
+    assert viewed(now + timedelta(minutes=2)) is True
+    candidates, _ = schedule.load_candidates(now=now + timedelta(minutes=2), policy=schedule.policy_from_settings())
+    assert [c.watched for c in candidates] == [True]
