@@ -87,7 +87,9 @@ def remove_bench_users():
 def connect_patients(count: int, rng: random.Random):
     from apps.accounts.models import User
     from apps.dexcom.models import DexcomConnection
-    from apps.dexcom.services import connect_with_authorization_code
+    from apps.dexcom import client
+    from apps.dexcom.services import fetch_dexcom_user_id, store_connection
+    from apps.dexcom.crypto import encrypt_token
     from apps.sandbox.profiles import PROFILES
     from apps.sandbox.services import authorization_code_for, ensure_sandbox_users
     from apps.sync.models import SyncCursor, SyncSchedule
@@ -102,7 +104,17 @@ def connect_patients(count: int, rng: random.Random):
             sandbox_user_key=PROFILES[i % len(PROFILES)].key,
             client_id=settings.DEXCOM_CLIENT_ID, redirect_uri=settings.DEXCOM_REDIRECT_URI,
         )
-        connection = connect_with_authorization_code(user=user, code=code, start_sync=False)
+        # The emulator has 7 sandbox accounts: patients share them, each with its own grant and
+        # tokens (the token exchange and userId read are the real ones; the check that one
+        # Dexcom account belongs to one dexweb user is what sharing them has to step around).
+        pair = client.exchange_code(code=code, redirect_uri=settings.DEXCOM_REDIRECT_URI)
+        dexcom_user_id = fetch_dexcom_user_id(access_token=pair.access_token)
+        connection = store_connection(
+            user=user, dexcom_user_id=f"{dexcom_user_id}#{i}",
+            access_token_encrypted=encrypt_token(pair.access_token),
+            refresh_token_encrypted=encrypt_token(pair.refresh_token),
+            expires_at=pair.expires_at, start_sync=False,
+        )
         SyncCursor.objects.filter(patient_id=user.pk).delete()  # replaced by the steady-state start
         SyncCursor.objects.bulk_create([
             SyncCursor(patient_id=user.pk, record_type=t, synced_until=now - timedelta(hours=2)) for t in CURSOR_TYPES
