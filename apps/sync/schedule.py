@@ -151,12 +151,13 @@ def release_claim(*, connection_id: int) -> None:
     SyncSchedule.objects.filter(connection_id=connection_id).update(queued_at=None)
 
 
-def record_outcome(*, connection_id: int, plan: str, run, waiting: bool = False) -> None:
-    """After a run: how fresh the data now is, or that it waits for budget; the claim ends."""
+def record_outcome(*, connection_id: int, plan: str, run, waiting: bool = False, release: bool = True) -> None:
+    """After a run: how fresh the data now is, or that it waits for budget; the claim ends
+    (release=False: the run was not the scheduler's, whose claim, if any, stays)."""
     from apps.sync.models import SyncRun, SyncSchedule
     from apps.sync.scheduler import FULL, QUICK
 
-    updates = {"queued_at": None}
+    updates = {"queued_at": None} if release else {}
     if waiting:
         updates["waiting_since"] = timezone.now()
     elif run is not None and run.status == SyncRun.Status.SUCCEEDED:
@@ -165,28 +166,24 @@ def record_outcome(*, connection_id: int, plan: str, run, waiting: bool = False)
             updates["last_range_at"] = run.started_at
         if plan == FULL or run.kind == SyncRun.Kind.BACKFILL:
             updates.update(last_full_at=run.started_at, last_range_at=run.started_at)
-    SyncSchedule.objects.filter(connection_id=connection_id).update(**updates)
+    if updates:
+        SyncSchedule.objects.filter(connection_id=connection_id).update(**updates)
 
 
 def mark_watched(*, patient_ids, for_how_long: timedelta, now: datetime | None = None) -> int:
     """Someone is looking at these patients: sync them at the watched pace for a while.
 
-    One UPDATE, and only rows whose mark would otherwise lapse within half the period are
-    written, so a page viewed again and again writes at most a few times an hour. A patient
-    whose data is older than the watched pace is taken at the next tick (within a minute).
+    One UPDATE whatever the number of patients, writing only rows whose mark would otherwise
+    lapse within half the period, so a list viewed again and again writes a few times an hour.
+    A patient whose data is older than the watched pace is taken at the next tick (within a
+    minute). Rows are made by the tick for every active connection.
     """
-    from apps.dexcom.models import DexcomConnection
     from apps.sync.models import SyncSchedule
 
     now = now or timezone.now()
     until = now + for_how_long
-    connections = DexcomConnection.objects.filter(user_id__in=list(patient_ids))
-    SyncSchedule.objects.bulk_create(
-        [SyncSchedule(connection_id=pk) for pk in connections.filter(schedule__isnull=True).values_list("pk", flat=True)],
-        ignore_conflicts=True,
-    )
     return (
-        SyncSchedule.objects.filter(connection__in=connections)
+        SyncSchedule.objects.filter(connection__user_id__in=list(patient_ids))
         .filter(Q(watched_until__isnull=True) | Q(watched_until__lt=until - for_how_long / 2))
         .update(watched_until=until)
     )

@@ -88,8 +88,17 @@ def _requeue_if_busy(task, *, connection_id: int) -> None:
 @shared_task(name="sync.sync_connection", **RELIABLE)
 def sync_connection_task(self, connection_id: int, plan: str | None = None):
     if plan is None:  # asked directly (a button, the command line): everything, as before
-        return _run_with_retries(self, services.sync_connection, connection_id=connection_id)
+        run_id = _run_with_retries(self, services.sync_connection, connection_id=connection_id)
+        _note_direct_run(connection_id, run_id)
+        return run_id
     return _run_scheduled(self, connection_id=connection_id, plan=plan)
+
+
+def _note_direct_run(connection_id: int, run_id) -> None:
+    """A run the scheduler did not queue still makes the data fresh: it need not sync again."""
+    run = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.SUCCEEDED).first() if run_id else None
+    if run is not None:
+        schedule.record_outcome(connection_id=connection_id, plan="full", run=run, release=False)
 
 
 def _run_scheduled(task, *, connection_id: int, plan: str):
@@ -124,7 +133,9 @@ def _run_scheduled(task, *, connection_id: int, plan: str):
 def backfill_connection_task(self, connection_id: int, restart: bool = False):
     if restart and not self.request.retries:
         services.reset_sync_state(connection_id=connection_id)
-    return _run_with_retries(self, services.backfill_connection, connection_id=connection_id)
+    run_id = _run_with_retries(self, services.backfill_connection, connection_id=connection_id)
+    _note_direct_run(connection_id, run_id)
+    return run_id
 
 
 @shared_task(

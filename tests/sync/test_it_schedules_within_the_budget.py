@@ -187,6 +187,7 @@ def test_a_spent_budget_marks_connections_waiting_not_failed(make_connection, se
 
 def test_a_page_view_marks_the_patient_watched_with_few_writes(make_connection):
     connection = make_connection("watched@example.com")
+    SyncSchedule.objects.create(connection=connection)  # the tick makes it
     now = timezone.now()
     assert schedule.mark_watched(patient_ids=[connection.user_id], for_how_long=timedelta(minutes=15), now=now) == 1
     # viewed again a minute later: nothing to write

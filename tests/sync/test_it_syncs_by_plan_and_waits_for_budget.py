@@ -66,3 +66,12 @@ def _now():
     from django.utils import timezone
 
     return timezone.now()
+
+
+def test_a_sync_asked_directly_counts_as_fresh_for_the_scheduler(connection):
+    SyncSchedule.objects.create(connection=connection)
+    result = sync_connection_task.apply(args=[connection.pk])
+    assert result.successful()
+    row = SyncSchedule.objects.get(connection=connection)
+    run = SyncRun.objects.get(pk=result.get())
+    assert row.fresh_as_of == run.started_at and row.last_full_at == run.started_at
