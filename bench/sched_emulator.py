@@ -184,8 +184,9 @@ def main():
             time.sleep(10)
             now = timezone.now()
             for patient_id, newest in newest_readings(patient_ids).items():
-                before = seen.get(patient_id)
-                if before is not None and newest > before:
+                # A patient with nothing stored yet: everything published since the start counts.
+                before = seen.get(patient_id) or start - delay
+                if newest > before:
                     moments = np.arange(0, (newest - before).total_seconds() + 1, 300)  # 5-min readings
                     for back in moments:
                         published = newest - timedelta(seconds=float(back)) + delay
