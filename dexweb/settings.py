@@ -254,6 +254,11 @@ SOCIALACCOUNT_PROVIDERS["dexcom"] = {
 # --- Sync ---------------------------------------------------------------------------------------
 SYNC_INTERVAL_SECONDS = env.int("SYNC_INTERVAL_SECONDS", default=300)
 SYNC_BACKFILL_DAYS = env.int("SYNC_BACKFILL_DAYS", default=90)
+# The budget-aware scheduler (apps/sync/scheduler.py): how fresh watched and other patients are
+# kept, and the share of each minute's Dexcom calls that new patients' backfills may take.
+SYNC_WATCHED_EVERY_SECONDS = env.int("SYNC_WATCHED_EVERY_SECONDS", default=8 * 60)
+SYNC_UNWATCHED_EVERY_SECONDS = env.int("SYNC_UNWATCHED_EVERY_SECONDS", default=50 * 60)
+SYNC_BACKFILL_SHARE = env.float("SYNC_BACKFILL_SHARE", default=0.2)
 # Short: a live run renews it before every Dexcom call (apps/sync/lease.py), a killed one does not.
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=90)
 

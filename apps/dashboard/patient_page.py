@@ -9,6 +9,7 @@ from apps.dexcom.models import DexcomConnection
 from apps.glucose import localtime, reports, selectors
 from apps.glucose.models import Egv
 from apps.glucose.units import format_glucose
+from apps.sync import schedule
 
 # Dexcom publishes readings with a delay of 1 h (US) to 3 h (elsewhere); older than this is stale.
 STALE_AFTER = timedelta(hours=4)
@@ -58,6 +59,7 @@ class PatientPage:
     latest: Egv | None
     now: datetime
     local_now: datetime
+    waiting_for_dexcom: bool = False  # due for a sync, queued until the Dexcom budget allows
 
     @property
     def today(self) -> date:
@@ -119,12 +121,17 @@ class PatientPage:
 def load_patient_page(patient, *, now: datetime | None = None) -> PatientPage:
     """Two or three queries: the connection, the newest reading, the device unit if needed."""
     now = now or timezone.now()
-    connection = DexcomConnection.objects.filter(user_id=patient.pk).first()
+    connection = DexcomConnection.objects.filter(user_id=patient.pk).select_related("schedule").first()
     latest = selectors.latest_egv(patient_id=patient.pk, now=now)
     local_now = localtime.local_now(
         patient, now=now, latest_delta_seconds=latest.display_delta_seconds if latest else None
     )
+    waiting = False
+    if connection is not None:
+        # Someone is looking: sync at the watched pace (no extra query; an UPDATE a few times an hour).
+        waiting = schedule.note_page_view(connection=connection, now=now)
     return PatientPage(
         patient=patient, unit=reports.unit_for(patient),
         connection=connection, latest=latest, now=now, local_now=local_now,
+        waiting_for_dexcom=waiting,
     )

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from apps.sharing import selectors, services, triage, triage_table
 from apps.sharing.audit_context import audit_context_of
+from apps.sync import schedule
 from apps.sharing.decorators import clinician_required, patient_required
 from apps.sharing.forms import (
     ClinicShareForm,
@@ -179,6 +180,10 @@ def triage_list(request):
     # Only the patients actually shown count as looked at.
     services.audit_record_list_views(
         audit=audit_context_of(request), patient_ids=[row.patient_id for row in page.object_list], page="triage"
+    )
+    # On a clinician's list: synced at the watched pace for the next hour.
+    schedule.mark_watched(
+        patient_ids=[row.patient_id for row in page.object_list], for_how_long=schedule.WATCH_TRIAGE_LIST
     )
     context = {
         "form": form, "rows": page.object_list, "page": page, "total": result.total,

@@ -4,6 +4,10 @@ Dexcom allows an app a number of calls per hour (60,000) across all its patients
 one-minute buckets of DEXCOM_RATE_LIMIT_PER_HOUR / 60 calls: a conditional UPDATE takes a call
 only while the bucket is below its cap, so it is exact under concurrency on SQLite and
 PostgreSQL alike, and bursts cannot drain the hour in its first minutes.
+
+Backfills spend from the same buckets but only up to SYNC_BACKFILL_SHARE of each: new patients'
+history never eats the calls that keep everyone else fresh. The rule is `lane_allows`, shared
+with the scheduler simulation (bench/sched_simulation.py).
 """
 
 import math
@@ -24,8 +28,23 @@ class RequestBudgetExhausted(Exception):
         self.retry_after = retry_after
 
 
+STEADY = "steady"
+BACKFILL = "backfill"
+
+
 def calls_per_minute() -> int:
     return max(1, math.floor(settings.DEXCOM_RATE_LIMIT_PER_HOUR / 60))
+
+
+def backfill_cap(per_minute: int, share: float) -> int:
+    return max(1, math.floor(per_minute * share))
+
+
+def lane_allows(*, calls: int, backfill_calls: int, lane: str, per_minute: int, share: float) -> bool:
+    """May one more call of `lane` be made in a minute that has seen these calls?"""
+    if calls >= per_minute:
+        return False
+    return lane != BACKFILL or backfill_calls < backfill_cap(per_minute, share)
 
 
 def _ensure_window(window_start) -> None:
@@ -38,16 +57,22 @@ def _ensure_window(window_start) -> None:
         pass  # another worker created it first
 
 
-def take_api_call(*, max_wait_seconds: float = 5.0) -> None:
+def take_api_call(*, max_wait_seconds: float = 5.0, lane: str = STEADY) -> None:
     """Spend one call of the budget, waiting up to max_wait_seconds for the next minute."""
     deadline = time.monotonic() + max_wait_seconds
     while True:
         now = timezone.now()
         window_start = now.replace(second=0, microsecond=0)
         _ensure_window(window_start)
-        taken = ApiBudgetWindow.objects.filter(
-            window_start=window_start, calls__lt=calls_per_minute()
-        ).update(calls=F("calls") + 1)
+        # The conditional UPDATE is lane_allows() in SQL: exact with many workers at once.
+        bucket = ApiBudgetWindow.objects.filter(window_start=window_start, calls__lt=calls_per_minute())
+        if lane == BACKFILL:
+            cap = backfill_cap(calls_per_minute(), settings.SYNC_BACKFILL_SHARE)
+            taken = bucket.filter(backfill_calls__lt=cap).update(
+                calls=F("calls") + 1, backfill_calls=F("backfill_calls") + 1
+            )
+        else:
+            taken = bucket.update(calls=F("calls") + 1)
         if taken:
             return
         wait = (window_start + timedelta(minutes=1) - now).total_seconds()

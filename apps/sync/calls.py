@@ -9,7 +9,7 @@ import time
 from datetime import datetime
 
 from apps.dexcom import client, tokens
-from apps.sync.budget import take_api_call
+from apps.sync.budget import STEADY, take_api_call
 
 logger = logging.getLogger(__name__)
 
@@ -19,8 +19,9 @@ BACKOFF_SECONDS = (0.5, 2.0, 5.0)
 
 
 class RunCalls:
-    def __init__(self, *, connection_id: int, base_url: str, heartbeat=None):
+    def __init__(self, *, connection_id: int, base_url: str, heartbeat=None, lane: str = STEADY):
         self.connection_id = connection_id
+        self.lane = lane  # backfills spend only their share of the budget
         self.base_url = base_url
         self.count = 0
         # Called before every attempt (the sync lease's renewal): a run stays visibly alive
@@ -52,7 +53,7 @@ class RunCalls:
 
     def _counted(self, request):
         def call(token):
-            take_api_call()
+            take_api_call(lane=self.lane)
             self.count += 1
             return request(token)
 

@@ -11,6 +11,8 @@ class SyncRun(models.Model):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        # The app-wide call budget ran out mid-run: what was fetched is kept, the rest is queued.
+        WAITING = "waiting", "Waiting for Dexcom"
 
     class Kind(models.TextChoices):
         INCREMENTAL = "incremental", "Incremental"
@@ -98,3 +100,24 @@ class ApiBudgetWindow(models.Model):
 
     window_start = models.DateTimeField(unique=True)
     calls = models.IntegerField(default=0)
+    backfill_calls = models.IntegerField(default=0, help_text="of which by backfills (a bounded share)")
+
+
+class SyncSchedule(models.Model):
+    """What the budget-aware scheduler knows of one connection (apps/sync/scheduler.py).
+
+    Kept apart from DexcomConnection so a page view's "someone is looking" signal is one small
+    UPDATE here, never a session write or a touch of the connection's token row.
+    """
+
+    connection = models.OneToOneField(
+        "dexcom.DexcomConnection", on_delete=models.CASCADE, primary_key=True, related_name="schedule"
+    )
+    watched_until = models.DateTimeField(null=True, blank=True)
+    fresh_as_of = models.DateTimeField(null=True, blank=True, help_text="start of the last complete sync")
+    last_range_at = models.DateTimeField(null=True, blank=True, help_text="last sync that asked dataRange")
+    last_full_at = models.DateTimeField(null=True, blank=True, help_text="last sync with alerts and events re-read")
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="claimed by the scheduler, not finished")
+    queued_plan = models.CharField(max_length=16, blank=True)
+    waiting_since = models.DateTimeField(null=True, blank=True, help_text="due, but the budget is spent")
+    last_attempt_at = models.DateTimeField(null=True, blank=True)

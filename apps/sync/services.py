@@ -31,6 +31,9 @@ from apps.glucose.models import DataRange, Egv
 from apps.sync import devices as device_rows
 from apps.sync import quarantine
 from apps.sync import records as record_rows
+from apps.sync.budget import BACKFILL as BACKFILL_LANE
+from apps.sync.budget import STEADY as STEADY_LANE
+from apps.sync.budget import RequestBudgetExhausted
 from apps.sync.calls import RunCalls
 from apps.sync.lease import LeaseLost, acquire_sync_lease, release_sync_lease, renew_sync_lease
 from apps.sync.models import SyncCursor, SyncRun
@@ -48,6 +51,29 @@ CURSOR_TYPES = ("egvs", "calibrations", "events", "alerts")
 DEVICES = "devices"
 
 
+@dataclass(frozen=True)
+class FetchPlan:
+    """Which endpoints a run calls (the scheduler picks one; see apps/sync/scheduler.py).
+
+    FULL is everything above. STANDARD asks dataRange and fetches only the types it says
+    changed: no 24 h events re-read, no alerts, no devices (FULL catches them up from their own
+    cursors). QUICK skips dataRange too and reads the EGVs past the cursor: one call, used
+    between STANDARD runs, which still see late uploads (lastSyncTime trails the EGV cursor).
+    """
+
+    name: str
+    data_range: bool = True
+    events_reread: bool = True
+    alerts: bool = True
+    devices: bool = True
+
+
+FULL = FetchPlan("full")
+STANDARD = FetchPlan("standard", events_reread=False, alerts=False, devices=False)
+QUICK = FetchPlan("quick", data_range=False, events_reread=False, alerts=False, devices=False)
+PLANS = {plan.name: plan for plan in (FULL, STANDARD, QUICK)}
+
+
 @dataclass
 class RunState:
     connection: DexcomConnection
@@ -55,6 +81,7 @@ class RunState:
     owner: str
     calls: RunCalls
     now: datetime
+    plan: FetchPlan = FULL
     written: dict = field(default_factory=dict)
     # dataRange was asked with lastSyncTime: its starts are of data that arrived since, and may
     # lie before a cursor (late uploads). Without it, they are the start of all history.
@@ -65,7 +92,7 @@ class RunState:
 # --- Public services ----------------------------------------------------------------------------
 
 
-def sync_connection(*, connection_id: int) -> SyncRun | None:
+def sync_connection(*, connection_id: int, plan: FetchPlan = FULL) -> SyncRun | None:
     """One run for one connection; None when another run holds it or it is not active.
 
     Dexcom errors are recorded on the run and the connection, then raised so the caller (the
@@ -76,7 +103,7 @@ def sync_connection(*, connection_id: int) -> SyncRun | None:
         logger.info("Sync of connection %s skipped: running elsewhere or not active", connection_id)
         return None
     try:
-        return _run(connection_id=connection_id, owner=owner)
+        return _run(connection_id=connection_id, owner=owner, plan=plan)
     finally:
         release_sync_lease(connection_id=connection_id, owner=owner)
 
@@ -110,7 +137,7 @@ def reset_sync_state(*, connection_id: int, days: int | None = None) -> None:
 # --- One run ------------------------------------------------------------------------------------
 
 
-def _run(*, connection_id: int, owner: str) -> SyncRun:
+def _run(*, connection_id: int, owner: str, plan: FetchPlan = FULL) -> SyncRun:
     connection = DexcomConnection.objects.select_related("user").get(pk=connection_id)
     # We hold the lease, so a run still marked running was cut short (worker killed, time limit).
     SyncRun.objects.filter(connection=connection, status=SyncRun.Status.RUNNING).update(
@@ -123,6 +150,8 @@ def _run(*, connection_id: int, owner: str) -> SyncRun:
         patient_id=connection.user_id,
         kind=SyncRun.Kind.INCREMENTAL if connection.backfill_completed_at else SyncRun.Kind.BACKFILL,
     )
+    if run.kind == SyncRun.Kind.BACKFILL:
+        plan = FULL  # history needs every type
     DexcomConnection.objects.filter(pk=connection_id).update(last_sync_attempt_at=run.started_at)
     state = RunState(
         connection=connection,
@@ -132,12 +161,19 @@ def _run(*, connection_id: int, owner: str) -> SyncRun:
             connection_id=connection_id,
             base_url=connection.base_url,
             heartbeat=lambda: renew_sync_lease(connection_id=connection_id, owner=owner),
+            lane=BACKFILL_LANE if run.kind == SyncRun.Kind.BACKFILL else STEADY_LANE,
         ),
         now=timezone.now(),
+        plan=plan,
         readings_before=_readings_held(connection.user_id),
     )
     try:
         _sync(state)
+    except RequestBudgetExhausted:
+        # Not an error: what was fetched is committed, the rest waits for budget. The patient
+        # reads "waiting for Dexcom"; the scheduler queues the connection again.
+        _finish(state, waiting=True)
+        raise
     except client.DexcomGrantRefused:
         _finish(state, error="Dexcom refused the refresh token: the patient must reconnect")
         return run
@@ -162,6 +198,9 @@ def _run(*, connection_id: int, owner: str) -> SyncRun:
 def _sync(state: RunState) -> None:
     patient_id = state.connection.user_id
     cursors = _cursors(patient_id, state.now)
+    if not state.plan.data_range:
+        _sync_egvs_past_cursor(state, cursors)
+        return
     last_sync_time = _last_sync_time(cursors, state.now)
     state.ranges_by_arrival = last_sync_time is not None
     data_range = state.calls.data_range(last_sync_time=last_sync_time)
@@ -170,11 +209,30 @@ def _sync(state: RunState) -> None:
     fetched_any = False
     for record_type in ("egvs", "calibrations"):
         fetched_any |= _sync_range_type(state, record_type, data_range, cursors)
-    _sync_events(state, data_range, cursors, known_end=known_events_end)
-    _sync_alerts(state, data_range, cursors)
+    if state.plan.events_reread:
+        _sync_events(state, data_range, cursors, known_end=known_events_end)
+    else:
+        _sync_range_type(state, "events", data_range, cursors)
+    if state.plan.alerts:
+        _sync_alerts(state, data_range, cursors)
     _advance_quiet_cursors(state, data_range, cursors)
-    if _devices_due(cursors, state.now, something_new=fetched_any):
+    if state.plan.devices and _devices_due(cursors, state.now, something_new=fetched_any):
         _sync_devices(state)
+
+
+def _sync_egvs_past_cursor(state: RunState, cursors) -> None:
+    """QUICK: the readings past the EGV cursor, in one call for a recent cursor. The cursor moves
+    only to just past the newest reading received, so a reading uploaded later than its
+    neighbours is still ahead of it (and dataRange's lastSyncTime, which trails the cursor)."""
+    for window_start, window_end in _windows(cursors["egvs"] - OVERLAP, state.now):
+        page = state.calls.records(record_type="egvs", start=window_start, end=window_end)
+        rows, bad = record_rows.rows_from_records(
+            "egvs", page.records, patient_id=state.connection.user_id, now=state.now
+        )
+        newest = max((row["system_time"] for row in rows), default=None)
+        cursor_to = newest + timedelta(seconds=1) if newest else cursors["egvs"]
+        _commit_window(state, "egvs", rows, bad, cursor_to=cursor_to)
+        cursors["egvs"] = max(cursors["egvs"], cursor_to)
 
 
 def _cursors(patient_id: int, now: datetime) -> dict[str, datetime]:
@@ -474,19 +532,23 @@ def _readings_held(patient_id: int) -> int:
     return Egv.objects.filter(patient_id=patient_id).count()
 
 
-def _finish(state: RunState, *, error: str = "", patient_message: str = "") -> None:
+def _finish(state: RunState, *, error: str = "", patient_message: str = "", waiting: bool = False) -> None:
     run = state.run
     run.finished_at = timezone.now()
     run.api_calls = state.calls.count
     run.records = state.written
     run.status = SyncRun.Status.FAILED if error else SyncRun.Status.SUCCEEDED
+    if waiting:
+        run.status = SyncRun.Status.WAITING
     if error:
         run.errors = [*run.errors, error]
     run.save()
     updates = {}
     if _readings_held(state.connection.user_id) > state.readings_before:
         updates["last_data_at"] = run.finished_at  # windows commit one by one, failed run or not
-    if not error:
+    if waiting:
+        pass  # neither a success nor an error: the last sync time and message stay
+    elif not error:
         updates.update(last_sync_at=run.finished_at, last_error="")
         if state.connection.backfill_completed_at is None:
             updates.update(

@@ -15,6 +15,7 @@ import logging
 import random
 
 from celery import shared_task
+from celery.exceptions import Retry
 from django.db import InterfaceError, OperationalError, transaction
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
@@ -22,6 +23,7 @@ from apps.dexcom import client, tokens
 from apps.sync import schedule, services
 from apps.sync.budget import RequestBudgetExhausted, forget_old_windows
 from apps.sync.lease import LeaseLost, lease_wait_seconds
+from apps.sync.models import SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,11 @@ def _backoff_seconds(retries: int) -> float:
     return min(1800, 30 * 2**retries) * random.uniform(0.8, 1.2)
 
 
-def _run_with_retries(task, service, *, connection_id: int):
+class _WaitingForBudget(Exception):
+    """The app-wide budget ran out during a scheduled run."""
+
+
+def _run_with_retries(task, service, *, connection_id: int, requeue_if_busy: bool = True):
     try:
         run = service(connection_id=connection_id)
     except client.DexcomRateLimited as error:
@@ -61,7 +67,8 @@ def _run_with_retries(task, service, *, connection_id: int):
     except (client.DexcomServerError, client.DexcomUnavailable, client.DexcomBadResponse, LeaseLost) as error:
         raise task.retry(countdown=_backoff_seconds(task.request.retries), exc=error, max_retries=MAX_RETRIES)
     if run is None:
-        _requeue_if_busy(task, connection_id=connection_id)
+        if requeue_if_busy:
+            _requeue_if_busy(task, connection_id=connection_id)
         return None
     return run.pk
 
@@ -79,15 +86,56 @@ def _requeue_if_busy(task, *, connection_id: int) -> None:
 
 
 @shared_task(name="sync.sync_connection", **RELIABLE)
-def sync_connection_task(self, connection_id: int):
-    return _run_with_retries(self, services.sync_connection, connection_id=connection_id)
+def sync_connection_task(self, connection_id: int, plan: str | None = None):
+    if plan is None:  # asked directly (a button, the command line): everything, as before
+        run_id = _run_with_retries(self, services.sync_connection, connection_id=connection_id)
+        _note_direct_run(connection_id, run_id)
+        return run_id
+    return _run_scheduled(self, connection_id=connection_id, plan=plan)
+
+
+def _note_direct_run(connection_id: int, run_id) -> None:
+    """A run the scheduler did not queue still makes the data fresh: it need not sync again."""
+    run = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.SUCCEEDED).first() if run_id else None
+    if run is not None:
+        schedule.record_outcome(connection_id=connection_id, plan="full", run=run, release=False)
+
+
+def _run_scheduled(task, *, connection_id: int, plan: str):
+    """A run the scheduler queued: it reports back. Running out of budget is not a failure to
+    retry on our own: the connection is marked waiting and the scheduler queues it again (first,
+    as it is the most overdue). Busy elsewhere: that run is the sync, so this one ends."""
+    fetch_plan = services.PLANS.get(plan, services.FULL)
+
+    def service(*, connection_id):
+        try:
+            return services.sync_connection(connection_id=connection_id, plan=fetch_plan)
+        except RequestBudgetExhausted as error:
+            raise _WaitingForBudget from error
+
+    try:
+        run_id = _run_with_retries(task, service, connection_id=connection_id, requeue_if_busy=False)
+    except _WaitingForBudget:
+        logger.info("Sync of connection %s waits for Dexcom budget", connection_id)
+        schedule.record_outcome(connection_id=connection_id, plan=plan, run=None, waiting=True)
+        return None
+    except Retry:
+        raise  # a Dexcom or outage retry: the claim stays held until it ends or times out
+    except Exception:
+        schedule.release_claim(connection_id=connection_id)
+        raise
+    run = SyncRun.objects.filter(pk=run_id).first() if run_id else None
+    schedule.record_outcome(connection_id=connection_id, plan=plan, run=run)
+    return run_id
 
 
 @shared_task(name="sync.backfill_connection", **RELIABLE)
 def backfill_connection_task(self, connection_id: int, restart: bool = False):
     if restart and not self.request.retries:
         services.reset_sync_state(connection_id=connection_id)
-    return _run_with_retries(self, services.backfill_connection, connection_id=connection_id)
+    run_id = _run_with_retries(self, services.backfill_connection, connection_id=connection_id)
+    _note_direct_run(connection_id, run_id)
+    return run_id
 
 
 @shared_task(
@@ -100,18 +148,19 @@ def backfill_connection_task(self, connection_id: int, restart: bool = False):
     max_retries=3,  # beat sends a fresh one every minute anyway
 )
 def enqueue_due_syncs_task(self):
-    """Every minute (beat): queue the connections whose slot in the interval has come."""
-    ids = schedule.claim_due_connections()
-    for position, connection_id in enumerate(ids):
+    """Every minute (beat): queue what the budget-aware scheduler chose for this minute."""
+    chosen, _waiting = schedule.plan_tick()
+    for position, choice in enumerate(chosen):
         try:
-            sync_connection_task.delay(connection_id)
+            sync_connection_task.delay(choice.connection_id, plan=choice.plan)
         except OUTAGE_ERRORS:
             # The broker went away mid-loop: un-claim what was not sent, so the next beat
-            # queues it instead of the patient skipping a whole interval.
-            schedule.release_claims(connection_ids=ids[position:])
+            # queues it instead of the patient waiting out the claim timeout.
+            for unsent in chosen[position:]:
+                schedule.release_claim(connection_id=unsent.connection_id)
             raise
     forget_old_windows()
-    return len(ids)
+    return len(chosen)
 
 
 def send_sync(*, connection_id: int) -> bool:
