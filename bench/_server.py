@@ -19,15 +19,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def production_like_env(var_dir: str) -> dict:
     env = dict(os.environ)
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "dexweb.settings",
-        "DEXWEB_VAR_DIR": var_dir,
-        "DEBUG": "False",
-        "STATIC_MANIFEST": "true",
-        "AXES_ENABLED": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOG_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "dexweb.settings",
+            "DEXWEB_VAR_DIR": var_dir,
+            "DEBUG": "False",
+            "STATIC_MANIFEST": "true",
+            "AXES_ENABLED": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     return env
 
 
@@ -40,7 +42,9 @@ def free_port() -> int:
 def collectstatic(env: dict) -> None:
     subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "collectstatic", "--noinput", "--clear", "-v0"],
-        env=env, check=True, cwd=ROOT,
+        env=env,
+        check=True,
+        cwd=ROOT,
     )
 
 
@@ -49,9 +53,21 @@ def gunicorn(env: dict, *, workers: int = 2, threads: int = 1):
     """Yields the base URL of a gunicorn serving dexweb.wsgi; stops it on exit."""
     port = free_port()
     argv = [
-        sys.executable, "-m", "gunicorn", "dexweb.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-        "--timeout", "120", "--no-control-socket", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "dexweb.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--timeout",
+        "120",
+        "--no-control-socket",
+        "--log-level",
+        "warning",
     ]
     process = subprocess.Popen(argv, env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"

@@ -36,7 +36,9 @@ WORK = Path(os.environ.get("DEXWEB_VAR_DIR", "/tmp/dexweb-clarity-bench"))
 os.environ.setdefault("DEXWEB_VAR_DIR", str(WORK))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dexweb.settings")
 os.environ.setdefault("AXES_ENABLED", "false")
-os.environ.setdefault("DEBUG", "false")  # as in production: DEBUG keeps every query (and the upload) in memory
+os.environ.setdefault(
+    "DEBUG", "false"
+)  # as in production: DEBUG keeps every query (and the upload) in memory
 EMAIL = "clarity-bench@example.com"
 BOUNDARY = "dexweb-bench-boundary"
 HEADER = (
@@ -46,11 +48,15 @@ HEADER = (
     "Transmitter ID\r\n"
 )
 PREAMBLE = [
-    ",,FirstName,,Bench,,,,,,,,,", ",,LastName,,Patient,,,,,,,,,",
+    ",,FirstName,,Bench,,,,,,,,,",
+    ",,LastName,,Patient,,,,,,,,,",
     ',,Device,,,"Dexcom G6 Mobile App, Android",Android G6,,,,,,,',
-    ",,Alert,High,,,Android G6,250,,,00:00:00,,,", ",,Alert,Low,,,Android G6,70,,,00:00:00,,,",
-    ",,Alert,Urgent Low,,,Android G6,55,,,00:00:00,,,", ",,Alert,Rise,,,Android G6,,,,00:00:00,3,,",
-    ",,Alert,Fall,,,Android G6,,,,00:00:00,-2,,", ",,Alert,Signal Loss,,,Android G6,,,,00:20:00,,,",
+    ",,Alert,High,,,Android G6,250,,,00:00:00,,,",
+    ",,Alert,Low,,,Android G6,70,,,00:00:00,,,",
+    ",,Alert,Urgent Low,,,Android G6,55,,,00:00:00,,,",
+    ",,Alert,Rise,,,Android G6,,,,00:00:00,3,,",
+    ",,Alert,Fall,,,Android G6,,,,00:00:00,-2,,",
+    ",,Alert,Signal Loss,,,Android G6,,,,00:20:00,,,",
 ]
 
 
@@ -66,8 +72,10 @@ def write_export(path: Path, rows: int) -> None:
             at = start + step * i
             value = "Low" if i % 997 == 0 else "High" if i % 991 == 0 else 60 + (i * 37) % 300
             transmitter = f"8G{i // 25920:04d}"
-            out.write(f"{index + i},{at:%Y-%m-%dT%H:%M:%S},EGV,,,,Android G6,{value},,,,"
-                      f"{((i % 9) - 4) * 0.3:.1f},{(i % 25920) * 300 + 7200},{transmitter}\r\n")
+            out.write(
+                f"{index + i},{at:%Y-%m-%dT%H:%M:%S},EGV,,,,Android G6,{value},,,,"
+                f"{((i % 9) - 4) * 0.3:.1f},{(i % 25920) * 300 + 7200},{transmitter}\r\n"
+            )
 
 
 def _setup_django(*, migrate: bool = False):
@@ -92,10 +100,12 @@ def _multipart_body(path: Path, token: str) -> Path:
     """The POST body a browser sends, written to disk around the export (no copy in memory)."""
     body = WORK / "upload.body"
     with open(body, "wb") as out, open(path, "rb") as export:
-        out.write(f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"\r\n\r\n"
-                  f"{token}\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"timezone\"\r\n\r\n"
-                  f"UTC\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
-                  f"filename=\"clarity.csv\"\r\nContent-Type: text/csv\r\n\r\n".encode())
+        out.write(
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n'
+            f'{token}\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name="timezone"\r\n\r\n'
+            f'UTC\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="clarity.csv"\r\nContent-Type: text/csv\r\n\r\n'.encode()
+        )
         shutil.copyfileobj(export, out)
         out.write(f"\r\n--{BOUNDARY}--\r\n".encode())
     return body
@@ -120,21 +130,30 @@ def step_upload(path: Path, limit: int | None) -> dict:
     limits = {"CLARITY_UPLOAD_MAX_BYTES": limit} if limit else {}
     with override_settings(ALLOWED_HOSTS=["testserver"], **limits), open(body, "rb") as stream:
         environ = {
-            "REQUEST_METHOD": "POST", "PATH_INFO": f"/patients/{user.pk}/import/",
-            "SERVER_NAME": "testserver", "SERVER_PORT": "80", "HTTP_HOST": "testserver",
-            "wsgi.url_scheme": "http", "wsgi.input": stream, "wsgi.errors": sys.stderr,
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": f"/patients/{user.pk}/import/",
+            "SERVER_NAME": "testserver",
+            "SERVER_PORT": "80",
+            "HTTP_HOST": "testserver",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": stream,
+            "wsgi.errors": sys.stderr,
             "CONTENT_TYPE": f"multipart/form-data; boundary={BOUNDARY}",
             "CONTENT_LENGTH": str(body.stat().st_size),
             "HTTP_COOKIE": f"{settings.SESSION_COOKIE_NAME}={client.session.session_key}; "
-                           f"{settings.CSRF_COOKIE_NAME}={token}",
+            f"{settings.CSRF_COOKIE_NAME}={token}",
         }
         handler(environ, lambda status, headers, exc_info=None: statuses.append(status))
     from apps.glucose.models import ClarityImportJob
 
     job = ClarityImportJob.objects.filter(patient=user).order_by("-pk").first()
     status = int(statuses[0].split()[0])
-    return {"status": status, "seconds": time.monotonic() - started,
-            "rss_mb_before": before, "job": job.pk if job and status == 302 else None}
+    return {
+        "status": status,
+        "seconds": time.monotonic() - started,
+        "rss_mb_before": before,
+        "job": job.pk if job and status == 302 else None,
+    }
 
 
 def step_task(job_id: int, max_rows: int | None) -> dict:
@@ -149,20 +168,31 @@ def step_task(job_id: int, max_rows: int | None) -> dict:
     with override_settings(**({"CLARITY_IMPORT_MAX_ROWS": max_rows} if max_rows else {})):
         jobs.clarity_job_run(job_id=job_id)
     job = ClarityImportJob.objects.get(pk=job_id)
-    return {"status": job.status, "message": job.message[:160], "seconds": time.monotonic() - started,
-            "rss_mb_before": before}
+    return {
+        "status": job.status,
+        "message": job.message[:160],
+        "seconds": time.monotonic() - started,
+        "rss_mb_before": before,
+    }
 
 
 def _run_step(*args) -> dict:
-    output = subprocess.run([sys.executable, __file__, "--step", *map(str, args)], check=True,
-                            capture_output=True, text=True, cwd=ROOT).stdout
+    output = subprocess.run(
+        [sys.executable, __file__, "--step", *map(str, args)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
 def _print(name: str, result: dict) -> None:
     status = result.get("status")
-    print(f"{name:15} {status!s:9} {result['seconds']:6.1f} s  peak RSS {result['rss_mb']:6.1f} MB "
-          f"(after setup {result['rss_mb_before']:.1f} MB)  {result.get('message', '')}")
+    print(
+        f"{name:15} {status!s:9} {result['seconds']:6.1f} s  peak RSS {result['rss_mb']:6.1f} MB "
+        f"(after setup {result['rss_mb_before']:.1f} MB)  {result.get('message', '')}"
+    )
 
 
 def main():
@@ -188,9 +218,11 @@ def main():
     write_export(big, args.rows)
     write_export(accepted, args.accept_rows)
     write_export(issue_size, 650_000)  # the 45 MB file of the issue, under the default limit
-    print(f"wrote {args.rows:,} rows ({big.stat().st_size / 2**20:.0f} MB) and {args.accept_rows:,} rows "
-          f"({accepted.stat().st_size / 2**20:.0f} MB) in {time.monotonic() - started:.1f} s; "
-          f"database {os.environ.get('DATABASE_URL', 'SQLite in ' + str(WORK))}")
+    print(
+        f"wrote {args.rows:,} rows ({big.stat().st_size / 2**20:.0f} MB) and {args.accept_rows:,} rows "
+        f"({accepted.stat().st_size / 2**20:.0f} MB) in {time.monotonic() - started:.1f} s; "
+        f"database {os.environ.get('DATABASE_URL', 'SQLite in ' + str(WORK))}"
+    )
     _print("upload-refused", _run_step("upload", big, 0))
     print(f"(45 MB file: {issue_size.stat().st_size / 2**20:.0f} MB)")
     _print("upload-45MB", _run_step("upload", issue_size, 0))

@@ -38,8 +38,10 @@ def _conninfo(dbname=None) -> dict:
 
     db = settings.DATABASES["default"]
     return {
-        "host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432,
-        "user": db["USER"] or "postgres", "dbname": dbname or db["NAME"],
+        "host": db["HOST"] or "127.0.0.1",
+        "port": db["PORT"] or 5432,
+        "user": db["USER"] or "postgres",
+        "dbname": dbname or db["NAME"],
     }
 
 
@@ -67,9 +69,7 @@ def time_grid(days: int, end: datetime):
         if hour not in offsets:
             offsets[hour] = int(datetime.fromtimestamp(int(e), ZONE).utcoffset().total_seconds())
         deltas[i] = offsets[hour]
-    stamps = [
-        datetime.fromtimestamp(int(e), UTC).strftime("%Y-%m-%d %H:%M:%S+00") for e in epoch
-    ]
+    stamps = [datetime.fromtimestamp(int(e), UTC).strftime("%Y-%m-%d %H:%M:%S+00") for e in epoch]
     return epoch, deltas, stamps
 
 
@@ -91,9 +91,9 @@ def present_mask(rng, n: int) -> np.ndarray:
     """Sensor gaps: a 2-hour warm-up every 10 days and a few signal losses."""
     mask = np.ones(n, dtype=bool)
     for start in range(int(rng.integers(0, 2880)), n, 2880):
-        mask[start:start + 24] = False
+        mask[start : start + 24] = False
     for start in rng.integers(0, n, 6):
-        mask[start:start + int(rng.integers(3, 30))] = False
+        mask[start : start + int(rng.integers(3, 30))] = False
     return mask
 
 
@@ -142,13 +142,18 @@ def load(patients: int, days: int):
     User.objects.filter(email__startswith="bench-").delete()
     password = make_password("bench-password-42")
     users = User.objects.bulk_create(
-        User(email=EMAIL.format(i), password=password, timezone="America/New_York")
-        for i in range(patients)
+        User(email=EMAIL.format(i), password=password, timezone="America/New_York") for i in range(patients)
     )
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     DexcomConnection.objects.bulk_create(
-        DexcomConnection(user=u, base_url="emulator", last_sync_at=now,
-                         backfill_total_days=90, backfill_done_days=90, backfill_completed_at=now)
+        DexcomConnection(
+            user=u,
+            base_url="emulator",
+            last_sync_at=now,
+            backfill_total_days=90,
+            backfill_done_days=90,
+            backfill_completed_at=now,
+        )
         for u in users
     )
     end = now - timedelta(minutes=now.minute % 5 + 60)
@@ -187,8 +192,10 @@ def load(patients: int, days: int):
             _load_markers(cur, pid, rng, epoch, deltas, stamps)
             if number % 100 == 99:
                 raw.commit()
-                print(f"  {number + 1} patients, {total:,} EGVs, {time.perf_counter() - started:.0f} s",
-                      flush=True)
+                print(
+                    f"  {number + 1} patients, {total:,} EGVs, {time.perf_counter() - started:.0f} s",
+                    flush=True,
+                )
     raw.commit()
     print(f"COPY done: {total:,} EGVs in {time.perf_counter() - started:.0f} s", flush=True)
     with raw.cursor() as cursor:
@@ -214,8 +221,11 @@ def _load_markers(cur, pid, rng, epoch, deltas, stamps):
     n = epoch.size
     event_rows = []
     for j, i in enumerate(np.sort(rng.integers(0, n, n // 58)).tolist()):
-        kind = ("carbs", "grams", str(int(rng.integers(10, 90)))) if j % 2 else (
-            "insulin", "units", str(int(rng.integers(1, 12))))
+        kind = (
+            ("carbs", "grams", str(int(rng.integers(10, 90))))
+            if j % 2
+            else ("insulin", "units", str(int(rng.integers(1, 12))))
+        )
         event_rows.append(
             f"{pid}\te{pid}-{j}\t{stamps[i]}\t{deltas[i]}\t{deltas[i]}\tandroid\tG7Android\t\tg7\t\t"
             f"created\t{kind[0]}\t\t{kind[2]}\t{kind[2]}\t{kind[1]}\n"
@@ -288,8 +298,12 @@ def measure(patients: int, requests: int):
             if page == "trace":
                 size = max(size, chart_data_bytes(html, "trace-data"))
         timings.sort()
-        results[label] = (statistics.median(timings), timings[int(0.9 * (len(timings) - 1))], size,
-                          statistics.median(cpu_times))
+        results[label] = (
+            statistics.median(timings),
+            timings[int(0.9 * (len(timings) - 1))],
+            size,
+            statistics.median(cpu_times),
+        )
     return results
 
 

@@ -40,6 +40,8 @@ import django
 
 django.setup()
 
+import contextlib
+
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection as db_connection
@@ -88,10 +90,8 @@ class TcpProxy:
             pass
         finally:
             for sock in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def down(self):
         self.is_down = True
@@ -133,10 +133,27 @@ class Workers:
         self.count += 1
         log = open(self.log_dir / f"worker-{self.count}.log", "w")  # noqa: SIM115 - the worker writes it until it stops
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "dexweb", "worker", "--pool=solo", "-Q", "celery",
-             "-n", f"bench-faults-{self.count}@%h", "--loglevel=INFO", "--without-gossip",
-             "--without-mingle", "--without-heartbeat"],
-            cwd=PROJECT_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dexweb",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                "celery",
+                "-n",
+                f"bench-faults-{self.count}@%h",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=PROJECT_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self.processes.append(process)
         return process
@@ -207,25 +224,33 @@ def connect_patients(count: int, days: int) -> list:
 
 def compare_with_truth(connection) -> tuple[int, int]:
     """(records missing, records extra or duplicated) over what the cursors call complete."""
+    from apps.glucose.ingest import MODELS
     from apps.sandbox import truth
     from apps.sync.models import SyncCursor, SyncRun
     from apps.sync.records import rows_from_records
     from apps.sync.services import OVERLAP
-    from apps.glucose.ingest import MODELS
 
     key = SANDBOX_USER_OF[connection.pk]
     first = SyncRun.objects.filter(connection=connection).order_by("started_at").first()
-    start = (first.started_at - timedelta(days=connection.backfill_total_days) + OVERLAP
-             + timedelta(minutes=1)).replace(microsecond=0)
-    cursors = dict(SyncCursor.objects.filter(patient=connection.user).values_list("record_type", "synced_until"))
+    start = (
+        first.started_at - timedelta(days=connection.backfill_total_days) + OVERLAP + timedelta(minutes=1)
+    ).replace(microsecond=0)
+    cursors = dict(
+        SyncCursor.objects.filter(patient=connection.user).values_list("record_type", "synced_until")
+    )
     missing = extra = 0
     for record_type, model in MODELS.items():
         end = cursors[record_type].replace(microsecond=0)
         raw = truth.records(sandbox_user_key=key, record_type=record_type, start=start, end=end)
-        expected, _ = rows_from_records(record_type, raw, patient_id=connection.user_id, now=end + timedelta(days=1))
+        expected, _ = rows_from_records(
+            record_type, raw, patient_id=connection.user_id, now=end + timedelta(days=1)
+        )
         expected_ids = {row["record_id"] for row in expected}
-        stored = list(model.objects.filter(patient=connection.user, system_time__gte=start,
-                                           system_time__lt=end).values_list("record_id", flat=True))
+        stored = list(
+            model.objects.filter(
+                patient=connection.user, system_time__gte=start, system_time__lt=end
+            ).values_list("record_id", flat=True)
+        )
         missing += len(expected_ids - set(stored))
         extra += len(set(stored) - expected_ids) + (len(stored) - len(set(stored)))
     return missing, extra
@@ -275,12 +300,16 @@ def kill_mid_backfill(connections, workers: Workers, interval: int) -> dict:
     from apps.sync.models import SyncCursor
 
     ids = [c.pk for c in connections]
-    origin = {c.pk: SyncCursor.objects.get(patient=c.user, record_type="egvs").synced_until for c in connections}
+    origin = {
+        c.pk: SyncCursor.objects.get(patient=c.user, record_type="egvs").synced_until for c in connections
+    }
     faults.inject(kind="slow", endpoint="egvs", times=None, seconds=1.5)
 
     def some_window_committed():
-        return any(SyncCursor.objects.get(patient=c.user, record_type="egvs").synced_until > origin[c.pk]
-                   for c in connections)
+        return any(
+            SyncCursor.objects.get(patient=c.user, record_type="egvs").synced_until > origin[c.pk]
+            for c in connections
+        )
 
     if wait_for(some_window_committed, timeout=180) is None:
         raise SystemExit("no backfill window was committed: are the workers running?")
@@ -293,10 +322,14 @@ def kill_mid_backfill(connections, workers: Workers, interval: int) -> dict:
     workers.start()
 
     def all_complete():
-        return DexcomConnection.objects.filter(pk__in=ids, backfill_completed_at__isnull=False).count() == len(ids)
+        return DexcomConnection.objects.filter(
+            pk__in=ids, backfill_completed_at__isnull=False
+        ).count() == len(ids)
 
     took = wait_for(all_complete, timeout=3 * interval)
-    return _figures("kill -9 mid-backfill", connections, workers, took and time.monotonic() - killed, interval)
+    return _figures(
+        "kill -9 mid-backfill", connections, workers, took and time.monotonic() - killed, interval
+    )
 
 
 def database_outage(connections, workers: Workers, proxy: TcpProxy, seconds: int, interval: int) -> dict:
@@ -319,7 +352,10 @@ def _outage(what: str, connections, workers: Workers, proxy: TcpProxy, seconds: 
     # A fresh round in flight: every connection due now, the next beat queues them all.
     DexcomConnection.objects.filter(pk__in=ids).update(last_sync_enqueued_at=None)
     round_started = timezone.now()
-    wait_for(lambda: SyncRun.objects.filter(connection_id__in=ids, started_at__gte=round_started).exists(), timeout=60)
+    wait_for(
+        lambda: SyncRun.objects.filter(connection_id__in=ids, started_at__gte=round_started).exists(),
+        timeout=60,
+    )
     proxy.down()
     print(f"  {what} down for {seconds} s")
     time.sleep(seconds)
@@ -329,14 +365,21 @@ def _outage(what: str, connections, workers: Workers, proxy: TcpProxy, seconds: 
     print(f"  {what} back")
 
     def all_synced_again():
-        synced = (SyncRun.objects.filter(connection_id__in=ids, status=SyncRun.Status.SUCCEEDED, finished_at__gte=back_at)
-                  .values("connection_id").distinct().count())
+        synced = (
+            SyncRun.objects.filter(
+                connection_id__in=ids, status=SyncRun.Status.SUCCEEDED, finished_at__gte=back_at
+            )
+            .values("connection_id")
+            .distinct()
+            .count()
+        )
         return synced == len(ids)
 
     took = wait_for(all_synced_again, timeout=3 * interval)
-    figures = _figures(f"{seconds} s {what} outage", connections, workers,
-                       took and time.monotonic() - back, interval)
-    log = workers.log_text()[len(before_log):]
+    figures = _figures(
+        f"{seconds} s {what} outage", connections, workers, took and time.monotonic() - back, interval
+    )
+    log = workers.log_text()[len(before_log) :]
     figures["sync tasks lost"] = failed_without_retry(log)
     figures["retries"] = retried(log)
     figures["beat ticks given up"] = beat_ticks_given_up(log)
@@ -378,7 +421,9 @@ def main():
     parser.add_argument("--days", type=int, default=90, help="backfill depth")
     parser.add_argument("--interval", type=int, default=60, help="SYNC_INTERVAL_SECONDS for the workers")
     parser.add_argument("--beat", type=float, default=10.0, help="seconds between beat ticks")
-    parser.add_argument("--outage", type=int, default=30, help="seconds the database, then the broker, is down")
+    parser.add_argument(
+        "--outage", type=int, default=30, help="seconds the database, then the broker, is down"
+    )
     args = parser.parse_args()
     if db_connection.vendor != "postgresql" or not settings.CELERY_BROKER_URL.startswith("redis"):
         raise SystemExit("needs DATABASE_URL=postgres://... and CELERY_BROKER_URL=redis://...")
@@ -406,10 +451,12 @@ def main():
         "SYNC_LEASE_SECONDS": str(LEASE_SECONDS),
         "DEXCOM_HTTP_TIMEOUT": "10",
     }
-    print(f"database: {db['NAME']} (workers through a proxy on :{proxy.port}); broker through a proxy "
-          f"on :{broker_proxy.port}; emulator at {url}; "
-          f"{args.patients} patients, {args.days}-day backfill, interval {args.interval} s, "
-          f"lease {LEASE_SECONDS} s, beat every {args.beat:g} s")
+    print(
+        f"database: {db['NAME']} (workers through a proxy on :{proxy.port}); broker through a proxy "
+        f"on :{broker_proxy.port}; emulator at {url}; "
+        f"{args.patients} patients, {args.days}-day backfill, interval {args.interval} s, "
+        f"lease {LEASE_SECONDS} s, beat every {args.beat:g} s"
+    )
     remove_bench_users()
     app.control.purge()  # messages left in the default queue by earlier runs
     workers = Workers(worker_env, log_dir)

@@ -69,8 +69,8 @@ def headers_of(url: str, cookie: str) -> dict:
 
 
 def measure(base_url: str, patient_id: int, session: str, runs: int) -> list[dict]:
-    from playwright.sync_api import sync_playwright
     from django.conf import settings
+    from playwright.sync_api import sync_playwright
 
     results = []
     with sync_playwright() as playwright:
@@ -111,29 +111,42 @@ def measure(base_url: str, patient_id: int, session: str, runs: int) -> list[dic
 def report(results: list[dict], base_url: str, patient_id: int, cookie: str) -> None:
     drawn = sorted(r["drawn"] for r in results)
     pick = results[0]
-    ms = lambda values: f"median {statistics.median(values):6.0f} ms  min {min(values):5.0f}  max {max(values):5.0f}"  # noqa: E731
+
+    def ms(values):
+        return f"median {statistics.median(values):6.0f} ms  min {min(values):5.0f}  max {max(values):5.0f}"
+
     print(f"runs: {len(results)}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"first chart drawn (cold cache): {ms(drawn)}  p90 {drawn[int(0.9 * (len(drawn) - 1))]:5.0f} ms")
-    print(f"  renderer main thread busy:    {ms([r['main_thread_ms'] for r in results])}"
-          f"  (of which script {statistics.median([r['script_ms'] for r in results]):.0f} ms)")
-    print(f"  renderer main thread CPU:     {ms([r['thread_cpu_ms'] for r in results])}"
-          f"  (renderer process CPU {statistics.median([r['process_cpu_ms'] for r in results]):.0f} ms):"
-          " about the first-chart time on an idle machine, less the network")
+    print(
+        f"  renderer main thread busy:    {ms([r['main_thread_ms'] for r in results])}"
+        f"  (of which script {statistics.median([r['script_ms'] for r in results]):.0f} ms)"
+    )
+    print(
+        f"  renderer main thread CPU:     {ms([r['thread_cpu_ms'] for r in results])}"
+        f"  (renderer process CPU {statistics.median([r['process_cpu_ms'] for r in results]):.0f} ms):"
+        " about the first-chart time on an idle machine, less the network"
+    )
     print(f"  HTML first byte:              {ms([r['html_ttfb'] for r in results])}")
     print(f"  HTML received:                {ms([r['html_done'] for r in results])}")
     print(f"  scripts downloaded:           {ms([max(s['end'] for s in r['scripts']) for r in results])}")
     print(f"  DOMContentLoaded (scripts run): {ms([r['dom_content_loaded'] for r in results])}")
-    print(f"  HTML: {pick['html_transfer'] / 1024:.0f} KiB on the wire, {pick['html_decoded'] / 1024:.0f} KiB decoded")
+    print(
+        f"  HTML: {pick['html_transfer'] / 1024:.0f} KiB on the wire, {pick['html_decoded'] / 1024:.0f} KiB decoded"
+    )
     for script in pick["scripts"]:
-        print(f"  {script['name']}: {script['transfer'] / 1024:.0f} KiB on the wire, "
-              f"{script['decoded'] / 1024:.0f} KiB decoded")
+        print(
+            f"  {script['name']}: {script['transfer'] / 1024:.0f} KiB on the wire, "
+            f"{script['decoded'] / 1024:.0f} KiB decoded"
+        )
     page = headers_of(f"{base_url}/patients/{patient_id}/trace/?days=90", cookie)
     print(f"  trace page Content-Encoding: {page.get('Content-Encoding', 'none')}")
     plotly = next((s for s in pick["scripts"] if "plotly" in s["name"]), None)
     if plotly:
         static = headers_of(f"{base_url}/static/vendor/{plotly['name']}", "")
-        print(f"  {plotly['name']} Cache-Control: {static.get('Cache-Control')}, "
-              f"Content-Encoding: {static.get('Content-Encoding', 'none')}")
+        print(
+            f"  {plotly['name']} Cache-Control: {static.get('Cache-Control')}, "
+            f"Content-Encoding: {static.get('Content-Encoding', 'none')}"
+        )
 
 
 def main() -> None:

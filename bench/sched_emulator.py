@@ -55,9 +55,20 @@ def start_emulator(env):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "dexweb.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--log-level", "warning"],
-        cwd=PROJECT_DIR, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "dexweb.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -72,9 +83,23 @@ def start_emulator(env):
 
 def start_worker(env, workers: int):
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "dexweb", "worker", "--concurrency", str(workers),
-         "--loglevel", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=PROJECT_DIR, env=env,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "dexweb",
+            "worker",
+            "--concurrency",
+            str(workers),
+            "--loglevel",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
     )
 
 
@@ -86,10 +111,10 @@ def remove_bench_users():
 
 def connect_patients(count: int, rng: random.Random):
     from apps.accounts.models import User
-    from apps.dexcom.models import DexcomConnection
     from apps.dexcom import client
-    from apps.dexcom.services import fetch_dexcom_user_id, store_connection
     from apps.dexcom.crypto import encrypt_token
+    from apps.dexcom.models import DexcomConnection
+    from apps.dexcom.services import fetch_dexcom_user_id, store_connection
     from apps.sandbox.profiles import PROFILES
     from apps.sandbox.services import authorization_code_for, ensure_sandbox_users
     from apps.sync.models import SyncCursor, SyncSchedule
@@ -102,7 +127,8 @@ def connect_patients(count: int, rng: random.Random):
         user = User.objects.create_user(email=EMAIL.format(i), password=None)
         code = authorization_code_for(
             sandbox_user_key=PROFILES[i % len(PROFILES)].key,
-            client_id=settings.DEXCOM_CLIENT_ID, redirect_uri=settings.DEXCOM_REDIRECT_URI,
+            client_id=settings.DEXCOM_CLIENT_ID,
+            redirect_uri=settings.DEXCOM_REDIRECT_URI,
         )
         # The emulator has 7 sandbox accounts: patients share them, each with its own grant and
         # tokens (the token exchange and userId read are the real ones; the check that one
@@ -110,16 +136,24 @@ def connect_patients(count: int, rng: random.Random):
         pair = client.exchange_code(code=code, redirect_uri=settings.DEXCOM_REDIRECT_URI)
         dexcom_user_id = fetch_dexcom_user_id(access_token=pair.access_token)
         connection = store_connection(
-            user=user, dexcom_user_id=f"{dexcom_user_id}#{i}",
+            user=user,
+            dexcom_user_id=f"{dexcom_user_id}#{i}",
             access_token_encrypted=encrypt_token(pair.access_token),
             refresh_token_encrypted=encrypt_token(pair.refresh_token),
-            expires_at=pair.expires_at, start_sync=False,
+            expires_at=pair.expires_at,
+            start_sync=False,
         )
         SyncCursor.objects.filter(patient_id=user.pk).delete()  # replaced by the steady-state start
-        SyncCursor.objects.bulk_create([
-            SyncCursor(patient_id=user.pk, record_type=t, synced_until=now - timedelta(hours=2)) for t in CURSOR_TYPES
-        ] + [SyncCursor(patient_id=user.pk, record_type="devices", synced_until=now)])
-        DexcomConnection.objects.filter(pk=connection.pk).update(backfill_completed_at=now, backfill_total_days=0)
+        SyncCursor.objects.bulk_create(
+            [
+                SyncCursor(patient_id=user.pk, record_type=t, synced_until=now - timedelta(hours=2))
+                for t in CURSOR_TYPES
+            ]
+            + [SyncCursor(patient_id=user.pk, record_type="devices", synced_until=now)]
+        )
+        DexcomConnection.objects.filter(pk=connection.pk).update(
+            backfill_completed_at=now, backfill_total_days=0
+        )
         SyncSchedule.objects.create(
             connection=connection,
             fresh_as_of=now - timedelta(seconds=rng.uniform(0, 50 * 60)),
@@ -134,7 +168,9 @@ def newest_readings(patient_ids):
     from apps.glucose.models import Egv
 
     return dict(
-        Egv.objects.filter(patient_id__in=patient_ids).values("patient_id").annotate(newest=Max("system_time"))
+        Egv.objects.filter(patient_id__in=patient_ids)
+        .values("patient_id")
+        .annotate(newest=Max("system_time"))
         .values_list("patient_id", "newest")
     )
 
@@ -152,8 +188,8 @@ def main():
     budget_per_hour = 3 * args.patients
     call_command("migrate", verbosity=0)
     remove_bench_users()
-    from apps.sync.models import ApiBudgetWindow, SyncRun
     from apps.sync import schedule
+    from apps.sync.models import ApiBudgetWindow, SyncRun
     from apps.sync.tasks import enqueue_due_syncs_task
 
     ApiBudgetWindow.objects.all().delete()
@@ -167,8 +203,10 @@ def main():
         connections = connect_patients(args.patients, rng)
         patient_ids = [c.user_id for c in connections]
         watched = set(rng.sample(patient_ids, max(1, args.patients // 20)))
-        print(f"setup: {args.patients} patients connected over HTTP in {time.monotonic() - began_setup:.0f} s; "
-              f"budget {budget_per_hour} calls/h ({budget_per_hour // 60}/min), {len(watched)} watched")
+        print(
+            f"setup: {args.patients} patients connected over HTTP in {time.monotonic() - began_setup:.0f} s; "
+            f"budget {budget_per_hour} calls/h ({budget_per_hour // 60}/min), {len(watched)} watched"
+        )
         worker = start_worker(env, args.workers)
         delay = timedelta(minutes=settings.EMULATOR_DATA_DELAY_MINUTES)
         start = timezone.now()
@@ -197,17 +235,23 @@ def main():
         elapsed_hours = (timezone.now() - start).total_seconds() / 3600
         runs = SyncRun.objects.filter(connection__in=connections, started_at__gte=start)
         calls = runs.aggregate(total=Sum("api_calls"))["total"] or 0
-        busiest = ApiBudgetWindow.objects.filter(window_start__gte=start - timedelta(minutes=1)).aggregate(m=Max("calls"))["m"]
+        busiest = ApiBudgetWindow.objects.filter(window_start__gte=start - timedelta(minutes=1)).aggregate(
+            m=Max("calls")
+        )["m"]
         by_status = {s: runs.filter(status=s).count() for s in SyncRun.Status.values}
         print(f"ran {elapsed_hours * 60:.1f} min real time with {args.workers} worker processes")
-        print(f"calls per patient-hour: {calls / (args.patients * elapsed_hours):.2f} (total {calls}); "
-              f"busiest minute {busiest} of {budget_per_hour // 60} calls")
+        print(
+            f"calls per patient-hour: {calls / (args.patients * elapsed_hours):.2f} (total {calls}); "
+            f"busiest minute {busiest} of {budget_per_hour // 60} calls"
+        )
         print("runs: " + ", ".join(f"{s} {n}" for s, n in by_status.items()))
         for kind, values in lags.items():
             if values:
                 p50, p95 = np.percentile(values, [50, 95])
-                print(f"freshness lag {kind}: p50 {p50:.1f} min, p95 {p95:.1f} min, max {max(values):.1f} min "
-                      f"({len(values)} readings)")
+                print(
+                    f"freshness lag {kind}: p50 {p50:.1f} min, p95 {p95:.1f} min, max {max(values):.1f} min "
+                    f"({len(values)} readings)"
+                )
             else:
                 print(f"freshness lag {kind}: no readings published and shown in the window")
     finally:

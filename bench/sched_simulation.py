@@ -74,11 +74,15 @@ class Sim:
         self.candidates = []
         for pid in range(n):
             ago = timedelta(seconds=self.rng.uniform(0, 50 * 60))
-            self.candidates.append(scheduler.Candidate(
-                connection_id=pid, watched=False, fresh_as_of=START - ago,
-                last_range_at=START - timedelta(seconds=self.rng.uniform(0, 7200)),
-                last_full_at=START - timedelta(seconds=self.rng.uniform(0, 6 * 3600)),
-            ))
+            self.candidates.append(
+                scheduler.Candidate(
+                    connection_id=pid,
+                    watched=False,
+                    fresh_as_of=START - ago,
+                    last_range_at=START - timedelta(seconds=self.rng.uniform(0, 7200)),
+                    last_full_at=START - timedelta(seconds=self.rng.uniform(0, 6 * 3600)),
+                )
+            )
         self.fresh = {c.connection_id: c.fresh_as_of for c in self.candidates}
         for pid in self.rng.sample(range(n), int(n * args.watched_share)):
             self._watch(pid, START)
@@ -105,7 +109,9 @@ class Sim:
         for _ in range(arrivals):
             pid = len(self.candidates)
             self.phase = np.append(self.phase, self.rng.uniform(0, READING_EVERY))
-            self.candidates.append(scheduler.Candidate(connection_id=pid, watched=False, fresh_as_of=None, backfilling=True))
+            self.candidates.append(
+                scheduler.Candidate(connection_id=pid, watched=False, fresh_as_of=None, backfilling=True)
+            )
             self.fresh[pid] = None
             self.backfill_left[pid] = BACKFILL_CALLS
             self.backfill_started[pid] = now
@@ -141,8 +147,11 @@ class Sim:
     def _spend(self, bucket, lane, calls) -> int:
         spent = 0
         while spent < calls and lane_allows(
-            calls=bucket["calls"], backfill_calls=bucket["backfill_calls"], lane=lane,
-            per_minute=self.per_minute, share=self.policy.backfill_share,
+            calls=bucket["calls"],
+            backfill_calls=bucket["backfill_calls"],
+            lane=lane,
+            per_minute=self.per_minute,
+            share=self.policy.backfill_share,
         ):
             bucket["calls"] += 1
             bucket["backfill_calls"] += lane == BACKFILL
@@ -196,7 +205,9 @@ def main():
     parser.add_argument("--calls-per-hour", type=int, default=60_000)
     parser.add_argument("--watched-share", type=float, default=0.05)
     parser.add_argument("--new-per-day", type=int, default=400)
-    parser.add_argument("--warmup-hours", type=float, default=1.0, help="not measured: the start is synthetic")
+    parser.add_argument(
+        "--warmup-hours", type=float, default=1.0, help="not measured: the start is synthetic"
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     sim = Sim(args)
@@ -210,21 +221,32 @@ def main():
         sim.tick(minute)
     calls = sum(sim.calls_by_plan.values())
     patient_hours = args.patients * args.hours  # the steady patients; new ones add a little
-    print(f"scheduler simulation: {args.patients:,} patients (+{args.new_per_day}/day new, 90-day backfill), "
-          f"{args.watched_share:.0%} watched, budget {args.calls_per_hour:,} calls/h, {args.hours} h simulated "
-          f"after {args.warmup_hours:g} h warm-up, seed {args.seed} ({time.monotonic() - began:.0f} s wall)")
-    print(f"calls per patient-hour: {calls / patient_hours:.2f}  (total {calls:,}; "
-          + ", ".join(f"{plan} {count:,}" for plan, count in sorted(sim.calls_by_plan.items())) + ")")
-    print(f"calls per hour: {calls / args.hours:,.0f} of {args.calls_per_hour:,}; busiest minute "
-          f"{sim.busiest_minute} of {sim.per_minute} (cap never exceeded: {sim.busiest_minute <= sim.per_minute})")
+    print(
+        f"scheduler simulation: {args.patients:,} patients (+{args.new_per_day}/day new, 90-day backfill), "
+        f"{args.watched_share:.0%} watched, budget {args.calls_per_hour:,} calls/h, {args.hours} h simulated "
+        f"after {args.warmup_hours:g} h warm-up, seed {args.seed} ({time.monotonic() - began:.0f} s wall)"
+    )
+    print(
+        f"calls per patient-hour: {calls / patient_hours:.2f}  (total {calls:,}; "
+        + ", ".join(f"{plan} {count:,}" for plan, count in sorted(sim.calls_by_plan.items()))
+        + ")"
+    )
+    print(
+        f"calls per hour: {calls / args.hours:,.0f} of {args.calls_per_hour:,}; busiest minute "
+        f"{sim.busiest_minute} of {sim.per_minute} (cap never exceeded: {sim.busiest_minute <= sim.per_minute})"
+    )
     print(f"freshness lag, watched:   {_figures(sim.lags['watched'])}  (target <= 10 min)")
     print(f"freshness lag, unwatched: {_figures(sim.lags['unwatched'])}  (target <= 60 min)")
-    print(f"runs: {sim.outcomes['succeeded']:,} succeeded, {sim.outcomes['waiting']:,} waiting for budget "
-          f"(re-queued, not errors), {sim.outcomes['failed']} failed")
+    print(
+        f"runs: {sim.outcomes['succeeded']:,} succeeded, {sim.outcomes['waiting']:,} waiting for budget "
+        f"(re-queued, not errors), {sim.outcomes['failed']} failed"
+    )
     if sim.backfill_took:
         took = np.array(sim.backfill_took) / 60
-        print(f"backfills finished: {len(took)}; time to finish p50 {np.percentile(took, 50):.1f} min, "
-              f"max {took.max():.1f} min")
+        print(
+            f"backfills finished: {len(took)}; time to finish p50 {np.percentile(took, 50):.1f} min, "
+            f"max {took.max():.1f} min"
+        )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection as db_connection, transaction  # noqa: E402
+from django.db import connection as db_connection  # noqa: E402
+from django.db import transaction
 from django.utils import timezone  # noqa: E402
 
 BENCH_EMAILS = ("bench-sync@example.com", "bench-write@example.com")
@@ -45,8 +46,18 @@ def start_emulator():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "dexweb.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "dexweb.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
         cwd=PROJECT_DIR,
         env={**os.environ, "AXES_ENABLED": "false"},
     )
@@ -93,17 +104,21 @@ def bench_end_to_end(connection):
     elapsed = time.perf_counter() - started
     connection.refresh_from_db()
     total = sum(n for t, n in run.records.items() if t != "devices")
-    print(f"end to end backfill ({connection.backfill_total_days} days): {total} records in "
-          f"{elapsed:.2f} s = {total / elapsed:,.0f} records/s; {run.api_calls} API calls; "
-          f"per type {run.records}")
+    print(
+        f"end to end backfill ({connection.backfill_total_days} days): {total} records in "
+        f"{elapsed:.2f} s = {total / elapsed:,.0f} records/s; {run.api_calls} API calls; "
+        f"per type {run.records}"
+    )
 
 
 def bench_idle(connection):
     from apps.sync.services import sync_connection
 
     run = sync_connection(connection_id=connection.pk)
-    print(f"idle incremental sync: {run.api_calls} API calls, {run.total_records} rows upserted (the 24 h event re-read), "
-          f"{(run.finished_at - run.started_at).total_seconds() * 1000:.0f} ms")
+    print(
+        f"idle incremental sync: {run.api_calls} API calls, {run.total_records} rows upserted (the 24 h event re-read), "
+        f"{(run.finished_at - run.started_at).total_seconds() * 1000:.0f} ms"
+    )
 
 
 def raw_records(sandbox_user_key: str, days: int) -> dict:
@@ -120,8 +135,8 @@ def raw_records(sandbox_user_key: str, days: int) -> dict:
 def bench_write_side(sandbox_user_key: str, days: int, repeat: int):
     """Best of `repeat` runs (the machine may be busy), each for a fresh patient."""
     from apps.accounts.models import User
-    from apps.sync.records import rows_from_records
     from apps.glucose import ingest
+    from apps.sync.records import rows_from_records
 
     raw = raw_records(sandbox_user_key, days)
     total = sum(len(v) for v in raw.values())
@@ -132,12 +147,11 @@ def bench_write_side(sandbox_user_key: str, days: int, repeat: int):
         now = timezone.now()
         started = time.perf_counter()
         rows = {
-            t: rows_from_records(t, records, patient_id=user.pk, now=now)[0]
-            for t, records in raw.items()
+            t: rows_from_records(t, records, patient_id=user.pk, now=now)[0] for t, records in raw.items()
         }
         parsed = time.perf_counter() - started
 
-        def write_all():
+        def write_all(rows=rows, user=user):
             begin = time.perf_counter()
             with transaction.atomic():  # one transaction, as a sync window commits
                 ingest.relax_commit_durability()

@@ -23,7 +23,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,8 +38,9 @@ DAYS = 28
 
 
 def ensure_database(url: str) -> None:
-    import psycopg
     from urllib.parse import urlparse
+
+    import psycopg
 
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
@@ -59,8 +60,9 @@ def load(patients: int) -> None:
     from apps.sharing.models import AuditEntry, Share
 
     if User.objects.filter(role="patient").count() == patients:
-        _build_snapshots(list(User.objects.filter(role="patient").values_list("pk", flat=True)),
-                         only_missing=True)
+        _build_snapshots(
+            list(User.objects.filter(role="patient").values_list("pk", flat=True)), only_missing=True
+        )
         return
     print(f"loading {patients} patients x {DAYS} days ...", flush=True)
     with transaction.atomic():
@@ -99,7 +101,8 @@ def _build_snapshots(patient_ids: list[int], *, only_missing: bool = False) -> N
 
 
 def _day_row(rng, user, day):
-    from datetime import datetime, time as dtime, timezone as dt_timezone
+    from datetime import datetime
+    from datetime import time as dtime
 
     from apps.glucose.models import DailySummary
 
@@ -109,11 +112,18 @@ def _day_row(rng, user, day):
     scale = readings / sum(bands) if readings else 0
     low, low2, in_range, high, very_high = (int(b * scale) for b in bands)
     return DailySummary(
-        patient=user, day=day, readings=readings, value_sum=mean * readings,
-        value_sq_sum=(mean * mean + 45 * 45) * readings, below_54=low // 10, from_54_to_69=low2 // 5,
-        from_70_to_140=in_range // 2, from_70_to_180=in_range, from_181_to_250=high,
+        patient=user,
+        day=day,
+        readings=readings,
+        value_sum=mean * readings,
+        value_sq_sum=(mean * mean + 45 * 45) * readings,
+        below_54=low // 10,
+        from_54_to_69=low2 // 5,
+        from_70_to_140=in_range // 2,
+        from_70_to_180=in_range,
+        from_181_to_250=high,
         above_250=very_high // 3,
-        last_reading_at=datetime.combine(day, dtime(23, 55), tzinfo=dt_timezone.utc) if readings else None,
+        last_reading_at=datetime.combine(day, dtime(23, 55), tzinfo=UTC) if readings else None,
     )
 
 
@@ -140,8 +150,13 @@ def measure(runs: int) -> None:
 
     timings, cpu_times = [], []
     variants = [
-        {"sort": "attention"}, {"sort": "tir"}, {"sort": "name"}, {"sort": "gri", "order": "asc"},
-        {"sort": "last_reading"}, {"q": "patient 12"}, {"sort": "attention", "page": 7},
+        {"sort": "attention"},
+        {"sort": "tir"},
+        {"sort": "name"},
+        {"sort": "gri", "order": "asc"},
+        {"sort": "last_reading"},
+        {"q": "patient 12"},
+        {"sort": "attention", "page": 7},
         {"period": 30, "sort": "tir_change"},
     ]
     for query in variants:  # each variant once untimed: a first 30-day look builds its snapshots
@@ -170,17 +185,27 @@ def measure(runs: int) -> None:
     rows = User.objects.filter(role="patient").count()
     ms = lambda seconds: f"{seconds * 1000:.1f} ms"  # noqa: E731
     timings.sort()
-    print(f"patients sharing with the clinician: {rows} (100 shown per page), page size {len(response.content) / 1024:.0f} KiB, runs: {runs}")
+    print(
+        f"patients sharing with the clinician: {rows} (100 shown per page), page size {len(response.content) / 1024:.0f} KiB, runs: {runs}"
+    )
     print(f"first look (also writes 100 audit entries for the patients shown): {ms(first)}")
-    print(f"triage page median: {ms(statistics.median(timings))}  p95: {ms(timings[int(0.95 * (len(timings) - 1))])}"
-          f"  min: {ms(timings[0])}  max: {ms(timings[-1])}")
+    print(
+        f"triage page median: {ms(statistics.median(timings))}  p95: {ms(timings[int(0.95 * (len(timings) - 1))])}"
+        f"  min: {ms(timings[0])}  max: {ms(timings[-1])}"
+    )
     cpu_times.sort()
-    print(f"  server CPU per page (this process + its PostgreSQL backend) median: {ms(statistics.median(cpu_times))}"
-          f"  p95: {ms(cpu_times[int(0.95 * (len(cpu_times) - 1))])}: what the page costs on an idle machine")
-    print(f"  of which the selector ({'triage_page' if page_of_rows else 'triage_rows'}) median: "
-          f"{ms(statistics.median(selector_times))}")
-    print(f"SQL queries per page: {len(queries)}, of which writing the session: "
-          f"{sum(1 for q in queries if 'django_session' in q['sql'] and not q['sql'].startswith('SELECT'))}")
+    print(
+        f"  server CPU per page (this process + its PostgreSQL backend) median: {ms(statistics.median(cpu_times))}"
+        f"  p95: {ms(cpu_times[int(0.95 * (len(cpu_times) - 1))])}: what the page costs on an idle machine"
+    )
+    print(
+        f"  of which the selector ({'triage_page' if page_of_rows else 'triage_rows'}) median: "
+        f"{ms(statistics.median(selector_times))}"
+    )
+    print(
+        f"SQL queries per page: {len(queries)}, of which writing the session: "
+        f"{sum(1 for q in queries if 'django_session' in q['sql'] and not q['sql'].startswith('SELECT'))}"
+    )
     reset_queries()
     return client.cookies
 
@@ -213,8 +238,13 @@ def throughput(cookies, *, concurrency: int, seconds: float, workers: int) -> No
     env = _server.production_like_env(os.environ["DEXWEB_VAR_DIR"])
     _server.collectstatic(env)
     cookie = f"{settings.SESSION_COOKIE_NAME}={cookies[settings.SESSION_COOKIE_NAME].value}"
-    paths = ["/sharing/triage/", "/sharing/triage/?sort=tir", "/sharing/triage/?sort=name&page=3",
-             "/sharing/triage/?q=patient+12", "/sharing/triage/?sort=gri&order=asc"]
+    paths = [
+        "/sharing/triage/",
+        "/sharing/triage/?sort=tir",
+        "/sharing/triage/?sort=name&page=3",
+        "/sharing/triage/?q=patient+12",
+        "/sharing/triage/?sort=gri&order=asc",
+    ]
     with _server.gunicorn(env, workers=workers) as base_url:
         address = urlparse(base_url)
         latencies: list[float] = []
@@ -226,7 +256,9 @@ def throughput(cookies, *, concurrency: int, seconds: float, workers: int) -> No
             while time.perf_counter() < stop_at[0]:
                 conn = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
                 started = time.perf_counter()
-                conn.request("GET", paths[n % len(paths)], headers={"Cookie": cookie, "Accept-Encoding": "gzip"})
+                conn.request(
+                    "GET", paths[n % len(paths)], headers={"Cookie": cookie, "Accept-Encoding": "gzip"}
+                )
                 response = conn.getresponse()
                 response.read()
                 conn.close()
@@ -250,10 +282,16 @@ def throughput(cookies, *, concurrency: int, seconds: float, workers: int) -> No
         wall = time.perf_counter() - started
     latencies.sort()
     pick = lambda q: latencies[int(q * (len(latencies) - 1))] * 1000  # noqa: E731
-    print(f"gunicorn {workers} sync workers, {concurrency} concurrent clients, {wall:.1f} s, "
-          f"load average {load_before:.1f} before on {os.cpu_count()} CPUs")
-    print(f"  throughput: {len(latencies) / wall:.1f} req/s ({len(latencies)} requests, {len(errors)} not 200)")
-    print(f"  latency: p50 {pick(0.5):.1f} ms  p90 {pick(0.9):.1f} ms  p99 {pick(0.99):.1f} ms  max {latencies[-1] * 1000:.1f} ms")
+    print(
+        f"gunicorn {workers} sync workers, {concurrency} concurrent clients, {wall:.1f} s, "
+        f"load average {load_before:.1f} before on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"  throughput: {len(latencies) / wall:.1f} req/s ({len(latencies)} requests, {len(errors)} not 200)"
+    )
+    print(
+        f"  latency: p50 {pick(0.5):.1f} ms  p90 {pick(0.9):.1f} ms  p99 {pick(0.99):.1f} ms  max {latencies[-1] * 1000:.1f} ms"
+    )
 
 
 def main() -> None:

@@ -40,7 +40,9 @@ class DatabaseOutageMiddleware:
         if not isinstance(exception, DATABASE_DOWN_ERRORS):
             return None
         # The class name only: a driver's message can quote SQL with a patient's values.
-        logger.error("Database unavailable for %s %s (%s)", request.method, request.path, type(exception).__name__)
+        logger.error(
+            "Database unavailable for %s %s (%s)", request.method, request.path, type(exception).__name__
+        )
         return unavailable_response()
 
 

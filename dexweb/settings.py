@@ -12,8 +12,8 @@ from pathlib import Path
 
 import environ
 
-from dexweb import config_checks
 from apps.sync.beat import BEAT_SCHEDULE as SYNC_BEAT_SCHEDULE
+from dexweb import config_checks
 from dexweb.dexcom_regions import resolve_dexcom_base_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -106,9 +106,7 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------------
 DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'dexweb.sqlite3'}"
-    ),
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'dexweb.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: WAL lets readers run beside one writer, IMMEDIATE
@@ -186,9 +184,7 @@ AXES_CLIENT_IP_CALLABLE = "apps.accounts.client_address.client_ip"
 # (config_checks refuses caches that other containers cannot see).
 CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 
-EMAIL_BACKEND = env.str(
-    "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
-)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="dexweb <noreply@dexweb.local>")
 if PRODUCTION:
     EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")

@@ -28,9 +28,7 @@ def make_user(db, django_user_model):
     from allauth.account.models import EmailAddress
 
     def _make_user(email="patient@example.com", role="patient", *, with_totp=None, **fields):
-        user = django_user_model.objects.create_user(
-            email=email, password=DEMO_PASSWORD, role=role, **fields
-        )
+        user = django_user_model.objects.create_user(email=email, password=DEMO_PASSWORD, role=role, **fields)
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
         # Clinicians and admins must have a second factor (apps.accounts.middleware) or every
         # page sends them to the TOTP setup; give them one unless a test wants them without.

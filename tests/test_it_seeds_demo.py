@@ -33,7 +33,9 @@ def test_it_creates_the_three_demo_logins_with_one_password(db):
     assert services.DEMO_PASSWORD in output.splitlines()[0]
     admin, clinician, patient = demo_users()
     assert (patient.role, patient.full_name, patient.timezone) == (
-        "patient", "Pat Example", "America/New_York",
+        "patient",
+        "Pat Example",
+        "America/New_York",
     )
     assert clinician.role == "clinician"
     assert admin.is_superuser and admin.is_staff
@@ -47,7 +49,8 @@ def test_the_clinician_and_admin_get_the_demo_second_factor(db):
 
     with_totp = Authenticator.objects.filter(type=Authenticator.Type.TOTP)
     assert sorted(with_totp.values_list("user__email", flat=True)) == [
-        "admin@example.com", "clinician@example.com",
+        "admin@example.com",
+        "clinician@example.com",
     ]
 
 

@@ -169,7 +169,9 @@ def test_the_readme_documents_every_variable_settings_reads():
     assert read and undocumented == []
 
 
-@pytest.mark.parametrize(("proxies", "trusted_header"), [("0", "None"), ("1", "('HTTP_X_FORWARDED_PROTO', 'https')")])
+@pytest.mark.parametrize(
+    ("proxies", "trusted_header"), [("0", "None"), ("1", "('HTTP_X_FORWARDED_PROTO', 'https')")]
+)
 def test_x_forwarded_proto_is_trusted_only_behind_a_trusted_proxy(tmp_path, proxies, trusted_header):
     script = "import django; django.setup(); from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
     env = {**PRODUCTION_ENV, "TRUSTED_PROXY_COUNT": proxies, "DJANGO_SETTINGS_MODULE": "dexweb.settings"}

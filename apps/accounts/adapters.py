@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied
 
 from apps.accounts import encryption
 from apps.accounts.client_address import client_ip
-
 from apps.accounts.mfa import is_adding_a_first_factor_just_after_sign_in
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request):

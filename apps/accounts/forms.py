@@ -9,8 +9,8 @@ class AccountSettingsForm(forms.ModelForm):
     timezone = forms.ChoiceField(
         choices=timezone_choices,
         help_text="Used for your days (what \u201ctoday\u201d is), for Dexcom records that carry "
-                  "no UTC offset (receivers), and to read the local times of a Clarity export "
-                  "(the import page lets you choose another zone for one file).",
+        "no UTC offset (receivers), and to read the local times of a Clarity export "
+        "(the import page lets you choose another zone for one file).",
     )
 
     class Meta:
@@ -72,6 +72,9 @@ class SignupTimezoneForm(forms.Form):
         elif request is not None:
             from django.contrib import messages
 
-            messages.warning(request, "We could not read your time zone from your browser, so "
-                             "times without an offset are read as UTC. Choose your time zone in "
-                             "Settings.")
+            messages.warning(
+                request,
+                "We could not read your time zone from your browser, so "
+                "times without an offset are read as UTC. Choose your time zone in "
+                "Settings.",
+            )

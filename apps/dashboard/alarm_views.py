@@ -27,10 +27,20 @@ def alarm_burden(request, patient_id: int):
     page = load_patient_page(patient)
     days, period = _page_period(request, page, default_days=14)
     report = alarm_report.alarm_burden_report(patient=patient, period=period, unit=page.unit)
-    return render(request, "dashboard/alarm_burden.html", _context(
-        page, patient, "alarm_burden", period=period, days=days, choices=PERIOD_CHOICES,
-        report=report, chart_json=charts.to_json({"daily": report.chart, "hours": report.hours}),
-    ))
+    return render(
+        request,
+        "dashboard/alarm_burden.html",
+        _context(
+            page,
+            patient,
+            "alarm_burden",
+            period=period,
+            days=days,
+            choices=PERIOD_CHOICES,
+            report=report,
+            chart_json=charts.to_json({"daily": report.chart, "hours": report.hours}),
+        ),
+    )
 
 
 @login_required
@@ -41,14 +51,24 @@ def settings_timeline(request, patient_id: int):
     page = load_patient_page(patient)
     report = alarm_report.settings_timeline_report(patient=patient, unit=page.unit)
     entries = [{"entry": entry, "rows": _compare_rows(entry, page.unit)} for entry in report.entries]
-    return render(request, "dashboard/settings_timeline.html", _context(
-        page, patient, "settings_timeline", report=report, entries=entries,
-        limits=range_limits(page.unit), chart_json=charts.to_json(report.chart),
-    ))
+    return render(
+        request,
+        "dashboard/settings_timeline.html",
+        _context(
+            page,
+            patient,
+            "settings_timeline",
+            report=report,
+            entries=entries,
+            limits=range_limits(page.unit),
+            chart_json=charts.to_json(report.chart),
+        ),
+    )
 
 
 def _shown(metrics: dict, unit: str) -> dict:
     """The metrics a comparison row shows, mean in the patient's unit (apps.glucose.units)."""
+
     def plus(*keys):
         parts = [metrics[key] for key in keys if metrics[key] is not None]
         return sum(parts) if parts else None
@@ -67,5 +87,7 @@ def _shown(metrics: dict, unit: str) -> dict:
 def _compare_rows(entry, unit: str) -> list[tuple]:
     if entry.window_days is None:
         return []
-    return [("Before", _shown(entry.before, unit), entry.alarms_before),
-            ("After", _shown(entry.after, unit), entry.alarms_after)]
+    return [
+        ("Before", _shown(entry.before, unit), entry.alarms_before),
+        ("After", _shown(entry.after, unit), entry.alarms_after),
+    ]

@@ -17,7 +17,9 @@ def metrics(request, patient_id: int):
     local_now = local_now_for(patient, now=timezone.now())
     try:
         period = period_from_dates(
-            request.GET.get("start"), request.GET.get("end"), local_now=local_now,
+            request.GET.get("start"),
+            request.GET.get("end"),
+            local_now=local_now,
             tzinfo=patient.tzinfo,
         )
     except BadPeriod as error:

@@ -28,8 +28,13 @@ MARKERS_PER_RECORD_MAX_DAYS = 14
 DAILY_PROFILE_DAYS = 14
 
 EVENT_LABELS = {
-    "carbs": "Carbs", "insulin": "Insulin", "exercise": "Exercise", "health": "Health",
-    "notes": "Note", "note": "Note", "bloodGlucose": "Blood glucose",
+    "carbs": "Carbs",
+    "insulin": "Insulin",
+    "exercise": "Exercise",
+    "health": "Health",
+    "notes": "Note",
+    "note": "Note",
+    "bloodGlucose": "Blood glucose",
 }
 
 
@@ -126,12 +131,16 @@ def _event_markers(rows, axis, *, per_day: bool = False) -> dict:
     if per_day:
         return _daily_markers(rows, axis, [_event_label(row[2]) for row in rows])
     text = []
-    for epoch, delta, event_type, sub_type, value, unit in rows:
+    for _epoch, _delta, event_type, sub_type, value, unit in rows:
         label = _event_label(event_type)
         detail = " ".join(part for part in (sub_type, value, unit) if part)
         text.append(f"{label}: {detail}" if detail else label)
-    return {"t": _offsets(rows, axis), "text": text, "kind": [row[2] for row in rows],
-            "clock": [_clock(epoch, delta) for epoch, delta, *_ in rows]}
+    return {
+        "t": _offsets(rows, axis),
+        "text": text,
+        "kind": [row[2] for row in rows],
+        "clock": [_clock(epoch, delta) for epoch, delta, *_ in rows],
+    }
 
 
 def _alert_markers(rows, axis, *, per_day: bool = False) -> dict:
@@ -154,8 +163,11 @@ def _alert_text(name: str, state: str) -> str:
 
 
 def _calibration_markers(rows, axis) -> dict:
-    return {"t": _offsets(rows, axis), "v": [value for _, _, value in rows],
-            "clock": [_clock(epoch, delta) for epoch, delta, *_ in rows]}
+    return {
+        "t": _offsets(rows, axis),
+        "v": [value for _, _, value in rows],
+        "clock": [_clock(epoch, delta) for epoch, delta, *_ in rows],
+    }
 
 
 MINI_TRACE_SECONDS = 24 * 3600
@@ -191,12 +203,14 @@ def agp_chart_data(series, *, unit: str, first_day, days: int) -> dict:
     for number in daily_profile_day_numbers(first_day, days):
         mask = day_numbers == number
         day = localtime.date_of_day_number(number)
-        profiles.append({
-            "date": day.isoformat(),
-            "label": f"{day:%a} {day.day} {day:%b}",
-            "t": (local[mask] % 86400 // 60).astype(np.int32),
-            "v": series.value[mask].astype(np.int16),
-        })
+        profiles.append(
+            {
+                "date": day.isoformat(),
+                "label": f"{day:%a} {day.day} {day:%b}",
+                "t": (local[mask] % 86400 // 60).astype(np.int32),
+                "v": series.value[mask].astype(np.int16),
+            }
+        )
     return {
         **_unit_fields(unit),
         "agp": agp_percentiles(local, series.value),

@@ -26,14 +26,16 @@ def _override_text(override, history, tzinfo) -> str:
 def _schedule_rows(device, history, tzinfo) -> list[dict]:
     rows = []
     for schedule in sorted(device.schedules.all(), key=lambda s: (not s.is_default, s.name)):
-        rows.append({
-            "name": "Default" if schedule.is_default else schedule.name,
-            "enabled": schedule.is_enabled,
-            "days": alert_settings.schedule_days_text(schedule.days_of_week),
-            "times": alert_settings.schedule_times_text(schedule.start_time, schedule.end_time),
-            "active": schedule.is_active,
-            "override": _override_text(schedule.override, history, tzinfo),
-        })
+        rows.append(
+            {
+                "name": "Default" if schedule.is_default else schedule.name,
+                "enabled": schedule.is_enabled,
+                "days": alert_settings.schedule_days_text(schedule.days_of_week),
+                "times": alert_settings.schedule_times_text(schedule.start_time, schedule.end_time),
+                "active": schedule.is_active,
+                "override": _override_text(schedule.override, history, tzinfo),
+            }
+        )
     return rows
 
 
@@ -42,15 +44,16 @@ def _setting_rows(history, *, unit: str, tzinfo) -> list[dict]:
     for version in alert_settings.current_settings(history.versions):
         value, value_unit = convert_setting_value(version.value, version.unit, unit)
         since = version.system_time or version.valid_from
-        rows.append({
-            "schedule": version.schedule_name or "Default",
-            "label": alert_kind(version.alert_name).label,
-            "colour": alert_kind(version.alert_name).colour,
-            "value": "—" if version.value is None else f"{value} {value_unit}",
-            "version": version,
-            "since": device_local_time(
-                since, delta_seconds=version.display_delta_seconds, tzinfo=tzinfo),
-        })
+        rows.append(
+            {
+                "schedule": version.schedule_name or "Default",
+                "label": alert_kind(version.alert_name).label,
+                "colour": alert_kind(version.alert_name).colour,
+                "value": "—" if version.value is None else f"{value} {value_unit}",
+                "version": version,
+                "since": device_local_time(since, delta_seconds=version.display_delta_seconds, tzinfo=tzinfo),
+            }
+        )
     return rows
 
 

@@ -26,8 +26,15 @@ RECORD_TYPE_NAMES = {
     "devices": "Devices",
     "alert_settings": "Alert settings history",
 }
-TIMED_COLUMNS = ("record_id", "system_time_utc", "local_time", "display_offset_seconds",
-                 "display_device", "display_app", "transmitter_generation")
+TIMED_COLUMNS = (
+    "record_id",
+    "system_time_utc",
+    "local_time",
+    "display_offset_seconds",
+    "display_device",
+    "display_app",
+    "transmitter_generation",
+)
 GLUCOSE_COLUMNS = ("glucose_mgdl", "glucose_mmoll")
 RECORD_TYPES = {
     "egvs": (Egv, GLUCOSE_COLUMNS + ("status", "trend", "trend_rate_unit", "trend_rate")),
@@ -39,11 +46,29 @@ RECORD_TYPES = {
 }
 # Model fields behind the columns whose names differ from them.
 _FIELD_OF_COLUMN = {"trend_rate_unit": "rate_unit", "value_unit": "unit", "entered_unit": "unit"}
-DEVICE_COLUMNS = ("device_key", "transmitter_generation", "transmitter_generation_variant",
-                  "display_device", "display_app", "last_upload_utc")
-SETTING_COLUMNS = ("device_key", "schedule_name", "alert_name", "threshold", "threshold_unit",
-                   "enabled", "snooze_minutes", "delay", "secondary_trigger_condition",
-                   "sound_theme", "sound_output_mode", "valid_from_utc", "adjusted_at_local")
+DEVICE_COLUMNS = (
+    "device_key",
+    "transmitter_generation",
+    "transmitter_generation_variant",
+    "display_device",
+    "display_app",
+    "last_upload_utc",
+)
+SETTING_COLUMNS = (
+    "device_key",
+    "schedule_name",
+    "alert_name",
+    "threshold",
+    "threshold_unit",
+    "enabled",
+    "snooze_minutes",
+    "delay",
+    "secondary_trigger_condition",
+    "sound_theme",
+    "sound_output_mode",
+    "valid_from_utc",
+    "adjusted_at_local",
+)
 # Dexcom names the default schedule with an empty string; the devices page says "Default".
 DEFAULT_SCHEDULE_NAME = "Default"
 
@@ -89,9 +114,15 @@ def _utc_iso(moment: datetime | None) -> str:
 
 def _timed_row(record, record_type: str) -> list:
     local = localtime.record_local_time_with_offset(record.system_time, record.display_delta_seconds)
-    row = [record.record_id, _utc_iso(record.system_time), local.isoformat(),
-           record.display_offset_seconds, record.display_device, record.display_app,
-           record.transmitter_generation]
+    row = [
+        record.record_id,
+        _utc_iso(record.system_time),
+        local.isoformat(),
+        record.display_offset_seconds,
+        record.display_device,
+        record.display_app,
+        record.transmitter_generation,
+    ]
     for column in RECORD_TYPES[record_type][1]:
         if column == "glucose_mgdl":
             row.append(convert_mgdl(record.value, MGDL))
@@ -108,14 +139,26 @@ def _device_row(device) -> list:
 
 def _setting_row(version) -> list:
     adjusted = (
-        localtime.record_local_time_with_offset(version.system_time, version.display_delta_seconds)
-        .isoformat() if version.system_time else ""
+        localtime.record_local_time_with_offset(
+            version.system_time, version.display_delta_seconds
+        ).isoformat()
+        if version.system_time
+        else ""
     )
     return [
-        version.device.device_key, version.schedule_name or DEFAULT_SCHEDULE_NAME,
-        version.alert_name, version.value, version.unit, version.enabled, version.snooze,
-        version.delay, version.secondary_trigger_condition, version.sound_theme,
-        version.sound_output_mode, _utc_iso(version.valid_from), adjusted,
+        version.device.device_key,
+        version.schedule_name or DEFAULT_SCHEDULE_NAME,
+        version.alert_name,
+        version.value,
+        version.unit,
+        version.enabled,
+        version.snooze,
+        version.delay,
+        version.secondary_trigger_condition,
+        version.sound_theme,
+        version.sound_output_mode,
+        _utc_iso(version.valid_from),
+        adjusted,
     ]
 
 
@@ -166,7 +209,7 @@ def _zip_entry(name: str, made_at_local: datetime) -> zipfile.ZipInfo:
 
 def zip_response(*, patient, made_at_local: datetime):
     """Every record type, whole history, one CSV each; spooled to disk beyond 16 MB."""
-    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - the response closes it
     with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for record_type in RECORD_TYPES:
             with archive.open(_zip_entry(f"{record_type}.csv", made_at_local), "w") as member:
@@ -177,5 +220,6 @@ def zip_response(*, patient, made_at_local: datetime):
                 text.flush()
                 text.detach()
     spool.seek(0)
-    return FileResponse(spool, as_attachment=True, filename="dexweb-export.zip",
-                        content_type="application/zip")
+    return FileResponse(
+        spool, as_attachment=True, filename="dexweb-export.zip", content_type="application/zip"
+    )

@@ -14,17 +14,17 @@ def max_upload_bytes() -> int:
 
 def too_large_message() -> str:
     return (
-        f"The file is larger than {filesizeformat(max_upload_bytes())}; "
-        "export a shorter period from Clarity."
+        f"The file is larger than {filesizeformat(max_upload_bytes())}; export a shorter period from Clarity."
     )
 
 
 class ClarityUploadForm(forms.Form):
     file = forms.FileField(label="Dexcom Clarity CSV export")
     timezone = forms.ChoiceField(
-        choices=timezone_choices, label="Time zone of the times in the file",
+        choices=timezone_choices,
+        label="Time zone of the times in the file",
         help_text="Clarity writes the local time of the device without a UTC offset; the file is "
-                  "read in this zone (your account's zone unless you choose another).",
+        "read in this zone (your account's zone unless you choose another).",
     )
 
     def clean_file(self):

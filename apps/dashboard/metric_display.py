@@ -6,8 +6,11 @@ from apps.glucose.units import MGDL, format_glucose, mgdl_to_mmoll, range_limits
 # Sensor wear as the AGP report names it; its one definition is metrics.sensor_wear_percent.
 WEAR_LABEL = "Time CGM active"
 BAND_COLORS = {
-    "very_high": "#e67e22", "high": "#f4c542", "in_range": "#2e9d5b",
-    "low": "#e05252", "very_low": "#a31b1b",
+    "very_high": "#e67e22",
+    "high": "#f4c542",
+    "in_range": "#2e9d5b",
+    "low": "#e05252",
+    "very_low": "#a31b1b",
 }
 
 
@@ -33,22 +36,53 @@ def range_bands(metrics: dict, unit: str) -> list[dict]:
     tbr_low = _sum(metrics["tbr_below_54_percent"], metrics["tbr_54_69_percent"])
     tar_high = _sum(metrics["tar_181_250_percent"], metrics["tar_above_250_percent"])
     rows = [
-        ("very_high", f"Very high (>{limits['very_high']})", metrics["tar_above_250_percent"],
-         "<5%", _met(metrics["tar_above_250_percent"], "<", 5)),
-        ("high", f"High ({limits['above_high']}–{limits['very_high']})", metrics["tar_181_250_percent"],
-         "<25% above " + limits["high"], _met(tar_high, "<", 25)),
-        ("in_range", f"In range ({limits['low']}–{limits['high']})", metrics["tir_70_180_percent"],
-         ">70%", _met(metrics["tir_70_180_percent"], ">", 70)),
-        ("low", f"Low ({limits['very_low']}–{limits['below_low']})", metrics["tbr_54_69_percent"],
-         "<4% below " + limits["low"], _met(tbr_low, "<", 4)),
-        ("very_low", f"Very low (<{limits['very_low']})", metrics["tbr_below_54_percent"],
-         "<1%", _met(metrics["tbr_below_54_percent"], "<", 1)),
+        (
+            "very_high",
+            f"Very high (>{limits['very_high']})",
+            metrics["tar_above_250_percent"],
+            "<5%",
+            _met(metrics["tar_above_250_percent"], "<", 5),
+        ),
+        (
+            "high",
+            f"High ({limits['above_high']}–{limits['very_high']})",
+            metrics["tar_181_250_percent"],
+            "<25% above " + limits["high"],
+            _met(tar_high, "<", 25),
+        ),
+        (
+            "in_range",
+            f"In range ({limits['low']}–{limits['high']})",
+            metrics["tir_70_180_percent"],
+            ">70%",
+            _met(metrics["tir_70_180_percent"], ">", 70),
+        ),
+        (
+            "low",
+            f"Low ({limits['very_low']}–{limits['below_low']})",
+            metrics["tbr_54_69_percent"],
+            "<4% below " + limits["low"],
+            _met(tbr_low, "<", 4),
+        ),
+        (
+            "very_low",
+            f"Very low (<{limits['very_low']})",
+            metrics["tbr_below_54_percent"],
+            "<1%",
+            _met(metrics["tbr_below_54_percent"], "<", 1),
+        ),
     ]
     return [
         {
-            "key": key, "label": label, "percent": percent, "percent_text": _pct(percent),
-            "time_per_day": _time_per_day(percent), "target": target, "met": met,
-            "color": BAND_COLORS[key], "width": round(percent or 0, 2),
+            "key": key,
+            "label": label,
+            "percent": percent,
+            "percent_text": _pct(percent),
+            "time_per_day": _time_per_day(percent),
+            "target": target,
+            "met": met,
+            "color": BAND_COLORS[key],
+            "width": round(percent or 0, 2),
         }
         for key, label, percent, target, met in rows
     ]
@@ -74,16 +108,27 @@ def summary_rows(metrics: dict, unit: str) -> list[dict]:
     gri = metrics["gri"]
     rows = [
         ("Mean glucose", f"{format_glucose(mean, unit)} {unit}" if mean is not None else too_few, ""),
-        ("GMI", f"{gmi:.1f}% ({metrics['gmi_mmol_mol']:.0f} mmol/mol)" if gmi is not None
-         else f"needs {m.GMI_MIN_DAYS_WITH_DATA}+ days of data" if readings else too_few, ""),
+        (
+            "GMI",
+            f"{gmi:.1f}% ({metrics['gmi_mmol_mol']:.0f} mmol/mol)"
+            if gmi is not None
+            else f"needs {m.GMI_MIN_DAYS_WITH_DATA}+ days of data"
+            if readings
+            else too_few,
+            "",
+        ),
         ("SD (sample)", f"{_sd(sd, unit)} {unit}" if sd is not None else too_few, ""),
-        ("CV", f"{metrics['cv_percent']:.1f}%" if metrics["cv_percent"] is not None else too_few,
-         "target ≤36%"),
-        ("GRI", f"{gri:.0f} (zone {metrics['gri_zone']})" if gri is not None else too_few,
-         "zone A is best"),
-        ("Time in tight range (70–140 mg/dL)" if unit == MGDL else "Time in tight range (3.9–7.8 mmol/L)",
-         _pct(metrics["titr_70_140_percent"]) if readings else too_few,
-         _time_per_day(metrics["titr_70_140_percent"])),
+        (
+            "CV",
+            f"{metrics['cv_percent']:.1f}%" if metrics["cv_percent"] is not None else too_few,
+            "target ≤36%",
+        ),
+        ("GRI", f"{gri:.0f} (zone {metrics['gri_zone']})" if gri is not None else too_few, "zone A is best"),
+        (
+            "Time in tight range (70–140 mg/dL)" if unit == MGDL else "Time in tight range (3.9–7.8 mmol/L)",
+            _pct(metrics["titr_70_140_percent"]) if readings else too_few,
+            _time_per_day(metrics["titr_70_140_percent"]),
+        ),
     ]
     return [{"label": label, "value": value, "note": note} for label, value, note in rows]
 
@@ -98,8 +143,10 @@ def wear_warning(metrics: dict, *, period_days: int) -> str:
     if not metrics["readings"]:
         return "No readings in this period."
     if wear is not None and wear < m.SUFFICIENT_WEAR_PERCENT:
-        return (f"{WEAR_LABEL} was {wear:.0f}%; the consensus asks for at least "
-                f"{m.SUFFICIENT_WEAR_PERCENT}% over {m.SUFFICIENT_DAYS} days for reliable metrics.")
+        return (
+            f"{WEAR_LABEL} was {wear:.0f}%; the consensus asks for at least "
+            f"{m.SUFFICIENT_WEAR_PERCENT}% over {m.SUFFICIENT_DAYS} days for reliable metrics."
+        )
     if period_days < m.SUFFICIENT_DAYS:
         return f"Fewer than {m.SUFFICIENT_DAYS} days: the consensus metrics are meant for 14 days or more."
     return ""
@@ -107,15 +154,22 @@ def wear_warning(metrics: dict, *, period_days: int) -> str:
 
 def comparison_rows(current: dict, previous: dict, unit: str) -> list[dict]:
     """This period against the one before it."""
+
     def pct(key):
         return _pct(current[key]), _pct(previous[key])
 
     rows = [
         ("Time in range", *pct("tir_70_180_percent")),
-        ("Time below range", _pct(_sum(current["tbr_below_54_percent"], current["tbr_54_69_percent"])),
-         _pct(_sum(previous["tbr_below_54_percent"], previous["tbr_54_69_percent"]))),
-        ("Time above range", _pct(_sum(current["tar_181_250_percent"], current["tar_above_250_percent"])),
-         _pct(_sum(previous["tar_181_250_percent"], previous["tar_above_250_percent"]))),
+        (
+            "Time below range",
+            _pct(_sum(current["tbr_below_54_percent"], current["tbr_54_69_percent"])),
+            _pct(_sum(previous["tbr_below_54_percent"], previous["tbr_54_69_percent"])),
+        ),
+        (
+            "Time above range",
+            _pct(_sum(current["tar_181_250_percent"], current["tar_above_250_percent"])),
+            _pct(_sum(previous["tar_181_250_percent"], previous["tar_above_250_percent"])),
+        ),
         ("Mean", format_glucose(current["mean_mgdl"], unit), format_glucose(previous["mean_mgdl"], unit)),
         ("GMI", _fmt(current["gmi_percent"], "%"), _fmt(previous["gmi_percent"], "%")),
         ("CV", _fmt(current["cv_percent"], "%"), _fmt(previous["cv_percent"], "%")),

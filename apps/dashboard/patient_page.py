@@ -15,13 +15,23 @@ from apps.sync import schedule
 STALE_AFTER = timedelta(hours=4)
 
 TREND_ARROWS = {
-    "doubleUp": "⇈", "singleUp": "↑", "fortyFiveUp": "↗", "flat": "→",
-    "fortyFiveDown": "↘", "singleDown": "↓", "doubleDown": "⇊",
+    "doubleUp": "⇈",
+    "singleUp": "↑",
+    "fortyFiveUp": "↗",
+    "flat": "→",
+    "fortyFiveDown": "↘",
+    "singleDown": "↓",
+    "doubleDown": "⇊",
 }
 TREND_WORDS = {
-    "doubleUp": "rising quickly", "singleUp": "rising", "fortyFiveUp": "rising slowly",
-    "flat": "steady", "fortyFiveDown": "falling slowly", "singleDown": "falling",
-    "doubleDown": "falling quickly", "notComputable": "trend not computable",
+    "doubleUp": "rising quickly",
+    "singleUp": "rising",
+    "fortyFiveUp": "rising slowly",
+    "flat": "steady",
+    "fortyFiveDown": "falling slowly",
+    "singleDown": "falling",
+    "doubleDown": "falling quickly",
+    "notComputable": "trend not computable",
     "rateOutOfRange": "rate out of range",
 }
 
@@ -131,7 +141,11 @@ def load_patient_page(patient, *, now: datetime | None = None) -> PatientPage:
         # Someone is looking: sync at the watched pace (no extra query; an UPDATE a few times an hour).
         waiting = schedule.note_page_view(connection=connection, now=now)
     return PatientPage(
-        patient=patient, unit=reports.unit_for(patient),
-        connection=connection, latest=latest, now=now, local_now=local_now,
+        patient=patient,
+        unit=reports.unit_for(patient),
+        connection=connection,
+        latest=latest,
+        now=now,
+        local_now=local_now,
         waiting_for_dexcom=waiting,
     )

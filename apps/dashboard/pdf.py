@@ -37,8 +37,11 @@ def agp_pdf(context: dict, *, compress: bool = True) -> bytes:
     pdf.setFont("Helvetica-Bold", 14)
     pdf.drawString(MARGIN, top, f"AGP report: {patient.display_name}")
     pdf.setFont("Helvetica", 8.5)
-    pdf.drawString(MARGIN, top - 14, f"{period.label} · values in {unit} · "
-                   "LOW counted as 40 and HIGH as 400 mg/dL · sample SD")
+    pdf.drawString(
+        MARGIN,
+        top - 14,
+        f"{period.label} · values in {unit} · LOW counted as 40 and HIGH as 400 mg/dL · sample SD",
+    )
     _tir_bar(pdf, context["bands"], x=MARGIN, top=top - 40, h=190)
     _metrics_block(pdf, context, x=310, top=top - 40)
     chart = context["chart_data"]

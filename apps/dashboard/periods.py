@@ -4,8 +4,7 @@ from datetime import date
 
 from apps.glucose.localtime import BadPeriod, Period, period_ending, period_from_dates
 
-__all__ = ["BadPeriod", "Period", "last_day_from_request", "parse_days", "period_ending",
-           "period_from_dates"]
+__all__ = ["BadPeriod", "Period", "last_day_from_request", "parse_days", "period_ending", "period_from_dates"]
 
 PERIOD_CHOICES = (1, 7, 14, 30, 90)
 TRACE_CHOICES = (1, 3, 7, 14, 30, 90)

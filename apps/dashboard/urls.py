@@ -12,15 +12,21 @@ patient_patterns = [
     path("patients/<int:patient_id>/agp.pdf", views.agp_pdf, name="agp_pdf"),
     path("patients/<int:patient_id>/alerts/", views.alerts, name="alerts"),
     path("patients/<int:patient_id>/alarm-burden/", alarm_views.alarm_burden, name="alarm_burden"),
-    path("patients/<int:patient_id>/settings-timeline/", alarm_views.settings_timeline,
-         name="settings_timeline"),
+    path(
+        "patients/<int:patient_id>/settings-timeline/",
+        alarm_views.settings_timeline,
+        name="settings_timeline",
+    ),
     path("patients/<int:patient_id>/events/", views.events, name="events"),
     path("patients/<int:patient_id>/devices/", views.devices, name="devices"),
     path("patients/<int:patient_id>/export/", views.export, name="export"),
     path("patients/<int:patient_id>/import/", views.import_view, name="import"),
     path("patients/<int:patient_id>/import/<int:job_id>/", views.import_job, name="import_job"),
-    path("patients/<int:patient_id>/import/<int:job_id>/status.json", views.import_job_status,
-         name="import_job_status"),
+    path(
+        "patients/<int:patient_id>/import/<int:job_id>/status.json",
+        views.import_job_status,
+        name="import_job_status",
+    ),
     path("", views.home, name="home"),
 ]
 

@@ -42,9 +42,7 @@ def _page_period(request, page, *, default_days: int, choices=PERIOD_CHOICES):
     """
     days = parse_days(request.GET.get("days"), default=default_days, choices=choices)
     last_day = last_day_from_request(request.GET.get("end"), today=page.today)
-    return days, period_ending(
-        last_day, days=days, local_now=page.local_now, tzinfo=page.patient.tzinfo
-    )
+    return days, period_ending(last_day, days=days, local_now=page.local_now, tzinfo=page.patient.tzinfo)
 
 
 @login_required
@@ -75,23 +73,32 @@ def overview(request, patient_id: int):
     )
     current = reports.summary_metrics(patient=patient, period=period, unit=page.unit, rows=rows)
     before = reports.summary_metrics(patient=patient, period=previous, unit=page.unit, rows=rows)
-    best, worst = reports.best_and_worst_days(
-        patient=patient, period=period, unit=page.unit, rows=rows
-    )
+    best, worst = reports.best_and_worst_days(patient=patient, period=period, unit=page.unit, rows=rows)
     mini = charts.mini_trace_chart_data(
         reports.last_day_of_readings(patient=patient, latest=page.latest), unit=page.unit
     )
-    return render(request, "dashboard/overview.html", _context(
-        page, patient, "overview", period=period, days=days, choices=PERIOD_CHOICES,
-        metrics=current, bands=metric_display.range_bands(current, page.unit),
-        summary=metric_display.summary_rows(current, page.unit),
-        wear_warning=metric_display.wear_warning(current, period_days=days),
-        comparison=metric_display.comparison_rows(current, before, page.unit),
-        previous=previous, has_previous=bool(before["readings"]),
-        best_day=metric_display.ranked_day(best, page.unit),
-        worst_day=metric_display.ranked_day(worst, page.unit),
-        mini_json=charts.to_json(mini) if len(mini["t"]) else "",
-    ))
+    return render(
+        request,
+        "dashboard/overview.html",
+        _context(
+            page,
+            patient,
+            "overview",
+            period=period,
+            days=days,
+            choices=PERIOD_CHOICES,
+            metrics=current,
+            bands=metric_display.range_bands(current, page.unit),
+            summary=metric_display.summary_rows(current, page.unit),
+            wear_warning=metric_display.wear_warning(current, period_days=days),
+            comparison=metric_display.comparison_rows(current, before, page.unit),
+            previous=previous,
+            has_previous=bool(before["readings"]),
+            best_day=metric_display.ranked_day(best, page.unit),
+            worst_day=metric_display.ranked_day(worst, page.unit),
+            mini_json=charts.to_json(mini) if len(mini["t"]) else "",
+        ),
+    )
 
 
 def _trace_response(request, patient, page, *, last_day: date, days: int, day_view: bool):
@@ -101,7 +108,10 @@ def _trace_response(request, patient, page, *, last_day: date, days: int, day_vi
     )
     events = selectors.marker_rows(
         selectors.events_in(patient_id=patient.pk, period=period),
-        "event_type", "event_sub_type", "value", "unit",
+        "event_type",
+        "event_sub_type",
+        "value",
+        "unit",
     )
     alerts = selectors.marker_rows(
         selectors.alerts_in(patient_id=patient.pk, period=period), "alert_name", "alert_state"
@@ -110,16 +120,31 @@ def _trace_response(request, patient, page, *, last_day: date, days: int, day_vi
         selectors.calibrations_in(patient_id=patient.pk, period=period), "value"
     )
     data = charts.trace_chart_data(
-        series, unit=page.unit, period=period, events=events, alerts=alerts,
+        series,
+        unit=page.unit,
+        period=period,
+        events=events,
+        alerts=alerts,
         calibrations=calibrations,
     )
     one_day = timedelta(days=1)
-    return render(request, "dashboard/trace.html", _context(
-        page, patient, "trace", period=period, days=days, choices=TRACE_CHOICES,
-        day_view=day_view, readings=len(series), chart_json=charts.to_json(data),
-        previous_day=period.first_day - one_day,
-        next_day=period.last_day + one_day if period.last_day < page.today else None,
-    ))
+    return render(
+        request,
+        "dashboard/trace.html",
+        _context(
+            page,
+            patient,
+            "trace",
+            period=period,
+            days=days,
+            choices=TRACE_CHOICES,
+            day_view=day_view,
+            readings=len(series),
+            chart_json=charts.to_json(data),
+            previous_day=period.first_day - one_day,
+            next_day=period.last_day + one_day if period.last_day < page.today else None,
+        ),
+    )
 
 
 @login_required
@@ -157,10 +182,17 @@ def _agp_context(request, patient, page):
     metrics = reports.reading_metrics(series=series, period=period, unit=page.unit)
     data = charts.agp_chart_data(series, unit=page.unit, first_day=period.first_day, days=days)
     return _context(
-        page, patient, "agp", period=period, days=days, choices=PERIOD_CHOICES, metrics=metrics,
+        page,
+        patient,
+        "agp",
+        period=period,
+        days=days,
+        choices=PERIOD_CHOICES,
+        metrics=metrics,
         bands=metric_display.range_bands(metrics, page.unit),
         summary=metric_display.summary_rows(metrics, page.unit),
-        wear_warning=metric_display.wear_warning(metrics, period_days=days), chart_data=data,
+        wear_warning=metric_display.wear_warning(metrics, period_days=days),
+        chart_data=data,
         profiles_caption=data["profiles_caption"],
     )
 
@@ -198,12 +230,25 @@ def alerts(request, patient_id: int):
     names = [n for n in request.GET.getlist("type") if n]
     report = alarm_report.alerts_report(patient=patient, period=period, unit=page.unit, names=names)
     alarm_page = Paginator(report.alarms, 200).get_page(request.GET.get("page"))
-    return render(request, "dashboard/alerts.html", _context(
-        page, patient, "alerts", period=period, days=days, choices=PERIOD_CHOICES,
-        alert_kinds=[alert_kind(name) for name in ALERT_NAMES], selected=names,
-        rows=list(alarm_page), alarm_page=alarm_page, total=len(report.alarms),
-        records=report.records, chart_json=charts.to_json(report.chart),
-    ))
+    return render(
+        request,
+        "dashboard/alerts.html",
+        _context(
+            page,
+            patient,
+            "alerts",
+            period=period,
+            days=days,
+            choices=PERIOD_CHOICES,
+            alert_kinds=[alert_kind(name) for name in ALERT_NAMES],
+            selected=names,
+            rows=list(alarm_page),
+            alarm_page=alarm_page,
+            total=len(report.alarms),
+            records=report.records,
+            chart_json=charts.to_json(report.chart),
+        ),
+    )
 
 
 @login_required
@@ -217,11 +262,22 @@ def events(request, patient_id: int):
     rows = list(
         selectors.events_in(patient_id=patient.pk, period=period, types=types).order_by("-system_time")
     )
-    return render(request, "dashboard/events.html", _context(
-        page, patient, "events", period=period, days=days, choices=PERIOD_CHOICES,
-        event_types=EVENT_TYPES, selected=types, rows=rows,
-        value_units={"mg/dL", "mmol/L"},
-    ))
+    return render(
+        request,
+        "dashboard/events.html",
+        _context(
+            page,
+            patient,
+            "events",
+            period=period,
+            days=days,
+            choices=PERIOD_CHOICES,
+            event_types=EVENT_TYPES,
+            selected=types,
+            rows=rows,
+            value_units={"mg/dL", "mmol/L"},
+        ),
+    )
 
 
 @login_required
@@ -233,8 +289,7 @@ def devices(request, patient_id: int):
     page = load_patient_page(patient)
     histories = alert_settings.display_histories(selectors.devices_with_settings(patient_id=patient.pk))
     device_list = [
-        device_display.display_item(history, unit=page.unit, tzinfo=patient.tzinfo)
-        for history in histories
+        device_display.display_item(history, unit=page.unit, tzinfo=patient.tzinfo) for history in histories
     ]
     return render(request, "dashboard/devices.html", _context(page, patient, "devices", devices=device_list))
 
@@ -260,18 +315,32 @@ def export(request, patient_id: int):
         except exports.BadExportPeriod as error:
             return _render_export(request, page, patient, error=str(error), status=400)
         return exports.csv_response(
-            patient=patient, record_type=record_type, first_day=first_day, end_day=period.end_day,
+            patient=patient,
+            record_type=record_type,
+            first_day=first_day,
+            end_day=period.end_day,
         )
     return _render_export(request, page, patient)
 
 
 def _render_export(request, page, patient, *, error: str = "", status: int = 200):
-    return render(request, "dashboard/export.html", _context(
-        page, patient, "export", record_types=exports.RECORD_TYPE_NAMES, error=error,
-        chosen=request.GET.get("type", ""), start=request.GET.get("start", ""),
-        end=request.GET.get("end", ""),
-        default_start=period_ending(page.today, days=14).first_day, today=page.today,
-    ), status=status)
+    return render(
+        request,
+        "dashboard/export.html",
+        _context(
+            page,
+            patient,
+            "export",
+            record_types=exports.RECORD_TYPE_NAMES,
+            error=error,
+            chosen=request.GET.get("type", ""),
+            start=request.GET.get("start", ""),
+            end=request.GET.get("end", ""),
+            default_start=period_ending(page.today, days=14).first_day,
+            today=page.today,
+        ),
+        status=status,
+    )
 
 
 @csrf_exempt  # the size check must come before CSRF's reading of the body; checked below
@@ -313,7 +382,8 @@ def _import_form(request, patient):
     )
     if request.method == "POST" and form.is_valid():
         job = glucose_tasks.queue_clarity_import(
-            patient=patient, upload=form.cleaned_data["file"],
+            patient=patient,
+            upload=form.cleaned_data["file"],
             timezone_name=form.cleaned_data["timezone"],
         )
         return redirect("import_job", patient_id=patient.pk, job_id=job.pk)
@@ -323,10 +393,20 @@ def _import_form(request, patient):
 def _render_import(request, patient, form, *, refusal: str = "", status: int = 200):
     page = load_patient_page(patient)
     jobs = ClarityImportJob.objects.filter(patient=patient).order_by("-created_at")[:5]
-    return render(request, "dashboard/import.html", _context(
-        page, patient, "import", form=form, jobs=jobs, refusal=refusal,
-        max_size=filesizeformat(max_upload_bytes()),
-    ), status=status)
+    return render(
+        request,
+        "dashboard/import.html",
+        _context(
+            page,
+            patient,
+            "import",
+            form=form,
+            jobs=jobs,
+            refusal=refusal,
+            max_size=filesizeformat(max_upload_bytes()),
+        ),
+        status=status,
+    )
 
 
 @login_required
@@ -345,8 +425,11 @@ def import_job_status(request, patient_id: int, job_id: int):
     """The job's status as JSON, for the progress bar."""
     patient = _importing_patient(request, patient_id)
     job = get_object_or_404(ClarityImportJob, pk=job_id, patient=patient)
-    return JsonResponse({
-        "status": job.status, "label": job.get_status_display(), "progress": job.progress,
-        "ended": job.has_ended,
-    })
-
+    return JsonResponse(
+        {
+            "status": job.status,
+            "label": job.get_status_display(),
+            "progress": job.progress,
+            "ended": job.has_ended,
+        }
+    )

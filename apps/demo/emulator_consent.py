@@ -31,8 +31,12 @@ def authorization_code_from_emulator(*, sandbox_user_key: str) -> str:
     }
     with requests.Session() as http:
         page = _consent_page(http, login_url, params)
-        decision = {**params, "csrfmiddlewaretoken": _csrf_token(page), "sandbox_user": sandbox_user_key,
-                    "decision": "authorize"}
+        decision = {
+            **params,
+            "csrfmiddlewaretoken": _csrf_token(page),
+            "sandbox_user": sandbox_user_key,
+            "decision": "authorize",
+        }
         answer = _post(http, login_url, decision, referer=page.url)
     return _code_from_redirect(answer, state=params["state"])
 
@@ -41,7 +45,9 @@ def _consent_page(http: requests.Session, login_url: str, params: dict) -> reque
     try:
         page = http.get(login_url, params=params, timeout=settings.DEXCOM_HTTP_TIMEOUT)
     except requests.RequestException as error:
-        raise EmulatorConsentError(f"the emulator at {login_url} did not answer ({type(error).__name__})") from error
+        raise EmulatorConsentError(
+            f"the emulator at {login_url} did not answer ({type(error).__name__})"
+        ) from error
     if page.status_code != 200:
         raise EmulatorConsentError(f"the emulator's consent page answered HTTP {page.status_code}")
     return page
@@ -49,10 +55,17 @@ def _consent_page(http: requests.Session, login_url: str, params: dict) -> reque
 
 def _post(http: requests.Session, login_url: str, data: dict, *, referer: str) -> requests.Response:
     try:
-        return http.post(login_url, data=data, headers={"Referer": referer}, allow_redirects=False,
-                         timeout=settings.DEXCOM_HTTP_TIMEOUT)
+        return http.post(
+            login_url,
+            data=data,
+            headers={"Referer": referer},
+            allow_redirects=False,
+            timeout=settings.DEXCOM_HTTP_TIMEOUT,
+        )
     except requests.RequestException as error:
-        raise EmulatorConsentError(f"the emulator did not answer the consent ({type(error).__name__})") from error
+        raise EmulatorConsentError(
+            f"the emulator did not answer the consent ({type(error).__name__})"
+        ) from error
 
 
 def _csrf_token(page: requests.Response) -> str:

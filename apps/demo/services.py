@@ -179,7 +179,9 @@ def _dexcom_connection_of(patient: User):
 
 
 def _is_connected_and_backfilled(connection) -> bool:
-    return connection.status == DexcomConnection.Status.ACTIVE and connection.backfill_completed_at is not None
+    return (
+        connection.status == DexcomConnection.Status.ACTIVE and connection.backfill_completed_at is not None
+    )
 
 
 def _backfill_words(connection) -> str:

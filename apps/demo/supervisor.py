@@ -8,6 +8,7 @@ stopped and the caller exits non-zero: a demo with no worker would look alive an
 If this process itself is killed outright, Linux sends each child SIGTERM (see the prologue).
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -25,15 +26,15 @@ PR_SET_PDEATHSIG = 1
 # Each child starts through this prologue, which then execs the real command in the same process.
 # It asks Linux to SIGTERM the child when this supervisor dies, even by SIGKILL, so a killed
 # run_demo leaves no web server holding the port. (Not preexec_fn: unsafe once threads run.)
-_PARENT_DEATH_PROLOGUE = """
+_PARENT_DEATH_PROLOGUE = f"""
 import ctypes, os, signal, sys
 prctl = getattr(ctypes.CDLL(None), "prctl", None)
 if prctl is not None:
-    prctl(%d, signal.SIGTERM)
+    prctl({PR_SET_PDEATHSIG}, signal.SIGTERM)
 if os.getppid() != int(sys.argv[1]):
     sys.exit("run_demo is gone; not starting " + sys.argv[2])
 os.execvp(sys.argv[2], sys.argv[2:])
-""" % PR_SET_PDEATHSIG
+"""
 
 
 class StopRequested(Exception):
@@ -159,10 +160,8 @@ class Supervisor:
 
     def _kill_groups(self) -> None:
         for child in self.children:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
                 os.killpg(child.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass  # the group is already gone
 
 
 class ChildDied(Exception):
@@ -181,15 +180,11 @@ def _answers(url: str) -> bool:
 
 
 def _signal_process(pid: int, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 def _wait_until(deadline: float, process: subprocess.Popen) -> None:
     remaining = deadline - time.monotonic()
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=max(remaining, 0.1))
-    except subprocess.TimeoutExpired:
-        pass

@@ -164,9 +164,7 @@ def _json(response: requests.Response) -> dict:
     try:
         data = orjson.loads(response.content)  # several times faster than json on 30-day windows
     except orjson.JSONDecodeError as error:
-        raise DexcomBadResponse(
-            f"Dexcom sent something that is not JSON ({_path(response.url)})"
-        ) from error
+        raise DexcomBadResponse(f"Dexcom sent something that is not JSON ({_path(response.url)})") from error
     if not isinstance(data, dict):
         raise DexcomBadResponse(f"Dexcom sent JSON that is not an object ({_path(response.url)})")
     return data
@@ -245,9 +243,7 @@ def exchange_code(*, code: str, redirect_uri: str, base_url: str | None = None) 
 
 def refresh_tokens(*, refresh_token: str, base_url: str | None = None) -> TokenPair:
     """Spend a (single-use) refresh token for a new pair. Callers must serialise this."""
-    return _token_request(
-        {"grant_type": "refresh_token", "refresh_token": refresh_token}, base_url=base_url
-    )
+    return _token_request({"grant_type": "refresh_token", "refresh_token": refresh_token}, base_url=base_url)
 
 
 # --- Data ---------------------------------------------------------------------------------------

@@ -46,9 +46,7 @@ def _offset_seconds(zone: str | None) -> int | None:
     else:
         # "+5", "+05", "+0530", "+053000"
         head = len(digits) % 2 or 2
-        parts = [int(digits[:head])] + [
-            int(digits[i : i + 2]) for i in range(head, len(digits), 2)
-        ]
+        parts = [int(digits[:head])] + [int(digits[i : i + 2]) for i in range(head, len(digits), 2)]
     hours, minutes, seconds = (parts + [0, 0])[:3]
     if minutes > 59 or seconds > 59 or hours > 23:
         raise DexcomTimeError(f"offset out of range: {zone!r}")

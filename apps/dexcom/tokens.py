@@ -58,9 +58,7 @@ class RefreshOutcomeUnknown(client.DexcomUnavailable):
     `retry_after` seconds, not sooner (the caller must not retry inline)."""
 
     def __init__(self, retry_after: float):
-        super().__init__(
-            f"the answer to a token refresh was lost; trying again in {retry_after:.0f} s"
-        )
+        super().__init__(f"the answer to a token refresh was lost; trying again in {retry_after:.0f} s")
         self.retry_after = retry_after
 
 
@@ -82,11 +80,7 @@ def _load(connection_id: int) -> DexcomConnection:
 
 def _is_fresh(connection: DexcomConnection) -> bool:
     expires = connection.access_token_expires_at
-    return bool(
-        connection.access_token_encrypted
-        and expires
-        and expires > timezone.now() + EXPIRY_MARGIN
-    )
+    return bool(connection.access_token_encrypted and expires and expires > timezone.now() + EXPIRY_MARGIN)
 
 
 @sensitive_variables()

@@ -66,14 +66,19 @@ def _alarm_rows(alarms, history: SettingsHistory, unit: str) -> list[AlarmRow]:
     rows = []
     for alarm in alarms:
         display = history.history_for(alarm.first)
-        rows.append(AlarmRow(
-            alarm=alarm,
-            threshold=history.threshold_at(
-                alarm.first, alert_name=alarm.name, moment=_utc(alarm.start_epoch),
-                local_time=alarm.local_start, unit=unit,
-            ),
-            device=display.label if display else (alarm.first.display_device or "unknown device"),
-        ))
+        rows.append(
+            AlarmRow(
+                alarm=alarm,
+                threshold=history.threshold_at(
+                    alarm.first,
+                    alert_name=alarm.name,
+                    moment=_utc(alarm.start_epoch),
+                    local_time=alarm.local_start,
+                    unit=unit,
+                ),
+                device=display.label if display else (alarm.first.display_device or "unknown device"),
+            )
+        )
     return rows
 
 
@@ -88,8 +93,12 @@ def daily_counts(alarms, *, period: localtime.Period) -> dict:
     return {
         "dates": [localtime.date_of_day_number(first + i).isoformat() for i in range(period.days)],
         "series": [
-            {"name": name, "label": alert_kind(name).label, "colour": alert_kind(name).colour,
-             "counts": values}
+            {
+                "name": name,
+                "label": alert_kind(name).label,
+                "colour": alert_kind(name).colour,
+                "counts": values,
+            }
             for name, values in sorted(counts.items(), key=lambda item: alert_kind(item[0]).order)
         ],
     }
@@ -112,8 +121,10 @@ def alerts_report(*, patient, period: localtime.Period, unit: str, names=()) -> 
     history = SettingsHistory(selectors.devices_with_settings(patient_id=patient.pk))
     rows = _alarm_rows(alarms, history, unit)
     return AlertsReport(
-        period=period, records=sum(a.records for a in alarms),
-        alarms=list(reversed(rows)), chart=daily_counts(alarms, period=period),
+        period=period,
+        records=sum(a.records for a in alarms),
+        alarms=list(reversed(rows)),
+        chart=daily_counts(alarms, period=period),
     )
 
 
@@ -199,8 +210,14 @@ def cause_rows(rows: list[AlarmRow]) -> list[CauseRow]:
     counts = Counter((row.alarm.name, row.threshold.text) for row in rows)
     total = sum(counts.values())
     return [
-        CauseRow(name=name, label=alert_kind(name).label, colour=alert_kind(name).colour,
-                 threshold=threshold, alarms=count, percent=100 * count / total)
+        CauseRow(
+            name=name,
+            label=alert_kind(name).label,
+            colour=alert_kind(name).colour,
+            threshold=threshold,
+            alarms=count,
+            percent=100 * count / total,
+        )
         for (name, threshold), count in sorted(
             counts.items(), key=lambda item: (-item[1], alert_kind(item[0][0]).order, item[0][1])
         )
@@ -216,7 +233,8 @@ def urgent_low_warnings(alarms: list[Alarm]) -> UrgentLowWarnings:
     leads = []
     for alarm in urgent:
         before = [
-            s.start_epoch for s in soon
+            s.start_epoch
+            for s in soon
             if s.first.source == alarm.first.source and 0 <= alarm.start_epoch - s.start_epoch <= window
         ]
         if before:
@@ -226,8 +244,9 @@ def urgent_low_warnings(alarms: list[Alarm]) -> UrgentLowWarnings:
 
 def _window(alarms: list[Alarm], start: int, end: int) -> WindowCounts:
     inside = [a for a in alarms if start <= a.start_epoch < end]
-    return WindowCounts(days=(end - start) / 86400, alarms=len(inside),
-                        by_name=dict(Counter(a.name for a in inside)))
+    return WindowCounts(
+        days=(end - start) / 86400, alarms=len(inside), by_name=dict(Counter(a.name for a in inside))
+    )
 
 
 def effect_window(at: datetime, span: tuple[datetime, datetime] | None) -> timedelta | None:
@@ -248,10 +267,16 @@ def change_effects(changes, alarms: list[Alarm], span) -> list[ChangeEffect]:
         at, seconds = int(change.at.timestamp()), int(length.total_seconds())
         before, after = _window(alarms, at - seconds, at), _window(alarms, at, at + seconds)
         names = change.alert_names
-        effects.append(ChangeEffect(
-            change, length.total_seconds() / 86400, before, after,
-            sum(before.by_name.get(n, 0) for n in names), sum(after.by_name.get(n, 0) for n in names),
-        ))
+        effects.append(
+            ChangeEffect(
+                change,
+                length.total_seconds() / 86400,
+                before,
+                after,
+                sum(before.by_name.get(n, 0) for n in names),
+                sum(after.by_name.get(n, 0) for n in names),
+            )
+        )
     return effects
 
 
@@ -280,13 +305,22 @@ def burden_from(*, period, rows: list[AlarmRow], effects: list[ChangeEffect]) ->
     alarms = [row.alarm for row in rows]
     night = sum(1 for a in alarms if a.at_night)
     return AlarmBurden(
-        period=period, records=sum(a.records for a in alarms), alarms=len(alarms),
-        night_alarms=night, day_alarms=len(alarms) - night, days=period.elapsed_days,
-        nights=_nights(period), alarming_minutes=sum(a.alarming_seconds for a in alarms) / 60,
+        period=period,
+        records=sum(a.records for a in alarms),
+        alarms=len(alarms),
+        night_alarms=night,
+        day_alarms=len(alarms) - night,
+        days=period.elapsed_days,
+        nights=_nights(period),
+        alarming_minutes=sum(a.alarming_seconds for a in alarms) / 60,
         active_minutes=sum(a.active_seconds for a in alarms) / 60,
-        snoozes=sum(a.snoozes for a in alarms), realarms=sum(a.realarms for a in alarms),
-        causes=cause_rows(rows), warnings=urgent_low_warnings(alarms), effects=effects,
-        chart=daily_counts(alarms, period=period), hours=_hour_counts(alarms),
+        snoozes=sum(a.snoozes for a in alarms),
+        realarms=sum(a.realarms for a in alarms),
+        causes=cause_rows(rows),
+        warnings=urgent_low_warnings(alarms),
+        effects=effects,
+        chart=daily_counts(alarms, period=period),
+        hours=_hour_counts(alarms),
     )
 
 
@@ -325,7 +359,10 @@ class SettingsTimeline:
 def _metrics_between(series, start: int, end: int, unit: str) -> dict:
     mask = (series.epoch_s >= start) & (series.epoch_s < end)
     return metrics.compute_metrics(
-        series.value[mask], period_start=_utc(start), period_end=_utc(end), unit=unit,
+        series.value[mask],
+        period_start=_utc(start),
+        period_end=_utc(end),
+        unit=unit,
         days_with_data=len(set(series.local_day[mask].tolist())),
     )
 
@@ -339,11 +376,16 @@ def timeline_from(*, changes, series, alarms: list[Alarm], span, unit: str) -> l
             entries.append(TimelineEntry(change, None, None, None, None, None))
             continue
         at, seconds = int(change.at.timestamp()), int(length.total_seconds())
-        entries.append(TimelineEntry(
-            change, length.total_seconds() / 86400,
-            _metrics_between(series, at - seconds, at, unit), _metrics_between(series, at, at + seconds, unit),
-            _window(alarms, at - seconds, at).alarms, _window(alarms, at, at + seconds).alarms,
-        ))
+        entries.append(
+            TimelineEntry(
+                change,
+                length.total_seconds() / 86400,
+                _metrics_between(series, at - seconds, at, unit),
+                _metrics_between(series, at, at + seconds, unit),
+                _window(alarms, at - seconds, at).alarms,
+                _window(alarms, at, at + seconds).alarms,
+            )
+        )
     return list(reversed(entries))
 
 
@@ -355,8 +397,10 @@ def _daily_tir_chart(series, changes, unit: str) -> dict:
     for number in numbers.tolist():
         values = series.value[days == number]
         result = metrics.compute_metrics(
-            values, period_start=localtime.date_of_day_number(number),
-            period_end=localtime.date_of_day_number(number + 1), unit=unit,
+            values,
+            period_start=localtime.date_of_day_number(number),
+            period_end=localtime.date_of_day_number(number + 1),
+            unit=unit,
         )
         tir.append(None if result["tir_70_180_percent"] is None else round(result["tir_70_180_percent"], 1))
     return {
@@ -370,8 +414,11 @@ def settings_timeline_report(*, patient, unit: str) -> SettingsTimeline:
     devices = selectors.devices_with_settings(patient_id=patient.pk)
     changes = all_changes(devices, unit=unit, tzinfo=patient.tzinfo)
     span = selectors.reading_span(patient_id=patient.pk)
-    series = selectors.egv_series(patient_id=patient.pk, start=span[0], end=_after(span[1])) \
-        if span else selectors.EgvSeries(*(np.zeros(0, dtype=np.int64) for _ in range(3)))
+    series = (
+        selectors.egv_series(patient_id=patient.pk, start=span[0], end=_after(span[1]))
+        if span
+        else selectors.EgvSeries(*(np.zeros(0, dtype=np.int64) for _ in range(3)))
+    )
     alarms = _alarms_between(patient.pk, span[0], _after(span[1])) if span else []
     histories = SettingsHistory(devices).histories
     known = [h.first_known for h in histories if h.first_known is not None]

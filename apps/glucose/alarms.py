@@ -116,8 +116,13 @@ class Alarm:
 
 
 def _start(record: AlertStateRecord) -> Alarm:
-    alarm = Alarm(name=record.name, start_epoch=record.epoch, start_delta=record.delta,
-                  first=record, last_epoch=record.epoch)
+    alarm = Alarm(
+        name=record.name,
+        start_epoch=record.epoch,
+        start_delta=record.delta,
+        first=record,
+        last_epoch=record.epoch,
+    )
     if record.state == ALARMING:
         alarm._alarming_since = record.epoch
     else:

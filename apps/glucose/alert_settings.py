@@ -11,7 +11,13 @@ from apps.glucose.units import convert_setting_value
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SETTING_FIELDS = (
-    "value", "unit", "enabled", "snooze", "delay", "secondary_trigger_condition", "sound_theme",
+    "value",
+    "unit",
+    "enabled",
+    "snooze",
+    "delay",
+    "secondary_trigger_condition",
+    "sound_theme",
     "sound_output_mode",
 )
 
@@ -78,8 +84,12 @@ def display_key(item) -> tuple[str, str]:
 
 
 def _content(version) -> tuple:
-    return (version.schedule_name, version.alert_name, version.system_time,
-            *(getattr(version, field) for field in SETTING_FIELDS))
+    return (
+        version.schedule_name,
+        version.alert_name,
+        version.system_time,
+        *(getattr(version, field) for field in SETTING_FIELDS),
+    )
 
 
 @dataclass
@@ -137,8 +147,9 @@ def display_histories(devices) -> list[DisplayHistory]:
     for key, rows in groups.items():
         rows.sort(key=_upload_order)
         seen, versions = set(), []
-        for version in sorted((v for d in rows for v in d.setting_versions.all()),
-                              key=lambda v: (v.valid_from, v.pk)):
+        for version in sorted(
+            (v for d in rows for v in d.setting_versions.all()), key=lambda v: (v.valid_from, v.pk)
+        ):
             if _content(version) not in seen:  # two snapshots report the same setting
                 seen.add(_content(version))
                 versions.append(version)
@@ -165,7 +176,9 @@ class SettingsHistory:
         self.histories = display_histories(devices)
         self._by_transmitter = {
             device.transmitter_id: history
-            for history in self.histories for device in history.devices if device.transmitter_id
+            for history in self.histories
+            for device in history.devices
+            if device.transmitter_id
         }
         self._by_display = {history.key: history for history in self.histories}
         self._versions: dict[tuple, list] = {}
@@ -184,8 +197,7 @@ class SettingsHistory:
             return self.histories[0]
         return history
 
-    def version_at(self, history: DisplayHistory, *, alert_name: str, moment: datetime,
-                   local_time: datetime):
+    def version_at(self, history: DisplayHistory, *, alert_name: str, moment: datetime, local_time: datetime):
         """The version in force: the schedule active then (in the snapshot of that time), else
         the default schedule's."""
         schedules = history.snapshot_at(moment).schedules.all()
@@ -199,12 +211,17 @@ class SettingsHistory:
         return None
 
     def first_known(self, history: DisplayHistory, alert_name: str) -> datetime | None:
-        times = [t for (key, _, name), rows in self._times.items()
-                 if key == history.key and name == alert_name for t in rows[:1]]
+        times = [
+            t
+            for (key, _, name), rows in self._times.items()
+            if key == history.key and name == alert_name
+            for t in rows[:1]
+        ]
         return min(times) if times else None
 
-    def threshold_at(self, record, *, alert_name: str, moment: datetime, local_time: datetime,
-                     unit: str) -> ThresholdThen:
+    def threshold_at(
+        self, record, *, alert_name: str, moment: datetime, local_time: datetime, unit: str
+    ) -> ThresholdThen:
         history = self.history_for(record)
         if history is None:
             return ThresholdThen(None, "unknown: no device on file for this alert")
@@ -213,7 +230,9 @@ class SettingsHistory:
             first = self.first_known(history, alert_name)
             if first is None:
                 return ThresholdThen(None, "unknown: the device reported no setting of this alert")
-            return ThresholdThen(None, f"unknown: before the first known setting (first known {first:%-d %b %Y})")
+            return ThresholdThen(
+                None, f"unknown: before the first known setting (first known {first:%-d %b %Y})"
+            )
         text = " ".join(convert_setting_value(version.value, version.unit, unit))
         if version.value is None:
             text = "no threshold"
@@ -238,7 +257,7 @@ class SettingChange:
 
 
 def schedule_times_text(start_time: str, end_time: str) -> str:
-    """"22:00–07:00"; a schedule from midnight to midnight is "all day"."""
+    """ "22:00–07:00"; a schedule from midnight to midnight is "all day"."""
     start, end = _minutes(start_time), _minutes(end_time)
     if start is not None and end is not None and start % 1440 == end % 1440:
         return "all day"
@@ -267,9 +286,12 @@ def _field_change_text(version, field: str, before, after, unit: str) -> str:
     if field == "enabled":
         return f"{name} turned {'on' if after else 'off'}"
     words = {
-        "snooze": ("snooze", " min"), "delay": ("delay", " min"),
-        "secondary_trigger_condition": ("secondary trigger", ""), "sound_theme": ("sound theme", ""),
-        "sound_output_mode": ("sound output", ""), "unit": ("unit", ""),
+        "snooze": ("snooze", " min"),
+        "delay": ("delay", " min"),
+        "secondary_trigger_condition": ("secondary trigger", ""),
+        "sound_theme": ("sound theme", ""),
+        "sound_output_mode": ("sound output", ""),
+        "unit": ("unit", ""),
     }
     word, suffix = words.get(field, (field, ""))
     old = "—" if before in (None, "") else f"{before}{suffix}"
@@ -307,13 +329,19 @@ def _schedule_gap(events, version, before):
         return None
     since = None
     if before is not None:
-        gaps = [when for when, kind, s in events
-                if kind == "removed" and s.name == name and before.valid_from < when < version.valid_from]
+        gaps = [
+            when
+            for when, kind, s in events
+            if kind == "removed" and s.name == name and before.valid_from < when < version.valid_from
+        ]
         if not gaps:
             return None
         since = gaps[-1]
-    added = [s for when, kind, s in events
-             if kind == "added" and s.name == name and (since is None or when > since)]
+    added = [
+        s
+        for when, kind, s in events
+        if kind == "added" and s.name == name and (since is None or when > since)
+    ]
     return (added[0], since) if added else None
 
 
@@ -341,9 +369,11 @@ def history_changes(history: DisplayHistory, *, unit: str, tzinfo) -> list[Setti
                 continue
             announced.add((version.schedule_name, gap[1]))
             schedule = gap[0]
-            line = (f"{version.schedule_name} schedule added "
-                    f"({schedule_times_text(schedule.start_time, schedule.end_time)}, "
-                    f"{schedule_days_text(schedule.days_of_week)})")
+            line = (
+                f"{version.schedule_name} schedule added "
+                f"({schedule_times_text(schedule.start_time, schedule.end_time)}, "
+                f"{schedule_days_text(schedule.days_of_week)})"
+            )
             _add_line(moments, at, local, first_seen, line, version.alert_name)
             continue
         if before is None:
@@ -359,8 +389,14 @@ def history_changes(history: DisplayHistory, *, unit: str, tzinfo) -> list[Setti
             line = f"{schedule.name} schedule no longer reported (missing from this upload)"
             _add_line(moments, when, local, True, line, "")
     return [
-        SettingChange(at=at, local=m["local"], first_seen=m["first_seen"], display=history.label,
-                      lines=tuple(m["lines"]), alert_names=tuple(dict.fromkeys(m["names"])))
+        SettingChange(
+            at=at,
+            local=m["local"],
+            first_seen=m["first_seen"],
+            display=history.label,
+            lines=tuple(m["lines"]),
+            alert_names=tuple(dict.fromkeys(m["names"])),
+        )
         for at, m in sorted(moments.items())
     ]
 
@@ -376,7 +412,8 @@ def _add_line(moments, at, local, first_seen, line, alert_name) -> None:
 def all_changes(devices, *, unit: str, tzinfo) -> list[SettingChange]:
     """Every settings change of the patient's display devices, oldest first."""
     changes = [
-        change for history in display_histories(devices)
+        change
+        for history in display_histories(devices)
         for change in history_changes(history, unit=unit, tzinfo=tzinfo)
     ]
     return sorted(changes, key=lambda c: c.at)

@@ -114,8 +114,7 @@ def local_day_period(*, last_day: date, days: int) -> tuple[date, date]:
     return last_day - timedelta(days=days - 1), last_day + timedelta(days=1)
 
 
-def period_minutes(*, first_day: date, end_day: date, local_now_at: datetime | None,
-                   tzinfo=None) -> float:
+def period_minutes(*, first_day: date, end_day: date, local_now_at: datetime | None, tzinfo=None) -> float:
     """Real minutes of a local-day period that have already happened (today counts up to now).
 
     With the patient's zone, a DST day counts its 23 or 25 real hours, so sensor wear on that
@@ -162,7 +161,9 @@ class Period:
     def minutes(self) -> float:
         """Real minutes of the period already past: what sensor wear is measured against."""
         return period_minutes(
-            first_day=self.first_day, end_day=self.end_day, local_now_at=self.local_now,
+            first_day=self.first_day,
+            end_day=self.end_day,
+            local_now_at=self.local_now,
             tzinfo=self.tzinfo,
         )
 
@@ -188,16 +189,17 @@ class Period:
 
     def local_epoch_window(self) -> tuple[int, int]:
         """The period as naive local epoch seconds [start, end)."""
-        return (naive_local_epoch(datetime.combine(self.first_day, time())),
-                naive_local_epoch(datetime.combine(self.end_day, time())))
+        return (
+            naive_local_epoch(datetime.combine(self.first_day, time())),
+            naive_local_epoch(datetime.combine(self.end_day, time())),
+        )
 
 
 def _day_text(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def period_ending(last_day: date, *, days: int, local_now: datetime | None = None,
-                  tzinfo=None) -> Period:
+def period_ending(last_day: date, *, days: int, local_now: datetime | None = None, tzinfo=None) -> Period:
     """The `days` local days ending with `last_day`."""
     first_day, end_day = local_day_period(last_day=last_day, days=days)
     return Period(first_day, end_day, local_now, tzinfo)
@@ -214,8 +216,9 @@ def parse_date(value: str, *, name: str) -> date:
         raise BadPeriod(f"{name} must be a date written YYYY-MM-DD, not {value!r}") from None
 
 
-def period_from_dates(start: str | None, end: str | None, *, local_now: datetime | None,
-                      tzinfo=None) -> Period:
+def period_from_dates(
+    start: str | None, end: str | None, *, local_now: datetime | None, tzinfo=None
+) -> Period:
     """An inclusive start/end date pair (the API and the command), checked."""
     if not start or not end:
         raise BadPeriod("start and end are both required, as YYYY-MM-DD")

@@ -73,10 +73,22 @@ def clamp_to_sensor_range(values_mgdl) -> np.ndarray:
 # Readings per band, as stored per local day (DailySummary columns). The low bands read the
 # same in both units; the upper ones differ at 141, 181 and 251 mg/dL (see apps.glucose.units).
 BAND_COLUMNS = {
-    MGDL: {"very_low": "below_54", "low": "from_54_to_69", "tight": "from_70_to_140",
-           "in_range": "from_70_to_180", "high": "from_181_to_250", "very_high": "above_250"},
-    MMOLL: {"very_low": "below_54", "low": "from_54_to_69", "tight": "from_70_to_141",
-            "in_range": "from_70_to_181", "high": "from_182_to_251", "very_high": "above_251"},
+    MGDL: {
+        "very_low": "below_54",
+        "low": "from_54_to_69",
+        "tight": "from_70_to_140",
+        "in_range": "from_70_to_180",
+        "high": "from_181_to_250",
+        "very_high": "above_250",
+    },
+    MMOLL: {
+        "very_low": "below_54",
+        "low": "from_54_to_69",
+        "tight": "from_70_to_141",
+        "in_range": "from_70_to_181",
+        "high": "from_182_to_251",
+        "very_high": "above_251",
+    },
 }
 SUM_COLUMNS = ("readings", "value_sum", "value_sq_sum")
 COUNT_COLUMNS = tuple(dict.fromkeys(c for columns in BAND_COLUMNS.values() for c in columns.values()))
@@ -148,7 +160,11 @@ def sensor_wear_percent(readings: int, period_minutes: float) -> float | None:
 
 
 def metrics_from_sums(
-    sums: dict, *, unit: str = MGDL, period_minutes: float, days: float,
+    sums: dict,
+    *,
+    unit: str = MGDL,
+    period_minutes: float,
+    days: float,
     days_with_data: int | None,
 ) -> dict:
     """Every consensus metric of a period from its sums: the one implementation behind the
@@ -223,8 +239,13 @@ def _period_minutes_and_days(period, period_start, period_end) -> tuple[float, f
 
 
 def compute_metrics(
-    values_mgdl, *, period: Period | None = None, period_start=None, period_end=None,
-    days_with_data: int | None = None, unit: str = MGDL,
+    values_mgdl,
+    *,
+    period: Period | None = None,
+    period_start=None,
+    period_end=None,
+    days_with_data: int | None = None,
+    unit: str = MGDL,
 ) -> dict:
     """Consensus metrics of the readings of one period.
 
@@ -235,7 +256,10 @@ def compute_metrics(
     """
     minutes, days = _period_minutes_and_days(period, period_start, period_end)
     return metrics_from_sums(
-        value_sums(values_mgdl), unit=unit, period_minutes=minutes, days=days,
+        value_sums(values_mgdl),
+        unit=unit,
+        period_minutes=minutes,
+        days=days,
         days_with_data=days_with_data,
     )
 
@@ -250,7 +274,11 @@ def sum_daily_summaries(rows) -> dict:
 
 
 def metrics_from_daily_summaries(
-    rows, *, period: Period | None = None, period_days: float | None = None, unit: str = MGDL,
+    rows,
+    *,
+    period: Period | None = None,
+    period_days: float | None = None,
+    unit: str = MGDL,
 ) -> dict:
     """The same metrics from DailySummary rows (sums per local day), without raw readings.
 
@@ -262,15 +290,18 @@ def metrics_from_daily_summaries(
     else:
         minutes, days = period_days * 1440, period_days
     return metrics_from_sums(
-        sums, unit=unit, period_minutes=minutes, days=days, days_with_data=sums["days_with_data"],
+        sums,
+        unit=unit,
+        period_minutes=minutes,
+        days=days,
+        days_with_data=sums["days_with_data"],
     )
 
 
 def rounded_metrics(metrics: dict, *, digits: int = 2) -> dict:
     """Floats rounded for JSON (the API and the command print exactly this)."""
     return {
-        key: round(value, digits) if isinstance(value, float) else value
-        for key, value in metrics.items()
+        key: round(value, digits) if isinstance(value, float) else value for key, value in metrics.items()
     }
 
 
@@ -288,7 +319,7 @@ def agp_percentiles(local_epoch_s, values_mgdl) -> dict:
     result = {f"p{p}": [None] * AGP_SLOTS for p in AGP_PERCENTILES}
     counts = np.diff(bounds)
     for slot in np.flatnonzero(counts):
-        chunk = sorted_values[bounds[slot]:bounds[slot + 1]]
+        chunk = sorted_values[bounds[slot] : bounds[slot + 1]]
         for p, q in zip(AGP_PERCENTILES, np.percentile(chunk, AGP_PERCENTILES), strict=True):
             result[f"p{p}"][slot] = round(float(q), 1)
     result["slot_minutes"] = list(range(0, 1440, READING_MINUTES))
@@ -329,18 +360,21 @@ class RankedDay:
     metrics: dict
 
 
-def best_and_worst_days(rows, *, unit: str = MGDL, local_now: datetime | None = None,
-                        tzinfo=None) -> tuple[RankedDay | None, RankedDay | None]:
+def best_and_worst_days(
+    rows, *, unit: str = MGDL, local_now: datetime | None = None, tzinfo=None
+) -> tuple[RankedDay | None, RankedDay | None]:
     """(best, worst) of DailySummary rows by the rule above; (None, None) when under two days."""
     ranked = []
     for row in rows:
-        period = Period(row.day, date.fromordinal(row.day.toordinal() + 1), local_now=local_now,
-                        tzinfo=tzinfo)
+        period = Period(
+            row.day, date.fromordinal(row.day.toordinal() + 1), local_now=local_now, tzinfo=tzinfo
+        )
         day_metrics = metrics_from_daily_summaries([row], period=period, unit=unit)
         wear = day_metrics["wear_percent"]
         if day_metrics["readings"] and wear is not None and wear >= RANKED_DAY_MIN_WEAR_PERCENT:
-            ranked.append(RankedDay(row.day, day_metrics["tir_70_180_percent"],
-                                    day_metrics["mean_mgdl"], day_metrics))
+            ranked.append(
+                RankedDay(row.day, day_metrics["tir_70_180_percent"], day_metrics["mean_mgdl"], day_metrics)
+            )
     if len(ranked) < 2:
         return None, None
     best = max(ranked, key=lambda d: (d.tir_percent, -d.mean_mgdl))

@@ -63,15 +63,14 @@ class Egv(DexcomRecord):
 
     class Meta:
         verbose_name = "EGV"
-        constraints = [
-            models.UniqueConstraint(fields=["patient", "record_id"], name="egv_unique_record")
-        ]
+        constraints = [models.UniqueConstraint(fields=["patient", "record_id"], name="egv_unique_record")]
         indexes = [
             models.Index(fields=["patient", "system_time"], name="egv_patient_time"),
             # The rare readings whose wall clock is more than a day from their systemTime (a
             # receiver with a reset clock): reads by local day find them without a full scan.
             models.Index(
-                fields=["patient", "system_time"], name="egv_odd_display_offset",
+                fields=["patient", "system_time"],
+                name="egv_odd_display_offset",
                 condition=models.Q(display_delta_seconds__gt=ODD_DELTA_SECONDS)
                 | models.Q(display_delta_seconds__lt=-ODD_DELTA_SECONDS),
             ),
@@ -83,9 +82,7 @@ class Alert(DexcomRecord):
     alert_state = models.CharField(max_length=32, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["patient", "record_id"], name="alert_unique_record")
-        ]
+        constraints = [models.UniqueConstraint(fields=["patient", "record_id"], name="alert_unique_record")]
         indexes = [models.Index(fields=["patient", "system_time"], name="alert_patient_time")]
 
 
@@ -96,13 +93,9 @@ class Calibration(DexcomRecord):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["patient", "record_id"], name="calibration_unique_record"
-            )
+            models.UniqueConstraint(fields=["patient", "record_id"], name="calibration_unique_record")
         ]
-        indexes = [
-            models.Index(fields=["patient", "system_time"], name="calibration_patient_time")
-        ]
+        indexes = [models.Index(fields=["patient", "system_time"], name="calibration_patient_time")]
 
 
 class Event(DexcomRecord):
@@ -116,9 +109,7 @@ class Event(DexcomRecord):
     unit = models.CharField(max_length=16, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["patient", "record_id"], name="event_unique_record")
-        ]
+        constraints = [models.UniqueConstraint(fields=["patient", "record_id"], name="event_unique_record")]
         indexes = [models.Index(fields=["patient", "system_time"], name="event_patient_time")]
 
     @property
@@ -129,9 +120,7 @@ class Event(DexcomRecord):
 class Device(models.Model):
     """A display device (receiver or phone app) with its transmitter, as Dexcom last reported it."""
 
-    patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     device_key = models.CharField(
         max_length=128, help_text="transmitterId, or generation/device/app when it is empty"
     )
@@ -145,9 +134,7 @@ class Device(models.Model):
     last_seen_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["patient", "device_key"], name="device_unique_key")
-        ]
+        constraints = [models.UniqueConstraint(fields=["patient", "device_key"], name="device_unique_key")]
 
 
 class AlertSchedule(models.Model):
@@ -164,9 +151,7 @@ class AlertSchedule(models.Model):
     override = models.JSONField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["device", "name"], name="schedule_unique_name")
-        ]
+        constraints = [models.UniqueConstraint(fields=["device", "name"], name="schedule_unique_name")]
 
 
 class AlertSettingVersion(models.Model):
@@ -201,19 +186,13 @@ class AlertSettingVersion(models.Model):
                 name="alert_setting_unique_version",
             )
         ]
-        indexes = [
-            models.Index(
-                fields=["device", "alert_name", "valid_from"], name="alert_setting_history"
-            )
-        ]
+        indexes = [models.Index(fields=["device", "alert_name", "valid_from"], name="alert_setting_history")]
 
 
 class DataRange(models.Model):
     """The newest dataRange answer Dexcom gave for a patient."""
 
-    patient = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    patient = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     egvs_start = models.DateTimeField(null=True)
     egvs_end = models.DateTimeField(null=True)
     events_start = models.DateTimeField(null=True)
@@ -230,9 +209,7 @@ class DailySummary(models.Model):
     readings (the triage list of 1,000 patients reads these). LOW counts as 40 and HIGH as 400.
     """
 
-    patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="the patient's local date")
     readings = models.IntegerField(default=0)
     value_sum = models.FloatField(default=0)
@@ -253,14 +230,19 @@ class DailySummary(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["patient", "day"], name="daily_summary_unique_day")
-        ]
+        constraints = [models.UniqueConstraint(fields=["patient", "day"], name="daily_summary_unique_day")]
 
 
 TRIAGE_SORT_COLUMNS = [
-    "wear_percent", "tir_70_180_percent", "tbr_below_70_percent", "tbr_below_54_percent",
-    "tar_above_180_percent", "tar_above_250_percent", "gmi_percent", "cv_percent", "gri",
+    "wear_percent",
+    "tir_70_180_percent",
+    "tbr_below_70_percent",
+    "tbr_below_54_percent",
+    "tar_above_180_percent",
+    "tar_above_250_percent",
+    "gmi_percent",
+    "cv_percent",
+    "gri",
     "tir_change",
 ]
 
@@ -313,9 +295,18 @@ class TriageSnapshot(models.Model):
         # the wide `sums` is read for the 100 rows of a page only). SQLite ignores INCLUDE.
         indexes = [
             models.Index(
-                fields=["period_days", "patient"], name="triage_snapshot_list",
-                include=["id", "last_day", "valid_from", "valid_until", "time_zone", "unit_choice",
-                         "last_reading_at", *TRIAGE_SORT_COLUMNS],
+                fields=["period_days", "patient"],
+                name="triage_snapshot_list",
+                include=[
+                    "id",
+                    "last_day",
+                    "valid_from",
+                    "valid_until",
+                    "time_zone",
+                    "unit_choice",
+                    "last_reading_at",
+                    *TRIAGE_SORT_COLUMNS,
+                ],
             )
         ]
 
@@ -367,6 +358,4 @@ class ClarityUploadChunk(models.Model):
     data = models.BinaryField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["job", "index"], name="clarity_chunk_unique_index")
-        ]
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="clarity_chunk_unique_index")]

@@ -39,9 +39,7 @@ def best_and_worst_days(*, patient, period: localtime.Period, unit: str, rows=No
             patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
         )
     rows = [row for row in rows if period.contains(row.day)]
-    return metrics.best_and_worst_days(
-        rows, unit=unit, local_now=period.local_now, tzinfo=period.tzinfo
-    )
+    return metrics.best_and_worst_days(rows, unit=unit, local_now=period.local_now, tzinfo=period.tzinfo)
 
 
 def last_day_of_readings(*, patient, latest) -> selectors.EgvSeries:
@@ -50,7 +48,8 @@ def last_day_of_readings(*, patient, latest) -> selectors.EgvSeries:
         empty = np.array([], dtype=np.int64)
         return selectors.EgvSeries(empty, empty, empty)
     return selectors.egv_series(
-        patient_id=patient.pk, start=latest.system_time - timedelta(hours=24),
+        patient_id=patient.pk,
+        start=latest.system_time - timedelta(hours=24),
         end=latest.system_time + timedelta(seconds=1),
     )
 
@@ -58,7 +57,9 @@ def last_day_of_readings(*, patient, latest) -> selectors.EgvSeries:
 def reading_metrics(*, series: selectors.EgvSeries, period: localtime.Period, unit: str) -> dict:
     """Metrics of a period from its raw readings (the AGP page and PDF, the API)."""
     return metrics.compute_metrics(
-        series.value, period=period, unit=unit,
+        series.value,
+        period=period,
+        unit=unit,
         days_with_data=len(set(series.local_day.tolist())),
     )
 
@@ -88,7 +89,7 @@ def period_metrics_report(*, patient, period: localtime.Period, unit: str | None
             "mgdl_per_mmoll": MGDL_PER_MMOLL,
             "bands": f"counted as the patient reads the number, in {unit}",
             "wear_percent": "Time CGM active (the AGP v4 name): readings / (real minutes of the period "
-                            "already past / 5)",
+            "already past / 5)",
         },
         "agp": metrics.agp_percentiles(series.local_epoch_s, series.value),
     }

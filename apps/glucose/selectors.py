@@ -47,7 +47,10 @@ class EpochSeconds(Func):
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql_template(
             # date_part gives a double, cheaper than EXTRACT's numeric on 26k rows.
-            compiler, connection, "FLOOR(date_part('epoch', %(expressions)s))::bigint", **extra
+            compiler,
+            connection,
+            "FLOOR(date_part('epoch', %(expressions)s))::bigint",
+            **extra,
         )
 
     def as_sqlite(self, compiler, connection, **extra):
@@ -116,8 +119,13 @@ def _rows_to_series(rows: list[tuple]) -> EgvSeries:
     return EgvSeries(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy())
 
 
-def egv_series(*, patient_id: int, start: datetime | None = None, end: datetime | None = None,
-               with_odd_offsets: bool = False) -> EgvSeries:
+def egv_series(
+    *,
+    patient_id: int,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    with_odd_offsets: bool = False,
+) -> EgvSeries:
     """Readings with system_time in [start, end), ordered by time (one query).
 
     `with_odd_offsets` adds, wherever their systemTime, the rare readings whose wall clock is
@@ -130,9 +138,7 @@ def egv_series(*, patient_id: int, start: datetime | None = None, end: datetime 
     if end is not None:
         in_window &= Q(system_time__lt=end)
     if with_odd_offsets and in_window:
-        odd = Q(display_delta_seconds__gt=ODD_DELTA_SECONDS) | Q(
-            display_delta_seconds__lt=-ODD_DELTA_SECONDS
-        )
+        odd = Q(display_delta_seconds__gt=ODD_DELTA_SECONDS) | Q(display_delta_seconds__lt=-ODD_DELTA_SECONDS)
         in_window |= odd
     egvs = egvs.filter(in_window)
     queryset = (
@@ -170,9 +176,18 @@ def latest_egv(*, patient_id: int, now: datetime | None = None) -> Egv | None:
     """The current reading: the newest real one."""
     return (
         real_readings(Egv.objects.filter(patient_id=patient_id), now=now or timezone.now())
-        .only("system_time", "display_delta_seconds", "value", "status", "trend", "trend_rate",
-              # the overview says which device the current reading came from
-              "transmitter_generation", "display_device", "display_app")
+        .only(
+            "system_time",
+            "display_delta_seconds",
+            "value",
+            "status",
+            "trend",
+            "trend_rate",
+            # the overview says which device the current reading came from
+            "transmitter_generation",
+            "display_device",
+            "display_app",
+        )
         .order_by("-system_time")
         .first()
     )
@@ -180,8 +195,9 @@ def latest_egv(*, patient_id: int, now: datetime | None = None) -> Egv | None:
 
 def daily_summaries(*, patient_id: int, first_day: date, end_day: date) -> list[DailySummary]:
     return list(
-        DailySummary.objects.filter(patient_id=patient_id, day__gte=first_day, day__lt=end_day)
-        .order_by("day")
+        DailySummary.objects.filter(patient_id=patient_id, day__gte=first_day, day__lt=end_day).order_by(
+            "day"
+        )
     )
 
 
@@ -203,7 +219,8 @@ def with_local_clock_and_unit(patients, *, now: datetime | None = None):
     `latest_delta_seconds` (their current reading's offset: their "today") and `device_unit`."""
     newest_delta = (
         real_readings(Egv.objects.filter(patient_id=OuterRef("pk")), now=now or timezone.now())
-        .order_by("-system_time").values("display_delta_seconds")[:1]
+        .order_by("-system_time")
+        .values("display_delta_seconds")[:1]
     )
     return patients.annotate(
         latest_delta_seconds=Subquery(newest_delta),
@@ -245,9 +262,7 @@ def events_in(*, patient_id: int, period: localtime.Period, types=None):
 
 
 def calibrations_in(*, patient_id: int, period: localtime.Period):
-    return in_local_days(Calibration.objects.filter(patient_id=patient_id), period).order_by(
-        "system_time"
-    )
+    return in_local_days(Calibration.objects.filter(patient_id=patient_id), period).order_by("system_time")
 
 
 def marker_rows(queryset, *fields) -> list[tuple]:
@@ -276,8 +291,15 @@ def alert_state_rows(*, patient_id: int, start: datetime, end: datetime) -> list
         Alert.objects.filter(patient_id=patient_id, system_time__gte=start, system_time__lt=end)
         .order_by("system_time")
         .annotate(epoch=EpochSeconds("system_time"))
-        .values_list("epoch", "display_delta_seconds", "alert_name", "alert_state",
-                     "transmitter_id", "display_device", "display_app")
+        .values_list(
+            "epoch",
+            "display_delta_seconds",
+            "alert_name",
+            "alert_state",
+            "transmitter_id",
+            "display_device",
+            "display_app",
+        )
     )
 
 

@@ -32,8 +32,15 @@ TRIAGE_PERIOD_DAYS = (7, 14, 30, 90)
 SUMMED = [*metrics.SUM_COLUMNS, *metrics.COUNT_COLUMNS]
 # The current period's figures stored as columns (the list sorts by them).
 SORT_COLUMNS = (
-    "wear_percent", "tir_70_180_percent", "tbr_below_70_percent", "tbr_below_54_percent",
-    "tar_above_180_percent", "tar_above_250_percent", "gmi_percent", "cv_percent", "gri",
+    "wear_percent",
+    "tir_70_180_percent",
+    "tbr_below_70_percent",
+    "tbr_below_54_percent",
+    "tar_above_180_percent",
+    "tar_above_250_percent",
+    "gmi_percent",
+    "cv_percent",
+    "gri",
 )
 BATCH = 1000  # patients per build query: bounded IN lists, bounded memory
 
@@ -41,7 +48,10 @@ BATCH = 1000  # patients per build query: bounded IN lists, bounded memory
 def period_figures(sums: dict, *, period: localtime.Period, unit: str) -> dict:
     """The triage list's numbers for one period, from its summed DailySummary columns."""
     m = metrics.metrics_from_sums(
-        sums, unit=unit, period_minutes=period.minutes, days=period.days,
+        sums,
+        unit=unit,
+        period_minutes=period.minutes,
+        days=period.days,
         days_with_data=int(sums.get("days_with_data") or 0),
     )
     return {
@@ -87,8 +97,7 @@ def validity(patient, *, period: localtime.Period, now: datetime) -> tuple[datet
     return min(valid_from, now), max(valid_until, now + timedelta(minutes=5))
 
 
-def _period_sums(*, patient_ids: list[int], current_start: date, previous_start: date,
-                 until: date) -> dict:
+def _period_sums(*, patient_ids: list[int], current_start: date, previous_start: date, until: date) -> dict:
     """Per patient and period ("current"/"previous"): the summed DailySummary columns, in one
     query.
 
@@ -97,9 +106,7 @@ def _period_sums(*, patient_ids: list[int], current_start: date, previous_start:
     """
     period = Case(When(day__gte=current_start, then=Value("current")), default=Value("previous"))
     rows = (
-        DailySummary.objects.filter(
-            patient_id__in=patient_ids, day__gte=previous_start, day__lte=until
-        )
+        DailySummary.objects.filter(patient_id__in=patient_ids, day__gte=previous_start, day__lte=until)
         .annotate(period=period)
         .values("patient_id", "period")
         .annotate(
@@ -122,15 +129,20 @@ def _patients(patient_ids: list[int], *, now: datetime) -> list[User]:
     # Summaries written under an old rule may date a day's last reading ahead of the clock.
     newest_reading = (
         DailySummary.objects.filter(
-            patient=OuterRef("pk"), last_reading_at__isnull=False,
+            patient=OuterRef("pk"),
+            last_reading_at__isnull=False,
             last_reading_at__lte=localtime.newest_possible_reading_time(now),
         )
         .order_by("-day")
         .values("last_reading_at")[:1]
     )
-    return list(selectors.with_local_clock_and_unit(
-        User.objects.filter(pk__in=patient_ids).order_by().annotate(last_reading_at=Subquery(newest_reading))
-    ))
+    return list(
+        selectors.with_local_clock_and_unit(
+            User.objects.filter(pk__in=patient_ids)
+            .order_by()
+            .annotate(last_reading_at=Subquery(newest_reading))
+        )
+    )
 
 
 def _snapshots_for_period(patients: list[User], *, period_days: int, now: datetime) -> list[TriageSnapshot]:
@@ -142,37 +154,55 @@ def _snapshots_for_period(patients: list[User], *, period_days: int, now: dateti
     sums: dict[int, dict] = {}
     for patient_ids in by_last_day.values():
         period = periods[patient_ids[0]]
-        sums.update(_period_sums(
-            patient_ids=patient_ids, current_start=period.first_day,
-            previous_start=period.previous().first_day, until=period.last_day,
-        ))
+        sums.update(
+            _period_sums(
+                patient_ids=patient_ids,
+                current_start=period.first_day,
+                previous_start=period.previous().first_day,
+                until=period.last_day,
+            )
+        )
     return [
-        _snapshot(patient, period_days=period_days, period=periods[patient.pk],
-                  sums=sums.get(patient.pk, {}), now=now)
+        _snapshot(
+            patient,
+            period_days=period_days,
+            period=periods[patient.pk],
+            sums=sums.get(patient.pk, {}),
+            now=now,
+        )
         for patient in patients
     ]
 
 
-def _snapshot(patient, *, period_days: int, period: localtime.Period, sums: dict,
-              now: datetime) -> TriageSnapshot:
+def _snapshot(
+    patient, *, period_days: int, period: localtime.Period, sums: dict, now: datetime
+) -> TriageSnapshot:
     unit = effective_unit(patient, device_unit=patient.device_unit)
     current = period_figures(sums.get("current", {}), period=period, unit=unit)
     previous = period_figures(sums.get("previous", {}), period=period.previous(), unit=unit)
     valid_from, valid_until = validity(patient, period=period, now=now)
     tir_now, tir_before = current["tir_70_180_percent"], previous["tir_70_180_percent"]
     return TriageSnapshot(
-        patient_id=patient.pk, period_days=period_days,
-        first_day=period.first_day, last_day=period.last_day,
-        valid_from=valid_from, valid_until=valid_until,
-        time_zone=patient.timezone, unit_choice=patient.glucose_unit, unit=unit,
-        last_reading_at=patient.last_reading_at, sums=sums, readings=current["readings"],
+        patient_id=patient.pk,
+        period_days=period_days,
+        first_day=period.first_day,
+        last_day=period.last_day,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        time_zone=patient.timezone,
+        unit_choice=patient.glucose_unit,
+        unit=unit,
+        last_reading_at=patient.last_reading_at,
+        sums=sums,
+        readings=current["readings"],
         tir_change=None if tir_now is None or tir_before is None else tir_now - tir_before,
         **{column: current[column] for column in SORT_COLUMNS},
     )
 
 
 UPDATED_FIELDS = [
-    field.name for field in TriageSnapshot._meta.concrete_fields
+    field.name
+    for field in TriageSnapshot._meta.concrete_fields
     if field.name not in ("id", "patient", "period_days")
 ]
 
@@ -184,12 +214,18 @@ def build_snapshots(*, patient_ids, period_days=TRIAGE_PERIOD_DAYS, now: datetim
     written = 0
     with transaction.atomic():
         for start in range(0, len(patient_ids), BATCH):
-            patients = _patients(patient_ids[start:start + BATCH], now=now)
-            rows = [row for days in period_days
-                    for row in _snapshots_for_period(patients, period_days=days, now=now)]
+            patients = _patients(patient_ids[start : start + BATCH], now=now)
+            rows = [
+                row
+                for days in period_days
+                for row in _snapshots_for_period(patients, period_days=days, now=now)
+            ]
             TriageSnapshot.objects.bulk_create(
-                rows, update_conflicts=True, unique_fields=["patient", "period_days"],
-                update_fields=UPDATED_FIELDS, batch_size=500,
+                rows,
+                update_conflicts=True,
+                unique_fields=["patient", "period_days"],
+                update_fields=UPDATED_FIELDS,
+                batch_size=500,
             )
             written += len(rows)
     return written
@@ -198,8 +234,12 @@ def build_snapshots(*, patient_ids, period_days=TRIAGE_PERIOD_DAYS, now: datetim
 def fresh_snapshot(*, period_days: int, now: datetime):
     """A subquery for a User queryset: their snapshot for `period_days` can be shown at `now`."""
     return TriageSnapshot.objects.filter(
-        patient=OuterRef("pk"), period_days=period_days, valid_from__lte=now, valid_until__gt=now,
-        time_zone=OuterRef("timezone"), unit_choice=OuterRef("glucose_unit"),
+        patient=OuterRef("pk"),
+        period_days=period_days,
+        valid_from__lte=now,
+        valid_until__gt=now,
+        time_zone=OuterRef("timezone"),
+        unit_choice=OuterRef("glucose_unit"),
     )
 
 
@@ -210,7 +250,8 @@ def refresh_stale(patients, *, period_days: int, now: datetime | None = None) ->
     """
     now = now or timezone.now()
     stale = list(
-        patients.order_by().filter(~Exists(fresh_snapshot(period_days=period_days, now=now)))
+        patients.order_by()
+        .filter(~Exists(fresh_snapshot(period_days=period_days, now=now)))
         .values_list("pk", flat=True)
     )
     if not stale:

@@ -11,7 +11,10 @@ from apps.glucose import localtime, metrics, selectors, snapshots
 from apps.glucose.models import DailySummary
 
 SUMMARY_FIELDS = (
-    *metrics.SUM_COLUMNS, *metrics.COUNT_COLUMNS, "last_reading_at", "updated_at",
+    *metrics.SUM_COLUMNS,
+    *metrics.COUNT_COLUMNS,
+    "last_reading_at",
+    "updated_at",
 )
 
 
@@ -39,8 +42,11 @@ def rebuild_daily_summaries(*, patient_id: int, since: datetime | None) -> int:
         rows = _summary_rows(patient_id, series)
         stale.exclude(day__in=[row.day for row in rows]).delete()
         DailySummary.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["patient", "day"],
-            update_fields=list(SUMMARY_FIELDS), batch_size=500,
+            rows,
+            update_conflicts=True,
+            unique_fields=["patient", "day"],
+            update_fields=list(SUMMARY_FIELDS),
+            batch_size=500,
         )
         snapshots.build_snapshots(patient_ids=[patient_id])
     return len(rows)
@@ -59,8 +65,11 @@ def rebuild_local_days(*, patient_id: int, days) -> int:
             patient_id=patient_id, day__in=[localtime.date_of_day_number(d) for d in touched]
         ).exclude(day__in=[row.day for row in rows]).delete()
         DailySummary.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["patient", "day"],
-            update_fields=list(SUMMARY_FIELDS), batch_size=500,
+            rows,
+            update_conflicts=True,
+            unique_fields=["patient", "day"],
+            update_fields=list(SUMMARY_FIELDS),
+            batch_size=500,
         )
     return len(rows)
 
@@ -77,7 +86,8 @@ def _series_of_local_days(patient_id: int, days: np.ndarray) -> selectors.EgvSer
     runs = np.split(days, np.flatnonzero(np.diff(days) > 1) + 1)
     parts = [
         selectors.egv_series_for_local_days(
-            patient_id=patient_id, first_day=localtime.date_of_day_number(run[0]),
+            patient_id=patient_id,
+            first_day=localtime.date_of_day_number(run[0]),
             end_day=localtime.date_of_day_number(run[-1] + 1),
         )
         for run in runs

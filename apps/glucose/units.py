@@ -116,10 +116,24 @@ def convert_setting_value(value, setting_unit: str, unit: str) -> tuple[str, str
 def range_limits(unit: str) -> dict:
     """The consensus range limits as shown: 54/70/180/250 mg/dL are 3.0/3.9/10.0/13.9 mmol/L."""
     if unit == MMOLL:
-        return {"very_low": "3.0", "below_low": "3.8", "low": "3.9", "high": "10.0",
-                "above_high": "10.1", "very_high": "13.9", "tight": "7.8"}
-    return {"very_low": "54", "below_low": "69", "low": "70", "high": "180", "above_high": "181",
-            "very_high": "250", "tight": "140"}
+        return {
+            "very_low": "3.0",
+            "below_low": "3.8",
+            "low": "3.9",
+            "high": "10.0",
+            "above_high": "10.1",
+            "very_high": "13.9",
+            "tight": "7.8",
+        }
+    return {
+        "very_low": "54",
+        "below_low": "69",
+        "low": "70",
+        "high": "180",
+        "above_high": "181",
+        "very_high": "250",
+        "tight": "140",
+    }
 
 
 def effective_unit(patient, *, device_unit: str | None) -> str:

@@ -5,7 +5,14 @@ from django.contrib import admin
 
 from apps.sandbox import services
 from apps.sandbox.models import (
-    AccessToken, AuthorizationCode, Fault, Grant, RateCounter, RecordedTrace, RefreshToken, SandboxUser,
+    AccessToken,
+    AuthorizationCode,
+    Fault,
+    Grant,
+    RateCounter,
+    RecordedTrace,
+    RefreshToken,
+    SandboxUser,
 )
 
 

@@ -54,7 +54,9 @@ def _parse_value(text: str, line: int) -> int:
     try:
         value = round(float(cleaned))
     except ValueError:
-        raise TraceFileError(f"line {line}: glucose {text!r} is not a number in mg/dL (or Low/High)") from None
+        raise TraceFileError(
+            f"line {line}: glucose {text!r} is not a number in mg/dL (or Low/High)"
+        ) from None
     if value <= 0 or value > 1000:
         raise TraceFileError(f"line {line}: glucose {value} mg/dL is not a plausible reading")
     return min(max(value, 39), 401)
@@ -89,7 +91,7 @@ def read_trace(lines, *, timezone_name: str = "UTC") -> list[Reading]:
     if len(readings) < 2:
         raise TraceFileError("the file holds fewer than two readings")
     readings.sort(key=lambda reading: reading.system_time)
-    for before, after in zip(readings, readings[1:]):
+    for before, after in zip(readings, readings[1:], strict=False):
         if before.system_time == after.system_time:
             raise TraceFileError(f"two readings at {after.system_time.isoformat()}")
     return readings

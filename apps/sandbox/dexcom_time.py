@@ -101,7 +101,7 @@ def format_times(
     system_suffix = "+00:00" if style == "plus00" else "Z"
     suffix_of = {int(o): offset_suffix(int(o)) for o in np.unique(offsets)}
     system_text = [text + system_suffix for text in system_text]
-    display_text = [text + suffix_of[int(o)] for text, o in zip(display_text, offsets.tolist())]
+    display_text = [text + suffix_of[int(o)] for text, o in zip(display_text, offsets.tolist(), strict=False)]
     return system_text, display_text
 
 

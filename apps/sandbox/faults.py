@@ -40,7 +40,9 @@ KINDS = tuple(kind for kind, _ in Fault.KINDS)
 ENDPOINTS = ("*", "token", "egvs", "alerts", "calibrations", "events", "devices", "dataRange")
 
 
-def inject(*, kind: str, endpoint: str = "*", times: int | None = 1, sandbox_user_key: str = "", **params) -> Fault:
+def inject(
+    *, kind: str, endpoint: str = "*", times: int | None = 1, sandbox_user_key: str = "", **params
+) -> Fault:
     if kind not in KINDS:
         raise ValueError(f"unknown fault kind {kind!r}; expected one of {', '.join(KINDS)}")
     if endpoint not in ENDPOINTS:

@@ -190,7 +190,9 @@ def day_plan(profile: SandboxProfile, day: date) -> DayPlan:
         signal_loss = (at(rng.uniform(0, 1440)), int(rng.choice([12, 25, 40, 60, 90, 150])))
     calibration_time = at(rng.uniform(6 * 60, 10 * 60)) if profile.calibrates and rng.random() < 0.6 else None
     bg_check_time = at(rng.uniform(8 * 60, 21 * 60)) if rng.random() < 0.3 else None
-    health = (at(rng.uniform(8 * 60, 22 * 60)), str(rng.choice(HEALTH_SUBTYPES))) if rng.random() < 0.15 else None
+    health = (
+        (at(rng.uniform(8 * 60, 22 * 60)), str(rng.choice(HEALTH_SUBTYPES))) if rng.random() < 0.15 else None
+    )
     note = (at(rng.uniform(8 * 60, 23 * 60)), str(rng.choice(NOTES))) if rng.random() < 0.12 else None
     long_acting = None
     if rng.random() < 0.92:
@@ -253,8 +255,15 @@ def glucose_mgdl(profile: SandboxProfile, times: np.ndarray, plans: list[DayPlan
 
     for plan in plans:
         for meal in plan.meals:
-            _add_effect(total, times, meal.time, meal.rise,
-                        lambda m: _gamma(m / 50.0) - 0.15 * _gamma(m / 160.0), 0, 7 * 3600)
+            _add_effect(
+                total,
+                times,
+                meal.time,
+                meal.rise,
+                lambda m: _gamma(m / 50.0) - 0.15 * _gamma(m / 160.0),
+                0,
+                7 * 3600,
+            )
         if plan.exercise:
             start, minutes, _, drop = plan.exercise
             _add_effect(total, times, start, -drop, lambda m, p=minutes + 20.0: _gamma(m / p), 0, 6 * 3600)
@@ -349,8 +358,13 @@ class EgvSeries:
 
     def _select(self, index) -> "EgvSeries":
         return EgvSeries(
-            self.times[index], self.values[index], self.recorded[index], self.trend_rates[index],
-            self.trends[index], self.arrivals[index], self.from_receiver[index],
+            self.times[index],
+            self.values[index],
+            self.recorded[index],
+            self.trend_rates[index],
+            self.trends[index],
+            self.arrivals[index],
+            self.from_receiver[index],
         )
 
     def between(self, start: int, end: int) -> "EgvSeries":
@@ -451,8 +465,14 @@ def _missing_mask(profile: SandboxProfile, times: np.ndarray, plans: list[DayPla
 
 
 def egv_series(
-    profile: SandboxProfile, start: int, end: int, *, first_allowed: int, visible_until: int,
-    trace: Trace | None = None, live: bool = False,
+    profile: SandboxProfile,
+    start: int,
+    end: int,
+    *,
+    first_allowed: int,
+    visible_until: int,
+    trace: Trace | None = None,
+    live: bool = False,
 ) -> EgvSeries:
     """Every reading in [start, end) with first_allowed <= systemTime that arrived by visible_until.
 
@@ -491,8 +511,17 @@ def egv_series(
 
 
 TREND_NAMES = np.array(
-    ["rateOutOfRange", "doubleUp", "singleUp", "fortyFiveUp", "flat", "fortyFiveDown",
-     "singleDown", "doubleDown", "rateOutOfRange"]
+    [
+        "rateOutOfRange",
+        "doubleUp",
+        "singleUp",
+        "fortyFiveUp",
+        "flat",
+        "fortyFiveDown",
+        "singleDown",
+        "doubleDown",
+        "rateOutOfRange",
+    ]
 )
 
 
@@ -602,7 +631,11 @@ def alert_setting(profile: SandboxProfile, schedule: str, name: str, version: in
     snooze, delay, secondary = int(rng.choice([0, 15, 30])), 0, 0
     if name == "high":
         value = float(rng.choice([220, 250, 280] if night else [170, 180, 200, 250]))
-        snooze, delay, secondary = int(rng.choice([60, 120, 120])), int(rng.choice([0, 0, 15])), int(value) - 8
+        snooze, delay, secondary = (
+            int(rng.choice([60, 120, 120])),
+            int(rng.choice([0, 0, 15])),
+            int(value) - 8,
+        )
     elif name == "low":
         value, snooze = float(rng.choice([65, 70] if night else [70, 75, 80])), int(rng.choice([15, 30]))
     elif name in ("urgentLow", "urgentLowSoon", "fixedLow"):
@@ -776,19 +809,43 @@ def planned_events(profile: SandboxProfile, plans: list[DayPlan], glucose_at) ->
         day = plan.day.isoformat()
         for number, meal in enumerate(plan.meals):
             if meal.carbs_logged:
-                found.append(_event(profile, f"{day}/carbs/{number}", meal.time, "carbs", None,
-                                    str(meal.carbs), "grams", meal.carbs + 10))
+                found.append(
+                    _event(
+                        profile,
+                        f"{day}/carbs/{number}",
+                        meal.time,
+                        "carbs",
+                        None,
+                        str(meal.carbs),
+                        "grams",
+                        meal.carbs + 10,
+                    )
+                )
             if meal.bolus_logged and meal.bolus_units:
-                found.append(_event(profile, f"{day}/bolus/{number}", meal.time - 600, "insulin",
-                                    "fastActing", _number(meal.bolus_units), "units", meal.bolus_units + 1))
+                found.append(
+                    _event(
+                        profile,
+                        f"{day}/bolus/{number}",
+                        meal.time - 600,
+                        "insulin",
+                        "fastActing",
+                        _number(meal.bolus_units),
+                        "units",
+                        meal.bolus_units + 1,
+                    )
+                )
         if plan.long_acting:
             at, units = plan.long_acting
-            found.append(_event(profile, f"{day}/basal", at, "insulin", "longActing", str(units), "units", units + 2))
+            found.append(
+                _event(profile, f"{day}/basal", at, "insulin", "longActing", str(units), "units", units + 2)
+            )
         if plan.exercise:
             at, minutes, intensity, _ = plan.exercise
             # Real data has exercise without a duration as "-1" (Tidepool event.go).
             shown = "-1" if profile.quirks else str(minutes)
-            found.append(_event(profile, f"{day}/exercise", at, "exercise", intensity, shown, "minutes", minutes + 15))
+            found.append(
+                _event(profile, f"{day}/exercise", at, "exercise", intensity, shown, "minutes", minutes + 15)
+            )
         if plan.health:
             at, subtype = plan.health
             value = "1" if profile.quirks else None  # some real health events carry a value
@@ -798,7 +855,11 @@ def planned_events(profile: SandboxProfile, plans: list[DayPlan], glucose_at) ->
             mgdl = float(glucose_at(at))
             mgdl = min(max(mgdl * (1 + (stable_int(profile.key, "bg", at) % 11 - 5) / 100), 30), 450)
             if profile.glucose_unit == "mmol/L":
-                value, new, unit = f"{mgdl / MGDL_PER_MMOLL:.1f}", f"{mgdl / MGDL_PER_MMOLL + 0.3:.1f}", "mmol/L"
+                value, new, unit = (
+                    f"{mgdl / MGDL_PER_MMOLL:.1f}",
+                    f"{mgdl / MGDL_PER_MMOLL + 0.3:.1f}",
+                    "mmol/L",
+                )
             else:
                 value, new, unit = str(int(round(mgdl))), str(int(round(mgdl)) + 5), "mg/dL"
             found.append(_event(profile, f"{day}/bg", at, "bloodGlucose", None, value, unit, new))

@@ -35,7 +35,7 @@ def record_ids(names: list[str]) -> list[str]:
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
     text = raw.tobytes().hex()
     return [
-        f"{text[i:i + 8]}-{text[i + 8:i + 12]}-{text[i + 12:i + 16]}-{text[i + 16:i + 20]}-{text[i + 20:i + 32]}"
+        f"{text[i : i + 8]}-{text[i + 8 : i + 12]}-{text[i + 12 : i + 16]}-{text[i + 16 : i + 20]}-{text[i + 20 : i + 32]}"
         for i in range(0, len(text), 32)
     ]
 
@@ -64,7 +64,9 @@ def _transmitters(profile: SandboxProfile, instants: np.ndarray):
         ids[index] = generator.transmitter_id(profile, index)
         starts[index] = generator.transmitter_start(profile, index)
     index_list = indexes.tolist()
-    return [ids[i] for i in index_list], [int(t) - starts[i] for t, i in zip(instants.tolist(), index_list)]
+    return [ids[i] for i in index_list], [
+        int(t) - starts[i] for t, i in zip(instants.tolist(), index_list, strict=False)
+    ]
 
 
 def _device_fields(profile: SandboxProfile) -> dict:
@@ -85,13 +87,15 @@ def egv_records(profile: SandboxProfile, series: EgvSeries) -> list[dict]:
         # A receiver uploaded these (generator.late_upload): its own device fields and times.
         receiver_system, receiver_display = _times(profile, times, style="receiver")
         pick = series.from_receiver.tolist()
-        system = [r if p else a for a, r, p in zip(system, receiver_system, pick)]
-        display = [r if p else a for a, r, p in zip(display, receiver_display, pick)]
+        system = [r if p else a for a, r, p in zip(system, receiver_system, pick, strict=False)]
+        display = [r if p else a for a, r, p in zip(display, receiver_display, pick, strict=False)]
     transmitter_ids, ticks = _transmitters(profile, times)
-    ids = record_ids([
-        f"{profile.key}/{'egv-recorded' if recorded else 'egv'}/{t}"
-        for t, recorded in zip(times.tolist(), series.recorded.tolist())
-    ])
+    ids = record_ids(
+        [
+            f"{profile.key}/{'egv-recorded' if recorded else 'egv'}/{t}"
+            for t, recorded in zip(times.tolist(), series.recorded.tolist(), strict=False)
+        ]
+    )
     statuses = {39: "low", 401: "high"}
     rates = [None if rate != rate else rate for rate in series.trend_rates.tolist()]
     generation, variant = profile.generation, profile.variant
@@ -116,8 +120,16 @@ def egv_records(profile: SandboxProfile, series: EgvSeries) -> list[dict]:
             "displayApp": app,
         }
         for recordid, system_time, display_time, transmitter, tick, value, trend, rate, (device, app) in zip(
-            ids, system, display, transmitter_ids, ticks, series.values.tolist(),
-            series.trends.tolist(), rates, devices,
+            ids,
+            system,
+            display,
+            transmitter_ids,
+            ticks,
+            series.values.tolist(),
+            series.trends.tolist(),
+            rates,
+            devices,
+            strict=False,
         )
     ]
 
@@ -134,7 +146,9 @@ def series_for(profile, start, end, *, visible_until, trace: Trace | None, live:
 
 def alert_records(profile, start, end, *, visible_until, trace=None) -> list[dict]:
     # The phone alarmed on what it had live: a stretch uploaded late was a gap then.
-    series = series_for(profile, start - DAY_SECONDS, end, visible_until=visible_until, trace=trace, live=True)
+    series = series_for(
+        profile, start - DAY_SECONDS, end, visible_until=visible_until, trace=trace, live=True
+    )
     found = generator.glucose_alerts(profile, series) + generator.gap_alerts(profile, series)
     found = sorted(
         (alert for alert in found if start <= alert.time < end and alert.time <= visible_until),
@@ -154,7 +168,9 @@ def alert_records(profile, start, end, *, visible_until, trace=None) -> list[dic
             "transmitterId": transmitter,
             "displayApp": profile.display_app,
         }
-        for alert, system_time, display_time, transmitter in zip(found, system, display, transmitter_ids)
+        for alert, system_time, display_time, transmitter in zip(
+            found, system, display, transmitter_ids, strict=False
+        )
     ]
 
 
@@ -188,7 +204,7 @@ def calibration_records(profile, start, end, *, visible_until, trace=None) -> li
             "transmitterGenerationVariant": profile.variant,
         }
         for (at, value), system_time, display_time, transmitter, tick in zip(
-            found, system, display, transmitter_ids, ticks
+            found, system, display, transmitter_ids, ticks, strict=False
         )
     ]
 
@@ -221,7 +237,9 @@ def _as_published(event: generator.PlannedEvent, visible_until: int) -> tuple[st
 
 def event_records(profile, start, end, *, visible_until, trace=None) -> list[dict]:
     """Events as Dexcom shows them at `visible_until`: an edit is visible once it has been made."""
-    events = sorted(_events_in(profile, start, end, visible_until=visible_until), key=lambda e: (e.time, e.key))
+    events = sorted(
+        _events_in(profile, start, end, visible_until=visible_until), key=lambda e: (e.time, e.key)
+    )
     published = [_as_published(event, visible_until) for event in events]
     times = np.array([event.time for event in events], dtype=np.int64)
     # The quirk user's app sends event times without seconds ("2026-01-05T14:15Z").
@@ -245,7 +263,7 @@ def event_records(profile, start, end, *, visible_until, trace=None) -> list[dic
             "recordedSystemTime": recorded_system[n],
             "recordedDisplayTime": recorded_display[n],
         }
-        for n, (event, (status, value, _)) in enumerate(zip(events, published))
+        for n, (event, (status, value, _)) in enumerate(zip(events, published, strict=False))
     ]
 
 
@@ -267,10 +285,12 @@ def _setting_value(profile: SandboxProfile, setting: generator.AlertSetting):
 
 
 def _alert_settings(profile, schedule: str, version: int, style: str) -> list[dict]:
-    settings = [generator.alert_setting(profile, schedule, name, version) for name in generator.alert_names(profile)]
+    settings = [
+        generator.alert_setting(profile, schedule, name, version) for name in generator.alert_names(profile)
+    ]
     system, display = _times(profile, [setting.changed_at for setting in settings], style=style)
     found = []
-    for setting, system_time, display_time in zip(settings, system, display):
+    for setting, system_time, display_time in zip(settings, system, display, strict=False):
         value, unit = _setting_value(profile, setting)
         found.append(
             {
@@ -294,7 +314,9 @@ def _alert_settings(profile, schedule: str, version: int, style: str) -> list[di
 
 def _schedules(profile: SandboxProfile, at: int, style: str) -> list[dict]:
     version = generator.settings_version(profile, at)
-    local_minute = ((at + int(generator.zone_offsets(profile.timezone, np.array([at]))[0])) % DAY_SECONDS) // 60
+    local_minute = (
+        (at + int(generator.zone_offsets(profile.timezone, np.array([at]))[0])) % DAY_SECONDS
+    ) // 60
     with_night = generator.has_night_schedule(profile, version)
     night_now = with_night and bool(generator.is_night(np.array([local_minute]))[0])
     midnight = "0:00" if profile.quirks else "00:00"  # unpadded times are seen in real data
@@ -372,7 +394,9 @@ def _extra_uploads(profile: SandboxProfile, *, visible_until: int, last_upload: 
             uploaded = last_upload - last_upload % DAY_SECONDS + 18 * 3600
             if uploaded > last_upload:
                 uploaded -= DAY_SECONDS
-        transmitter = generator.transmitter_index(profile, generator.session_index(profile, np.array([uploaded])))[0]
+        transmitter = generator.transmitter_index(
+            profile, generator.session_index(profile, np.array([uploaded]))
+        )[0]
         uploads.append((extra, int(transmitter), uploaded))
     return uploads
 
@@ -394,15 +418,25 @@ def device_records(profile: SandboxProfile, *, visible_until: int) -> list[dict]
     current = uploads[-1]
     uploads = [u for u in uploads[:-1] if u[0] not in shared and not profile.quirks] + [current]
     devices = [
-        _device_record(profile, transmitter=transmitter, uploaded=uploaded,
-                       display_device=profile.display_device, display_app=profile.display_app,
-                       style=profile.time_style)
+        _device_record(
+            profile,
+            transmitter=transmitter,
+            uploaded=uploaded,
+            display_device=profile.display_device,
+            display_app=profile.display_app,
+            style=profile.time_style,
+        )
         for transmitter, uploaded in uploads
     ]
     devices += [
-        _device_record(profile, transmitter=transmitter, uploaded=uploaded,
-                       display_device=extra.display_device, display_app=extra.display_app,
-                       style=extra.time_style)
+        _device_record(
+            profile,
+            transmitter=transmitter,
+            uploaded=uploaded,
+            display_device=extra.display_device,
+            display_app=extra.display_app,
+            style=extra.time_style,
+        )
         for extra, transmitter, uploaded in extras
     ]
     return devices
@@ -416,7 +450,9 @@ def window_records(profile, record_type: str, start: int, end: int, *, visible_u
     if record_type == "devices":
         return device_records(profile, visible_until=visible_until)
     if record_type == "egvs":
-        found = egv_records(profile, series_for(profile, start, end, visible_until=visible_until, trace=trace))
+        found = egv_records(
+            profile, series_for(profile, start, end, visible_until=visible_until, trace=trace)
+        )
     elif record_type == "alerts":
         found = alert_records(profile, start, end, visible_until=visible_until, trace=trace)
     elif record_type == "calibrations":
@@ -436,15 +472,25 @@ def _instants(profile, record_type, start, end, *, visible_until, trace):
         return sorted(event.time for event in _events_in(profile, start, end, visible_until=visible_until))
     series = series_for(profile, start - 600, end + 600, visible_until=visible_until, trace=trace, live=True)
     plans = generator.day_plans(profile, start, end)
-    return [at for at, _ in generator.calibrations(profile, series, plans) if start <= at < end and at <= visible_until]
+    return [
+        at
+        for at, _ in generator.calibrations(profile, series, plans)
+        if start <= at < end and at <= visible_until
+    ]
 
 
 def _first_after(profile, record_type, after: int, *, visible_until, trace) -> int | None:
     chunk = 5 * DAY_SECONDS
     cursor = after
     while cursor <= visible_until:
-        found = _instants(profile, record_type, cursor, min(cursor + chunk, visible_until + 1),
-                          visible_until=visible_until, trace=trace)
+        found = _instants(
+            profile,
+            record_type,
+            cursor,
+            min(cursor + chunk, visible_until + 1),
+            visible_until=visible_until,
+            trace=trace,
+        )
         if found:
             return int(found[0])
         cursor += chunk
@@ -455,8 +501,9 @@ def _last_before(profile, record_type, after: int, *, visible_until, trace) -> i
     chunk = 5 * DAY_SECONDS
     cursor = visible_until + 1
     while cursor > after:
-        found = _instants(profile, record_type, max(cursor - chunk, after), cursor,
-                          visible_until=visible_until, trace=trace)
+        found = _instants(
+            profile, record_type, max(cursor - chunk, after), cursor, visible_until=visible_until, trace=trace
+        )
         if found:
             return int(found[-1])
         cursor -= chunk
@@ -468,7 +515,9 @@ def _late_egv_times(profile, *, after: int, visible_until: int, trace) -> list[i
     found = []
     for late in generator.late_uploads(profile, after - generator.LATE_REACH_SECONDS, after + 1):
         if after < late.arrival <= visible_until:
-            series = series_for(profile, late.start, min(late.end, after + 1), visible_until=visible_until, trace=trace)
+            series = series_for(
+                profile, late.start, min(late.end, after + 1), visible_until=visible_until, trace=trace
+            )
             found += series.times[series.arrivals > after].tolist()
     return found
 
@@ -507,7 +556,9 @@ def data_range(profile, *, visible_until: int, last_sync: int | None = None, tra
         if record_type == "calibrations" and not profile.calibrates:
             ranges[record_type] = None  # G7 users never calibrate
             continue
-        span = _range_of(profile, record_type, after, last_sync=last_sync, visible_until=visible_until, trace=trace)
+        span = _range_of(
+            profile, record_type, after, last_sync=last_sync, visible_until=visible_until, trace=trace
+        )
         if span is None:
             ranges[record_type] = None
             continue

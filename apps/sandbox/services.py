@@ -128,7 +128,11 @@ def exchange_authorization_code(*, client_id: str, code: str, redirect_uri: str)
 
 @transaction.atomic
 def refresh_tokens(*, client_id: str, refresh_token: str) -> IssuedTokens:
-    row = RefreshToken.objects.select_related("grant").filter(token_hash=hash_token(refresh_token or "")).first()
+    row = (
+        RefreshToken.objects.select_related("grant")
+        .filter(token_hash=hash_token(refresh_token or ""))
+        .first()
+    )
     if row is None or row.grant.client_id != client_id:
         raise OAuthError("invalid_grant", "unknown refresh token")
     if row.grant.revoked_at is not None:
@@ -142,7 +146,9 @@ def grant_for_token(grant_type: str, token: str) -> Grant | None:
     """The grant a code or refresh token belongs to, without using it (for fault matching)."""
     model = AuthorizationCode if grant_type == "authorization_code" else RefreshToken
     field = "code_hash" if model is AuthorizationCode else "token_hash"
-    row = model.objects.select_related("grant__sandbox_user").filter(**{field: hash_token(token or "")}).first()
+    row = (
+        model.objects.select_related("grant__sandbox_user").filter(**{field: hash_token(token or "")}).first()
+    )
     return row.grant if row else None
 
 

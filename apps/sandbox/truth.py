@@ -11,7 +11,8 @@ import numpy as np
 from django.conf import settings
 from django.utils import timezone
 
-from apps.sandbox import dexcom_time, generator, records as dexcom_records
+from apps.sandbox import dexcom_time, generator
+from apps.sandbox import records as dexcom_records
 from apps.sandbox.generator import LateUpload, Trace
 from apps.sandbox.models import RecordedReading, RecordedTrace
 from apps.sandbox.profiles import profile_for
@@ -26,9 +27,7 @@ def visible_until(now: datetime | None = None) -> int:
 
 def recorded_trace(sandbox_user_key: str, start: int | None = None, end: int | None = None) -> Trace | None:
     """The CSV readings of a user in [start, end) (and all span bounds), or None if none loaded."""
-    spans = list(
-        RecordedTrace.objects.filter(sandbox_user__key=sandbox_user_key).values_list("start", "end")
-    )
+    spans = list(RecordedTrace.objects.filter(sandbox_user__key=sandbox_user_key).values_list("start", "end"))
     if not spans:
         return None
     readings = RecordedReading.objects.filter(sandbox_user__key=sandbox_user_key)
@@ -44,7 +43,9 @@ def recorded_trace(sandbox_user_key: str, start: int | None = None, end: int | N
     )
 
 
-def records_between(*, sandbox_user_key: str, record_type: str, start: int, end: int, until: int) -> list[dict]:
+def records_between(
+    *, sandbox_user_key: str, record_type: str, start: int, end: int, until: int
+) -> list[dict]:
     """Records of one type with start <= systemTime < end, as published at `until` (epoch s)."""
     profile = profile_for(sandbox_user_key)
     # A day of readings before the window decides trends and alert edges.
@@ -69,7 +70,9 @@ def records(
     )
 
 
-def data_range(*, sandbox_user_key: str, last_sync_time: datetime | None = None, now: datetime | None = None) -> dict:
+def data_range(
+    *, sandbox_user_key: str, last_sync_time: datetime | None = None, now: datetime | None = None
+) -> dict:
     """The calibrations / egvs / events blocks of GET /v3/users/self/dataRange."""
     profile = profile_for(sandbox_user_key)
     last_sync = None if last_sync_time is None else dexcom_time.to_epoch(last_sync_time)

@@ -90,7 +90,11 @@ def oauth_login(request):
     site nobody registered); other problems go back to the client as ?error=...&state=...
     """
     params = request.GET if request.method == "GET" else request.POST
-    client_id, redirect_uri, state = params.get("client_id", ""), params.get("redirect_uri", ""), params.get("state")
+    client_id, redirect_uri, state = (
+        params.get("client_id", ""),
+        params.get("redirect_uri", ""),
+        params.get("state"),
+    )
     if services.client_secret_for(client_id) is None:
         return _login_error_page(request, f"Unknown client_id {client_id!r}.")
     if problem := _redirect_uri_problem(redirect_uri):
@@ -100,10 +104,14 @@ def oauth_login(request):
     if params.get("scope") != "offline_access":
         return redirect(_with_query(redirect_uri, error="invalid_scope", state=state or ""))
     if not state:
-        return redirect(_with_query(redirect_uri, error="invalid_request", error_description="state is required"))
+        return redirect(
+            _with_query(redirect_uri, error="invalid_request", error_description="state is required")
+        )
     users = services.ensure_sandbox_users()
     if request.method == "GET":
-        return render(request, "sandbox/consent.html", {"params": params, "users": users, "client_id": client_id})
+        return render(
+            request, "sandbox/consent.html", {"params": params, "users": users, "client_id": client_id}
+        )
     return _consent_decision(request, params, users)
 
 
@@ -115,7 +123,9 @@ def _consent_decision(request, params, users):
     if chosen not in {user.key for user in users}:
         context = {"params": params, "users": users, "client_id": client_id, "error": "Pick a sandbox user."}
         return render(request, "sandbox/consent.html", context, status=400)
-    code = services.authorization_code_for(sandbox_user_key=chosen, client_id=client_id, redirect_uri=redirect_uri)
+    code = services.authorization_code_for(
+        sandbox_user_key=chosen, client_id=client_id, redirect_uri=redirect_uri
+    )
     return HttpResponseRedirect(_with_query(redirect_uri, code=code, state=state))
 
 
@@ -123,7 +133,9 @@ def _consent_decision(request, params, users):
 
 
 def _oauth_error(error: OAuthError) -> JsonResponse:
-    response = JsonResponse({"error": error.error, "error_description": error.description}, status=error.status)
+    response = JsonResponse(
+        {"error": error.error, "error_description": error.description}, status=error.status
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -205,9 +217,13 @@ def _fault_response(fault: Fault, grant: Grant | None, *, token_endpoint: bool =
     if fault.kind == "rate_limit":
         return _rate_limited(params.get("retry_after", 60))
     if fault.kind == "server_error":
-        return JsonResponse({"error": "server_error", "error_description": "Internal server error"}, status=500)
+        return JsonResponse(
+            {"error": "server_error", "error_description": "Internal server error"}, status=500
+        )
     if fault.kind == "unavailable":
-        response = HttpResponse("<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>", status=503)
+        response = HttpResponse(
+            "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>", status=503
+        )
         if "retry_after" in params:
             response["Retry-After"] = str(int(params["retry_after"]))
         return response
@@ -280,7 +296,9 @@ def _payload(endpoint: str, grant: Grant, query) -> dict:
         return envelope | truth.data_range(sandbox_user_key=key, last_sync_time=last_sync)
     # /devices takes no window (v3 returns all devices); like Dexcom we ignore one if sent.
     start, end = _window(query) if endpoint in WINDOWED else (0, 0)
-    records = truth.records_between(sandbox_user_key=key, record_type=endpoint, start=start, end=end, until=until)
+    records = truth.records_between(
+        sandbox_user_key=key, record_type=endpoint, start=start, end=end, until=until
+    )
     return envelope | {"records": records}
 
 
@@ -288,7 +306,9 @@ def _payload(endpoint: str, grant: Grant, query) -> dict:
 def data_endpoint(request, endpoint: str):
     """GET /v3/users/self/{egvs,alerts,calibrations,events,devices,dataRange} with a Bearer token."""
     if endpoint not in RECORD_TYPE_NAMES:
-        return JsonResponse({"error": "not_found", "error_description": f"no endpoint {endpoint!r}"}, status=404)
+        return JsonResponse(
+            {"error": "not_found", "error_description": f"no endpoint {endpoint!r}"}, status=404
+        )
     token = _bearer_token(request)
     grant = services.grant_for_access_token(token) if token else None
     if grant is None:
@@ -361,8 +381,12 @@ def fault_panel(request):
 def _fault_form(form) -> dict:
     try:
         times = int(form["times"]) if form.get("times") else None
-        params = {"kind": form.get("kind", ""), "endpoint": form.get("endpoint", "*"), "times": times,
-                  "sandbox_user_key": form.get("sandbox_user_key", "")}
+        params = {
+            "kind": form.get("kind", ""),
+            "endpoint": form.get("endpoint", "*"),
+            "times": times,
+            "sandbox_user_key": form.get("sandbox_user_key", ""),
+        }
         if form.get("seconds"):
             params["seconds"] = float(form["seconds"])
         if form.get("retry_after"):

@@ -55,4 +55,3 @@ class AuditServedViewsMiddleware:
             for patient, page in getattr(request, "_patient_looks_to_audit", ()):
                 services.audit_record_view(audit=audit_context_of(request), patient=patient, page=page)
         return response
-

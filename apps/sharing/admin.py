@@ -35,8 +35,12 @@ class ShareAdmin(admin.ModelAdmin):
 
 
 class _SecretAdmin(admin.ModelAdmin):
-    list_filter = ["created_at", "expires_at", ("used_at", admin.EmptyFieldListFilter),
-                   ("revoked_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        "created_at",
+        "expires_at",
+        ("used_at", admin.EmptyFieldListFilter),
+        ("revoked_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["patient__email", "patient__full_name", "used_by__email"]
     # secret_hash is editable=False, so it is neither shown nor settable here.
     readonly_fields = ["patient", "created_at", "used_at", "used_by", "share", "status"]

@@ -40,9 +40,7 @@ class Clinic(models.Model):
 class ShareQuerySet(models.QuerySet):
     def active(self, *, now=None):
         now = now or timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-        )
+        return self.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
     def reaching(self, viewer):
         """Shares that reach `viewer`: made to them directly or to a clinic they belong to."""
@@ -62,9 +60,7 @@ class Share(models.Model):
         blank=True,
         related_name="shares_received",
     )
-    clinic = models.ForeignKey(
-        Clinic, on_delete=models.CASCADE, null=True, blank=True, related_name="shares"
-    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, null=True, blank=True, related_name="shares")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -134,9 +130,7 @@ class Share(models.Model):
 class SingleUseSecret(models.Model):
     """What invitations and share codes have in common: a hashed secret, used once, expiring."""
 
-    patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     secret_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -152,9 +146,7 @@ class SingleUseSecret(models.Model):
     share_expires_at = models.DateTimeField(
         null=True, blank=True, help_text="expiry the share gets once accepted; empty = none"
     )
-    share = models.ForeignKey(
-        Share, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    share = models.ForeignKey(Share, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         abstract = True

@@ -106,9 +106,17 @@ class TriagePage:
     period_labels: list[str]
 
 
-def triage_page(*, viewer: User, period_days: int, query: str = "", sort: str = "attention",
-                descending: bool = True, page_number=None, page_size: int = 100,
-                now: datetime | None = None) -> TriagePage:
+def triage_page(
+    *,
+    viewer: User,
+    period_days: int,
+    query: str = "",
+    sort: str = "attention",
+    descending: bool = True,
+    page_number=None,
+    page_size: int = 100,
+    now: datetime | None = None,
+) -> TriagePage:
     """One page of `viewer`'s list, searched, sorted and counted in SQL whatever the number of
     patients, with rows computed for the page only.
 
@@ -121,7 +129,8 @@ def triage_page(*, viewer: User, period_days: int, query: str = "", sort: str = 
         triage.search_q(query)
     )
     per_period = list(
-        matching.order_by().values("last_day")
+        matching.order_by()
+        .values("last_day")
         .annotate(total=Count("pk"), flagged=Count("pk", filter=triage.any_flag_q(now=now)))
     )
     total = sum(group["total"] for group in per_period)
@@ -135,7 +144,9 @@ def triage_page(*, viewer: User, period_days: int, query: str = "", sort: str = 
     by_id = TriageSnapshot.objects.select_related("patient").in_bulk(ids)
     page.object_list = [triage.row_from_snapshot(by_id[pk], now=now) for pk in ids]
     return TriagePage(
-        page=page, total=total, flagged=sum(group["flagged"] for group in per_period),
+        page=page,
+        total=total,
+        flagged=sum(group["flagged"] for group in per_period),
         period_labels=sorted(
             localtime.period_ending(group["last_day"], days=period_days).label for group in per_period
         ),

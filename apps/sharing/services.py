@@ -40,6 +40,7 @@ class SharingError(Exception):
 
 # --- audit ----------------------------------------------------------------------------------------
 
+
 def audit_record(
     *, audit: AuditContext, patient: User, action: str, page: str = "", detail: str = ""
 ) -> AuditEntry:
@@ -59,7 +60,9 @@ def audit_record_view(*, audit: AuditContext, patient: User, page: str) -> Audit
     return audit_record(audit=audit, patient=patient, action=AuditEntry.Action.VIEW, page=page)
 
 
-def audit_record_list_views(*, audit: AuditContext, patient_ids: list[int], page: str, quiet_minutes: int = 15):
+def audit_record_list_views(
+    *, audit: AuditContext, patient_ids: list[int], page: str, quiet_minutes: int = 15
+):
     """Looks at many patients at once (the triage list), in one INSERT.
 
     A clinician reloading the list every few minutes would bury each patient's "who saw my
@@ -90,6 +93,7 @@ def audit_record_list_views(*, audit: AuditContext, patient_ids: list[int], page
 
 
 # --- shares ---------------------------------------------------------------------------------------
+
 
 def _open_share(*, patient: User, clinician: User | None = None, clinic: Clinic | None = None):
     return (
@@ -127,7 +131,9 @@ def share_create(
         share.save(update_fields=["expires_at"])
         action = AuditEntry.Action.SHARE_CHANGED
     audit_record(
-        audit=audit, patient=patient, action=action,
+        audit=audit,
+        patient=patient,
+        action=action,
         detail=f"with {share.recipient_name}; {_expiry_words(expires_at)}",
     )
     return share
@@ -138,7 +144,8 @@ def share_set_expiry(*, audit: AuditContext, share: Share, expires_at: datetime 
     share.expires_at = expires_at
     share.save(update_fields=["expires_at"])
     audit_record(
-        audit=audit, patient=share.patient,
+        audit=audit,
+        patient=share.patient,
         action=AuditEntry.Action.SHARE_CHANGED,
         detail=f"with {share.recipient_name}; {_expiry_words(expires_at)}",
     )
@@ -154,7 +161,8 @@ def share_revoke(*, audit: AuditContext, share: Share) -> Share:
         share.save(update_fields=["revoked_at", "revoked_by"])
         by_patient = audit.actor is not None and audit.actor.pk == share.patient_id
         audit_record(
-            audit=audit, patient=share.patient,
+            audit=audit,
+            patient=share.patient,
             action=AuditEntry.Action.SHARE_REVOKED if by_patient else AuditEntry.Action.SHARE_LEFT,
             detail=f"with {share.recipient_name}",
         )
@@ -166,6 +174,7 @@ def _expiry_words(expires_at: datetime | None) -> str:
 
 
 # --- invitations ----------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def invitation_create(
@@ -184,8 +193,10 @@ def invitation_create(
         share_expires_at=share_expires_at,
     )
     audit_record(
-        audit=audit, patient=patient,
-        action=AuditEntry.Action.INVITATION_SENT, detail=f"to {invitation.email}",
+        audit=audit,
+        patient=patient,
+        action=AuditEntry.Action.INVITATION_SENT,
+        detail=f"to {invitation.email}",
     )
     link = site_url + reverse("sharing:invitation", args=[token])
     transaction.on_commit(lambda: _send_invitation_email(invitation=invitation, link=link))
@@ -213,13 +224,17 @@ def invitation_accept(*, audit: AuditContext, invitation: Invitation, clinician:
     if not invitation.is_usable:
         raise SharingError(f"This invitation is {invitation.status}.")
     share = share_create(
-        audit=audit, patient=invitation.patient, clinician=clinician,
+        audit=audit,
+        patient=invitation.patient,
+        clinician=clinician,
         expires_at=invitation.share_expires_at,
     )
     _mark_used(invitation, by=clinician, share=share)
     audit_record(
-        audit=audit, patient=invitation.patient,
-        action=AuditEntry.Action.INVITATION_ACCEPTED, detail=f"sent to {invitation.email}",
+        audit=audit,
+        patient=invitation.patient,
+        action=AuditEntry.Action.INVITATION_ACCEPTED,
+        detail=f"sent to {invitation.email}",
     )
     return share
 
@@ -230,8 +245,10 @@ def invitation_revoke(*, audit: AuditContext, invitation: Invitation) -> Invitat
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
         audit_record(
-            audit=audit, patient=invitation.patient,
-            action=AuditEntry.Action.INVITATION_REVOKED, detail=f"to {invitation.email}",
+            audit=audit,
+            patient=invitation.patient,
+            action=AuditEntry.Action.INVITATION_REVOKED,
+            detail=f"to {invitation.email}",
         )
     return invitation
 
@@ -244,6 +261,7 @@ def _mark_used(secret, *, by: User, share: Share) -> None:
 
 
 # --- share codes ----------------------------------------------------------------------------------
+
 
 def normalize_share_code(raw: str) -> str:
     """What the clinician typed, as stored: spaces and dashes dropped, upper case."""
@@ -301,12 +319,15 @@ def share_code_redeem(*, audit: AuditContext, clinician: User, code: str) -> Sha
         # One message for unknown, used and expired codes: nothing to learn by guessing.
         raise SharingError("This code is not valid. Codes can be used once and expire after 24 hours.")
     share = share_create(
-        audit=audit, patient=share_code.patient, clinician=clinician,
+        audit=audit,
+        patient=share_code.patient,
+        clinician=clinician,
         expires_at=share_code.share_expires_at,
     )
     _mark_used(share_code, by=clinician, share=share)
     audit_record(
-        audit=audit, patient=share_code.patient,
+        audit=audit,
+        patient=share_code.patient,
         action=AuditEntry.Action.SHARE_CODE_USED,
     )
     return share
@@ -318,7 +339,8 @@ def share_code_revoke(*, audit: AuditContext, share_code: ShareCode) -> ShareCod
         share_code.revoked_at = timezone.now()
         share_code.save(update_fields=["revoked_at"])
         audit_record(
-            audit=audit, patient=share_code.patient,
+            audit=audit,
+            patient=share_code.patient,
             action=AuditEntry.Action.SHARE_CODE_REVOKED,
         )
     return share_code

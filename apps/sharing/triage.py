@@ -69,8 +69,10 @@ class TriageRow:
         if not m.readings:
             return None
         return [
-            f"{fixed(m.tir_70_180_percent, 1)}%", f"{fixed(m.tbr_below_70_percent, 1)}%",
-            f"{fixed(m.tbr_below_54_percent, 1)}%", f"{fixed(m.tar_above_180_percent, 1)}%",
+            f"{fixed(m.tir_70_180_percent, 1)}%",
+            f"{fixed(m.tbr_below_70_percent, 1)}%",
+            f"{fixed(m.tbr_below_54_percent, 1)}%",
+            f"{fixed(m.tar_above_180_percent, 1)}%",
             f"{fixed(m.gmi_percent, 1)}%" if m.gmi_percent is not None else "—",
             f"{fixed(m.cv_percent, 1)}%" if m.cv_percent is not None else "—",
             fixed(m.gri, 0),
@@ -164,8 +166,9 @@ def _attention(flags: list[str], metrics: PeriodMetrics) -> tuple:
     return (max(ranks, default=0), len(flags), metrics.gri or 0.0)
 
 
-def triage_row(*, patient, last_reading_at: datetime | None, sums: dict, period: Period,
-               unit: str, now: datetime) -> TriageRow:
+def triage_row(
+    *, patient, last_reading_at: datetime | None, sums: dict, period: Period, unit: str, now: datetime
+) -> TriageRow:
     """`sums`: {"current": ..., "previous": ...}, the summed columns of `period` (the
     patient's own local days) and the one before."""
     last = last_reading_at
@@ -193,8 +196,12 @@ def row_from_snapshot(snapshot, *, now: datetime) -> TriageRow:
     patient = snapshot.patient
     period = period_ending(snapshot.last_day, days=snapshot.period_days, tzinfo=patient.tzinfo)
     return triage_row(
-        patient=patient, last_reading_at=snapshot.last_reading_at, sums=snapshot.sums,
-        period=period, unit=snapshot.unit, now=now,
+        patient=patient,
+        last_reading_at=snapshot.last_reading_at,
+        sums=snapshot.sums,
+        period=period,
+        unit=snapshot.unit,
+        now=now,
     )
 
 
@@ -236,6 +243,7 @@ def search_rows(rows: list[TriageRow], query: str) -> list[TriageRow]:
 # Every expression mirrors its Python twin above (SORT_KEYS, flags_for, _attention,
 # search_rows); tests compare the two on the same rows.
 
+
 def any_flag_q(*, now: datetime) -> Q:
     combined = Q()
     for rule in FLAG_RULES:
@@ -247,7 +255,8 @@ def _attention_expressions(*, now: datetime) -> list:
     rules = [(rule, rule.q(now=now)) for rule in FLAG_RULES]
     rank = Case(
         *[When(q, then=Value(len(FLAG_RULES) - index)) for index, (_, q) in enumerate(rules)],
-        default=Value(0), output_field=IntegerField(),
+        default=Value(0),
+        output_field=IntegerField(),
     )
     count = sum(
         (Case(When(q, then=Value(1)), default=Value(0), output_field=IntegerField()) for _, q in rules),
@@ -257,9 +266,15 @@ def _attention_expressions(*, now: datetime) -> list:
 
 
 SORT_COLUMN_OF = {
-    "wear": "wear_percent", "tir": "tir_70_180_percent", "tbr": "tbr_below_70_percent",
-    "tbr54": "tbr_below_54_percent", "tar": "tar_above_180_percent", "gmi": "gmi_percent",
-    "cv": "cv_percent", "gri": "gri", "tir_change": "tir_change",
+    "wear": "wear_percent",
+    "tir": "tir_70_180_percent",
+    "tbr": "tbr_below_70_percent",
+    "tbr54": "tbr_below_54_percent",
+    "tar": "tar_above_180_percent",
+    "gmi": "gmi_percent",
+    "cv": "cv_percent",
+    "gri": "gri",
+    "tir_change": "tir_change",
 }
 
 

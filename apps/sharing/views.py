@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 
 from apps.sharing import selectors, services, triage, triage_table
 from apps.sharing.audit_context import audit_context_of
-from apps.sync import schedule
 from apps.sharing.decorators import clinician_required, patient_required
 from apps.sharing.forms import (
     ClinicShareForm,
@@ -25,8 +24,10 @@ from apps.sharing.forms import (
 from apps.sharing.models import Invitation, Share, ShareCode
 from apps.sharing.services import SharingError
 from apps.sharing.signup import INVITATION_SESSION_KEY
+from apps.sync import schedule
 
 # --- the patient's side -------------------------------------------------------------------------
+
 
 def _sharing_page(request, *, status=200, **forms):
     patient = request.user
@@ -152,12 +153,13 @@ def share_code_revoke(request, share_code_id: int):
 
 @login_required
 def audit_log(request):
-    """"Who saw my data": every look at the user's data by someone else, and sharing changes."""
+    """ "Who saw my data": every look at the user's data by someone else, and sharing changes."""
     page = Paginator(selectors.audit_entries_about(request.user), 100).get_page(request.GET.get("page"))
     return render(request, "sharing/audit_log.html", {"page": page})
 
 
 # --- the clinician's side -----------------------------------------------------------------------
+
 
 @login_required
 @clinician_required
@@ -173,23 +175,35 @@ def triage_list(request):
     # and counted in SQL over every patient; only one page of rows is computed.
     q = params.get("q") or ""
     result = selectors.triage_page(
-        viewer=request.user, period_days=period, query=q, sort=sort, descending=order == "desc",
-        page_number=request.GET.get("page"), page_size=TRIAGE_PAGE_SIZE,
+        viewer=request.user,
+        period_days=period,
+        query=q,
+        sort=sort,
+        descending=order == "desc",
+        page_number=request.GET.get("page"),
+        page_size=TRIAGE_PAGE_SIZE,
     )
     page = result.page
     # Only the patients actually shown count as looked at.
     services.audit_record_list_views(
-        audit=audit_context_of(request), patient_ids=[row.patient_id for row in page.object_list], page="triage"
+        audit=audit_context_of(request),
+        patient_ids=[row.patient_id for row in page.object_list],
+        page="triage",
     )
     # On a clinician's list: synced at the watched pace for the next hour.
     schedule.mark_watched(
         patient_ids=[row.patient_id for row in page.object_list], for_how_long=schedule.WATCH_TRIAGE_LIST
     )
     context = {
-        "form": form, "rows": page.object_list, "page": page, "total": result.total,
+        "form": form,
+        "rows": page.object_list,
+        "page": page,
+        "total": result.total,
         "rows_html": triage_table.rows_html(page.object_list),
         "flagged": result.flagged,
-        "period": period, "sort": sort, "order": order,
+        "period": period,
+        "sort": sort,
+        "order": order,
         "q": q,
         "period_labels": result.period_labels,
         "columns": _triage_headers(period=period, q=q, sort=sort, order=order),
@@ -199,9 +213,17 @@ def triage_list(request):
 
 TRIAGE_PAGE_SIZE = 100
 TRIAGE_COLUMNS = [
-    ("name", "Patient"), ("last_reading", "Last reading"), ("wear", "Time CGM active"),
-    ("tir", "TIR 70–180"), ("tbr", "TBR <70"), ("tbr54", "TBR <54"), ("tar", "TAR >180"),
-    ("gmi", "GMI"), ("cv", "CV"), ("gri", "GRI"), ("tir_change", "TIR change"),
+    ("name", "Patient"),
+    ("last_reading", "Last reading"),
+    ("wear", "Time CGM active"),
+    ("tir", "TIR 70–180"),
+    ("tbr", "TBR <70"),
+    ("tbr54", "TBR <54"),
+    ("tar", "TAR >180"),
+    ("gmi", "GMI"),
+    ("cv", "CV"),
+    ("gri", "GRI"),
+    ("tir_change", "TIR change"),
 ]
 
 
@@ -214,10 +236,15 @@ def _triage_headers(*, period: int, q: str, sort: str, order: str) -> list[dict]
         else:
             next_order = "desc" if key in triage.DESCENDING_BY_DEFAULT else "asc"
         query = urlencode({"period": period, "q": q, "sort": key, "order": next_order})
-        headers.append({
-            "key": key, "label": label, "href": f"?{query}", "active": key == sort,
-            "arrow": ("▼" if order == "desc" else "▲") if key == sort else "",
-        })
+        headers.append(
+            {
+                "key": key,
+                "label": label,
+                "href": f"?{query}",
+                "active": key == sort,
+                "arrow": ("▼" if order == "desc" else "▲") if key == sort else "",
+            }
+        )
     return headers
 
 
@@ -252,6 +279,7 @@ def received_shares(request):
 
 # --- invitation links ---------------------------------------------------------------------------
 
+
 def invitation(request, token: str):
     """Where an invitation link lands: sign up or sign in as a clinician, then accept."""
     invitation = services.invitation_by_token(token)
@@ -259,15 +287,21 @@ def invitation(request, token: str):
         return render(request, "sharing/invitation_unusable.html", {"status": "unknown"}, status=404)
     if not invitation.is_usable:
         return render(
-            request, "sharing/invitation_unusable.html",
-            {"status": invitation.status, "invitation": invitation}, status=410,
+            request,
+            "sharing/invitation_unusable.html",
+            {"status": invitation.status, "invitation": invitation},
+            status=410,
         )
     if not request.user.is_authenticated:
         return _invitation_for_visitor(request, invitation, token)
     if not request.user.is_clinician:
-        return render(request, "sharing/invitation_wrong_account.html", {"invitation": invitation}, status=403)
+        return render(
+            request, "sharing/invitation_wrong_account.html", {"invitation": invitation}, status=403
+        )
     if request.method == "POST":
-        share = services.invitation_accept(audit=audit_context_of(request), invitation=invitation, clinician=request.user)
+        share = services.invitation_accept(
+            audit=audit_context_of(request), invitation=invitation, clinician=request.user
+        )
         request.session.pop(INVITATION_SESSION_KEY, None)
         messages.success(request, f"{share.patient.display_name} now shares their data with you.")
         return redirect("sharing:triage")

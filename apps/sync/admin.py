@@ -18,11 +18,31 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "patient", "kind", "status", "total_records", "quarantined", "api_calls", "finished_at"]
+    list_display = [
+        "started_at",
+        "patient",
+        "kind",
+        "status",
+        "total_records",
+        "quarantined",
+        "api_calls",
+        "finished_at",
+    ]
     list_filter = ["status", "kind"]
     search_fields = ["patient__email"]
     date_hierarchy = "started_at"
-    fields = ["connection", "patient", "kind", "status", "started_at", "finished_at", "records", "quarantined", "api_calls", "errors"]
+    fields = [
+        "connection",
+        "patient",
+        "kind",
+        "status",
+        "started_at",
+        "finished_at",
+        "records",
+        "quarantined",
+        "api_calls",
+        "errors",
+    ]
     readonly_fields = fields
 
 

@@ -47,9 +47,7 @@ class RunCalls:
         )
 
     def devices(self) -> client.RecordsPage:
-        return self._call(
-            lambda token: client.get_devices(access_token=token, base_url=self.base_url)
-        )
+        return self._call(lambda token: client.get_devices(access_token=token, base_url=self.base_url))
 
     def _counted(self, request):
         def call(token):
@@ -64,9 +62,7 @@ class RunCalls:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             self.heartbeat()
             try:
-                return tokens.call_with_access_token(
-                    connection_id=self.connection_id, call=counted
-                )
+                return tokens.call_with_access_token(connection_id=self.connection_id, call=counted)
             except tokens.RefreshOutcomeUnknown:
                 raise  # the token may be spent: only after its pause, from the task's retry
             except client.DexcomRateLimited as error:

@@ -99,9 +99,7 @@ def _schedule(item, *, device: str) -> tuple[dict, list[dict], list[Quarantined]
         "start_time": str(settings.get("startTime") or "")[:16],
         "end_time": str(settings.get("endTime") or "")[:16],
         # Dexcom has sent empty strings inside daysOfWeek.
-        "days_of_week": [d for d in days if isinstance(d, str) and d]
-        if isinstance(days, list)
-        else [],
+        "days_of_week": [d for d in days if isinstance(d, str) and d] if isinstance(days, list) else [],
         "is_active": _typed(settings.get("isActive"), bool),
         "override": _typed(settings.get("override"), dict),
     }
@@ -157,9 +155,7 @@ def _setting(schedule_name: str, raw) -> dict:
         "display_delta_seconds": display_delta,
         # The adjustment time is part of the version: a setting changed back to an earlier
         # value is a new version, not the old one.
-        "content_hash": _hash(
-            {**content, "system_time": system_time.isoformat() if system_time else None}
-        ),
+        "content_hash": _hash({**content, "system_time": system_time.isoformat() if system_time else None}),
     }
 
 
@@ -206,11 +202,7 @@ def _record_setting_version(device: Device, setting: dict) -> None:
     if latest == setting["content_hash"]:
         return
     AlertSettingVersion.objects.bulk_create(
-        [
-            AlertSettingVersion(
-                device=device, valid_from=setting["system_time"] or timezone.now(), **setting
-            )
-        ],
+        [AlertSettingVersion(device=device, valid_from=setting["system_time"] or timezone.now(), **setting)],
         ignore_conflicts=True,
     )
     # The unit the device shows may have changed, and the triage figures count bands in it.

@@ -21,9 +21,7 @@ class SyncRun(models.Model):
     connection = models.ForeignKey(
         "dexcom.DexcomConnection", on_delete=models.CASCADE, related_name="sync_runs"
     )
-    patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     started_at = models.DateTimeField(auto_now_add=True)
@@ -48,9 +46,7 @@ class SyncRun(models.Model):
 class QuarantinedRecord(models.Model):
     """A record Dexcom sent that we could not store as is: kept raw with the reason."""
 
-    patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     run = models.ForeignKey(
         SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="quarantine"
     )
@@ -82,17 +78,13 @@ class SyncCursor(models.Model):
     any point resumes from data that is really in the database.
     """
 
-    patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     record_type = models.CharField(max_length=16)
     synced_until = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["patient", "record_type"], name="cursor_unique_type")
-        ]
+        constraints = [models.UniqueConstraint(fields=["patient", "record_type"], name="cursor_unique_type")]
 
 
 class ApiBudgetWindow(models.Model):
@@ -116,8 +108,12 @@ class SyncSchedule(models.Model):
     watched_until = models.DateTimeField(null=True, blank=True)
     fresh_as_of = models.DateTimeField(null=True, blank=True, help_text="start of the last complete sync")
     last_range_at = models.DateTimeField(null=True, blank=True, help_text="last sync that asked dataRange")
-    last_full_at = models.DateTimeField(null=True, blank=True, help_text="last sync with alerts and events re-read")
-    queued_at = models.DateTimeField(null=True, blank=True, help_text="claimed by the scheduler, not finished")
+    last_full_at = models.DateTimeField(
+        null=True, blank=True, help_text="last sync with alerts and events re-read"
+    )
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="claimed by the scheduler, not finished"
+    )
     queued_plan = models.CharField(max_length=16, blank=True)
     waiting_since = models.DateTimeField(null=True, blank=True, help_text="due, but the budget is spent")
     last_attempt_at = models.DateTimeField(null=True, blank=True)

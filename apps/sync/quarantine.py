@@ -8,9 +8,7 @@ from apps.sync.records import Quarantined
 logger = logging.getLogger(__name__)
 
 
-def quarantine(
-    *, patient_id: int, run_id: int | None, record_type: str, bad: list[Quarantined]
-) -> int:
+def quarantine(*, patient_id: int, run_id: int | None, record_type: str, bad: list[Quarantined]) -> int:
     """Keep bad records raw with their reason, once per record and reason (Quarantined.dedupe_key),
     and log each the first time; returns how many were new."""
     by_key = {item.dedupe_key: item for item in bad}

@@ -130,9 +130,7 @@ def _common(raw, *, patient_id: int, now: datetime) -> dict:
         "display_app": _text(raw, "displayApp", max_length=32),
         "transmitter_id": _text(raw, "transmitterId", max_length=64),
         "transmitter_generation": _text(raw, "transmitterGeneration", max_length=32),
-        "transmitter_generation_variant": _text(
-            raw, "transmitterGenerationVariant", max_length=32
-        ),
+        "transmitter_generation_variant": _text(raw, "transmitterGenerationVariant", max_length=32),
     }
 
 

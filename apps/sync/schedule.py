@@ -88,25 +88,34 @@ def load_candidates(*, now: datetime, policy) -> tuple[list, dict[int, str]]:
 
     _ensure_schedule_rows()
     rows = SyncSchedule.objects.filter(connection__status=DexcomConnection.Status.ACTIVE).values_list(
-        "connection_id", "watched_until", "fresh_as_of", "last_range_at", "last_full_at",
-        "queued_at", "queued_plan", "last_attempt_at", "connection__backfill_completed_at",
+        "connection_id",
+        "watched_until",
+        "fresh_as_of",
+        "last_range_at",
+        "last_full_at",
+        "queued_at",
+        "queued_plan",
+        "last_attempt_at",
+        "connection__backfill_completed_at",
     )
     candidates, plans = [], {}
     stale_claim = now - policy.claim_timeout
-    for (pk, watched_until, fresh, ranged, full, queued_at, plan, attempt, backfilled) in rows:
+    for pk, watched_until, fresh, ranged, full, queued_at, plan, attempt, backfilled in rows:
         queued = queued_at is not None and queued_at > stale_claim
         if queued:
             plans[pk] = plan
-        candidates.append(Candidate(
-            connection_id=pk,
-            watched=watched_until is not None and watched_until > now,
-            fresh_as_of=fresh,
-            last_range_at=ranged,
-            last_full_at=full,
-            backfilling=backfilled is None,
-            queued=queued,
-            last_attempt_at=attempt,
-        ))
+        candidates.append(
+            Candidate(
+                connection_id=pk,
+                watched=watched_until is not None and watched_until > now,
+                fresh_as_of=fresh,
+                last_range_at=ranged,
+                last_full_at=full,
+                backfilling=backfilled is None,
+                queued=queued,
+                last_attempt_at=attempt,
+            )
+        )
     return candidates, plans
 
 
@@ -128,7 +137,9 @@ def plan_tick(*, now: datetime | None = None):
     candidates, plans = load_candidates(now=now, policy=policy)
     available = budget.calls_per_minute() - in_flight_calls(candidates, plans)
     tick = choose(candidates, now=now, calls_available=max(0.0, available), policy=policy)
-    chosen = [c for c in tick.chosen if claim(connection_id=c.connection_id, plan=c.plan, now=now, policy=policy)]
+    chosen = [
+        c for c in tick.chosen if claim(connection_id=c.connection_id, plan=c.plan, now=now, policy=policy)
+    ]
     if tick.waiting:
         SyncSchedule.objects.filter(connection_id__in=tick.waiting, waiting_since__isnull=True).update(
             waiting_since=now
@@ -141,7 +152,9 @@ def release_claim(*, connection_id: int) -> None:
     SyncSchedule.objects.filter(connection_id=connection_id).update(queued_at=None)
 
 
-def record_outcome(*, connection_id: int, plan: str, run, waiting: bool = False, release: bool = True) -> None:
+def record_outcome(
+    *, connection_id: int, plan: str, run, waiting: bool = False, release: bool = True
+) -> None:
     """After a run: how fresh the data now is, or that it waits for budget; the claim ends
     (release=False: the run was not the scheduler's, whose claim, if any, stays)."""
 

@@ -108,7 +108,9 @@ def sync_connection(*, connection_id: int, plan: FetchPlan = FULL) -> SyncRun | 
         release_sync_lease(connection_id=connection_id, owner=owner)
 
 
-def backfill_connection(*, connection_id: int, days: int | None = None, restart: bool = False) -> SyncRun | None:
+def backfill_connection(
+    *, connection_id: int, days: int | None = None, restart: bool = False
+) -> SyncRun | None:
     """Fetch history (SYNC_BACKFILL_DAYS by default). restart=True refetches everything."""
     connection = DexcomConnection.objects.get(pk=connection_id)
     if restart or not SyncCursor.objects.filter(patient_id=connection.user_id).exists():
@@ -267,15 +269,17 @@ def _reset_future_cursor(patient_id: int, record_type: str, synced_until: dateti
         cursors.delete()
         sane = None
     else:
-        newest = (
-            model.objects.filter(patient_id=patient_id, system_time__lte=now)
-            .aggregate(newest=Max("system_time"))["newest"]
-        )
+        newest = model.objects.filter(patient_id=patient_id, system_time__lte=now).aggregate(
+            newest=Max("system_time")
+        )["newest"]
         sane = newest + timedelta(seconds=1) if newest else now - timedelta(days=settings.SYNC_BACKFILL_DAYS)
         cursors.update(synced_until=sane)
     logger.warning(
         "Patient %s: the %s cursor %s was in the future (clock skew); reset to %s",
-        patient_id, record_type, synced_until, sane or "due now",
+        patient_id,
+        record_type,
+        synced_until,
+        sane or "due now",
     )
     return sane
 
@@ -356,7 +360,10 @@ def _fetch_start(state: RunState, record_type: str, span: client.TimeSpan, curso
     if not _holds_record_at(state, record_type, late):
         logger.info(
             "Connection %s: %s uploaded late from %s (cursor %s); fetching from there",
-            state.connection.pk, record_type, late, cursor,
+            state.connection.pk,
+            record_type,
+            late,
+            cursor,
         )
     return max(late, state.now - timedelta(days=settings.SYNC_BACKFILL_DAYS))
 
@@ -398,9 +405,7 @@ def _sync_events(state: RunState, data_range, cursors, *, known_end: datetime | 
     end = min(max([new_end, *ends]) if ends else state.now, state.now)
     settled = max(new_end, reread_from)
     for window_start, window_end in _windows(start, end):
-        _fetch_and_store(
-            state, "events", window_start, window_end, cursor_to=min(window_end, settled)
-        )
+        _fetch_and_store(state, "events", window_start, window_end, cursor_to=min(window_end, settled))
     cursors["events"] = max(cursor, settled)
 
 
@@ -417,7 +422,9 @@ def _sync_alerts(state: RunState, data_range, cursors) -> None:
     if not state.ranges_by_arrival:
         # dataRange spans all history: no alert is older than its earliest start. (Asked with
         # lastSyncTime it only spans new data, and a noReadings alert lies in a gap before it.)
-        start = max(start, min(s.start for s in (data_range.egvs, data_range.events, data_range.calibrations) if s))
+        start = max(
+            start, min(s.start for s in (data_range.egvs, data_range.events, data_range.calibrations) if s)
+        )
     for window_start, window_end in _windows(start, end):
         _fetch_and_store(state, "alerts", window_start, window_end)
     cursors["alerts"] = max(cursors["alerts"], end)
@@ -558,9 +565,9 @@ def _finish(state: RunState, *, error: str = "", patient_message: str = "", wait
     elif patient_message:
         updates["last_error"] = patient_message
     if updates:
-        DexcomConnection.objects.filter(
-            pk=state.connection.pk, status=DexcomConnection.Status.ACTIVE
-        ).update(**updates)
+        DexcomConnection.objects.filter(pk=state.connection.pk, status=DexcomConnection.Status.ACTIVE).update(
+            **updates
+        )
     log = logger.warning if error else logger.info
     log(
         "Sync run %s of connection %s %s: %s API calls, records %s%s",

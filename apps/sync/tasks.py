@@ -58,14 +58,16 @@ def _run_with_retries(task, service, *, connection_id: int, requeue_if_busy: boo
     try:
         run = service(connection_id=connection_id)
     except client.DexcomRateLimited as error:
-        raise task.retry(countdown=max(1.0, error.retry_after), exc=error, max_retries=MAX_RETRIES)
+        raise task.retry(countdown=max(1.0, error.retry_after), exc=error, max_retries=MAX_RETRIES) from error
     except RequestBudgetExhausted as error:
-        raise task.retry(countdown=max(1.0, error.retry_after), exc=error, max_retries=MAX_RETRIES)
+        raise task.retry(countdown=max(1.0, error.retry_after), exc=error, max_retries=MAX_RETRIES) from error
     except tokens.RefreshOutcomeUnknown as error:
         # Never present a possibly spent refresh token again before its pause is over.
-        raise task.retry(countdown=max(1.0, error.retry_after), exc=error, max_retries=MAX_RETRIES)
+        raise task.retry(countdown=max(1.0, error.retry_after), exc=error, max_retries=MAX_RETRIES) from error
     except (client.DexcomServerError, client.DexcomUnavailable, client.DexcomBadResponse, LeaseLost) as error:
-        raise task.retry(countdown=_backoff_seconds(task.request.retries), exc=error, max_retries=MAX_RETRIES)
+        raise task.retry(
+            countdown=_backoff_seconds(task.request.retries), exc=error, max_retries=MAX_RETRIES
+        ) from error
     if run is None:
         if requeue_if_busy:
             _requeue_if_busy(task, connection_id=connection_id)
@@ -79,9 +81,7 @@ def _requeue_if_busy(task, *, connection_id: int) -> None:
     if wait is None:
         return  # gone or not active: nothing to do
     countdown = max(1.0, wait) + random.uniform(0, 2)
-    logger.info(
-        "Sync of connection %s is running elsewhere; re-queued in %.0f s", connection_id, countdown
-    )
+    logger.info("Sync of connection %s is running elsewhere; re-queued in %.0f s", connection_id, countdown)
     raise task.retry(countdown=countdown, max_retries=BUSY_MAX_RETRIES)
 
 

@@ -18,13 +18,20 @@ def patient_with_data(patient, clinician, make_share):
     now = timezone.now()
     for minutes in range(0, 30, 5):
         Egv.objects.create(
-            patient=patient, record_id=f"egv-{minutes}", system_time=now - timedelta(minutes=minutes),
-            display_delta_seconds=0, value=110,
+            patient=patient,
+            record_id=f"egv-{minutes}",
+            system_time=now - timedelta(minutes=minutes),
+            display_delta_seconds=0,
+            value=110,
         )
-    DailySummary.objects.create(patient=patient, day=timezone.localdate(), readings=6, value_sum=660, value_sq_sum=6 * 110**2)
+    DailySummary.objects.create(
+        patient=patient, day=timezone.localdate(), readings=6, value_sum=660, value_sq_sum=6 * 110**2
+    )
     DexcomConnection.objects.create(
-        user=patient, base_url="https://api.dexcom.com",
-        access_token_encrypted="gAAAA-encrypted-access", refresh_token_encrypted="gAAAA-encrypted-refresh",
+        user=patient,
+        base_url="https://api.dexcom.com",
+        access_token_encrypted="gAAAA-encrypted-access",
+        refresh_token_encrypted="gAAAA-encrypted-refresh",
     )
     make_share(patient, clinician=clinician)
     AuditEntry.objects.create(patient=patient, actor=clinician, actor_email=clinician.email, action="view")

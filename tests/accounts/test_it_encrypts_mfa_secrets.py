@@ -19,6 +19,7 @@ from tests.conftest import DEMO_PASSWORD, TEST_TOTP_SECRET, totp_code
 
 pytestmark = pytest.mark.django_db
 
+
 def _raw_data(authenticator) -> str:
     """The data column as the database holds it, past every Python layer."""
     with connection.cursor() as cursor:

@@ -12,7 +12,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _production_env(tmp_path) -> dict:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DEXWEB_", "DATABASE_", "DEXCOM_", "CELERY_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DEXWEB_", "DATABASE_", "DEXCOM_", "CELERY_"))
+    }
     env.update(
         DEXWEB_ENV="production",
         DEXWEB_DOTENV="/nonexistent/.env",  # a developer's .env must not change the verdict
@@ -37,8 +41,12 @@ def _production_env(tmp_path) -> dict:
 
 def _manage(tmp_path, *args):
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=_production_env(tmp_path),
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=_production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -79,6 +87,6 @@ def test_it_loads_no_script_from_a_cdn():
     for folder in ["templates", "apps"]:
         for path in (ROOT / folder).rglob("*.html"):
             text = path.read_text(errors="ignore")
-            if "<script" in text and ("src=\"http" in text or "src='http" in text or "src=\"//" in text):
+            if "<script" in text and ('src="http' in text or "src='http" in text or 'src="//' in text):
                 offenders.append(str(path))
     assert offenders == []

@@ -15,7 +15,9 @@ def _log_in(client, email):
     return client.post(reverse("account_login"), {"login": email, "password": DEMO_PASSWORD})
 
 
-def test_it_sends_a_clinician_without_totp_to_setup_before_any_patient_data(client, make_user, patient, make_share):
+def test_it_sends_a_clinician_without_totp_to_setup_before_any_patient_data(
+    client, make_user, patient, make_share
+):
     doctor = make_user("doc@example.com", "clinician", with_totp=False)
     make_share(patient, clinician=doctor)
     response = _log_in(client, doctor.email)

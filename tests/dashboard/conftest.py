@@ -23,14 +23,17 @@ def patient_with_data(patient):
     values[400] = 401
     factories.make_egvs(patient, start, values)
     factories.make_event(patient, now - timedelta(hours=5))
-    factories.make_event(patient, now - timedelta(hours=6), "insulin", "4", unit="units", sub_type="fastActing")
+    factories.make_event(
+        patient, now - timedelta(hours=6), "insulin", "4", unit="units", sub_type="fastActing"
+    )
     factories.make_event(patient, now - timedelta(hours=7), "carbs", "99", status="deleted")
     factories.make_alert(patient, now - timedelta(hours=3), "high")
     factories.make_alert(patient, now - timedelta(days=2), "low")
     factories.make_calibration(patient, now - timedelta(hours=4))
     factories.make_device(patient)
-    _connection(patient, last_sync_at=now, backfill_total_days=90, backfill_done_days=90,
-                backfill_completed_at=now)
+    _connection(
+        patient, last_sync_at=now, backfill_total_days=90, backfill_done_days=90, backfill_completed_at=now
+    )
     return patient
 
 
@@ -44,8 +47,13 @@ def patient_without_data(patient):
 def patient_with_broken_sync(patient):
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     factories.make_egvs(patient, now - timedelta(days=3, hours=10), [140] * 288)
-    _connection(patient, status=DexcomConnection.Status.NEEDS_REAUTH,
-                last_error="Dexcom refused our access token: reconnect your Dexcom account.",
-                last_sync_at=now - timedelta(days=2, hours=10), backfill_total_days=90,
-                backfill_done_days=90, backfill_completed_at=now - timedelta(days=3))
+    _connection(
+        patient,
+        status=DexcomConnection.Status.NEEDS_REAUTH,
+        last_error="Dexcom refused our access token: reconnect your Dexcom account.",
+        last_sync_at=now - timedelta(days=2, hours=10),
+        backfill_total_days=90,
+        backfill_done_days=90,
+        backfill_completed_at=now - timedelta(days=3),
+    )
     return patient

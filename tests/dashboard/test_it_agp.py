@@ -18,6 +18,7 @@ def test_the_agp_page_has_percentiles_and_14_daily_profiles(client, patient):
     client.force_login(patient)
     html = client.get(f"/patients/{patient.pk}/agp/?days=14&end=2026-11-05").content.decode()
     import json
+
     data = json.loads(html.split('id="agp-data">')[1].split("</script>")[0])
     assert data["agp"]["p50"][0] == 120 and len(data["profiles"]) == 14
     assert "Download PDF" in html

@@ -29,9 +29,15 @@ def test_the_pdf_is_one_portrait_page(client, patient):
 def test_the_pdf_has_the_agp_v4_sections_in_order(patient):
     factories.make_egvs(patient, datetime(2026, 11, 1, tzinfo=UTC), [90 + i % 150 for i in range(288 * 3)])
     drawing = pdf.agp_pdf(_context(patient), compress=False).decode("latin-1")
-    order = [drawing.index(f"({text}") for text in (
-        "Time in ranges", "Glucose statistics and targets", "Ambulatory glucose profile",
-        "Daily glucose profiles")]
+    order = [
+        drawing.index(f"({text}")
+        for text in (
+            "Time in ranges",
+            "Glucose statistics and targets",
+            "Ambulatory glucose profile",
+            "Daily glucose profiles",
+        )
+    ]
     assert order == sorted(order)
     assert "(Time CGM active:" in drawing
     assert "(Fri 23 Oct)" in drawing and "(Thu 5 Nov)" in drawing  # weekday and date per day

@@ -25,21 +25,25 @@ def patient_with_alarms(patient):
     (three records each) before the change, two after (one of them a single record)."""
     now = timezone.now().replace(second=0, microsecond=0)
     factories.make_egvs(patient, now - timedelta(days=20), [150] * (20 * 288))
-    factories.make_device(patient, high_history=(
-        (now - timedelta(days=40), 200), (now - timedelta(days=7), 250)))
+    factories.make_device(
+        patient, high_history=((now - timedelta(days=40), 200), (now - timedelta(days=7), 250))
+    )
     for days in (9, 8, 2):
         start = now - timedelta(days=days)
         factories.make_alert(patient, start, "high", "activeAlarming")
         factories.make_alert(patient, start + timedelta(minutes=5), "high", "activeSnoozed")
         factories.make_alert(patient, start + timedelta(minutes=45), "high", "inactive")
     factories.make_alert(patient, now - timedelta(days=1), "high", "activeAlarming")
-    _connection(patient, last_sync_at=now, backfill_total_days=90, backfill_done_days=90,
-                backfill_completed_at=now)
+    _connection(
+        patient, last_sync_at=now, backfill_total_days=90, backfill_done_days=90, backfill_completed_at=now
+    )
     return patient
 
 
 @pytest.mark.parametrize("page", ALARM_PAGES)
-def test_it_renders_each_alarm_page_with_data(client, patient_with_alarms, page, django_assert_max_num_queries):
+def test_it_renders_each_alarm_page_with_data(
+    client, patient_with_alarms, page, django_assert_max_num_queries
+):
     client.force_login(patient_with_alarms)
     with django_assert_max_num_queries(MAX_QUERIES[page]):
         response = client.get(url(page, patient_with_alarms))
@@ -67,7 +71,9 @@ def test_the_burden_page_counts_alarms_and_compares_around_the_change(client, pa
     assert (effect.changed_alarms_before, effect.changed_alarms_after) == (2, 2)
 
 
-def test_a_sharing_clinician_sees_them_and_the_look_is_audited(client, patient_with_alarms, clinician, make_share):
+def test_a_sharing_clinician_sees_them_and_the_look_is_audited(
+    client, patient_with_alarms, clinician, make_share
+):
     make_share(patient_with_alarms, clinician=clinician)
     client.force_login(clinician)
     for page in ALARM_PAGES:

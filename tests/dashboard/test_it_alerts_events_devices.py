@@ -8,7 +8,9 @@ from tests.glucose import factories
 def test_it_shows_the_threshold_in_force_at_each_alert(client, patient):
     now = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
     factories.make_egvs(patient, now - timedelta(hours=1), [200])
-    factories.make_device(patient, high_history=((now - timedelta(days=30), 200), (now - timedelta(days=3), 220)))
+    factories.make_device(
+        patient, high_history=((now - timedelta(days=30), 200), (now - timedelta(days=3), 220))
+    )
     factories.make_alert(patient, now - timedelta(days=5), "high")  # midday: default schedule, 200
     factories.make_alert(patient, now - timedelta(days=1), "high")  # after the change: 220
     factories.make_alert(patient, now - timedelta(days=1, hours=10), "high")  # 02:00: Night, 250
@@ -54,7 +56,9 @@ def test_it_shows_thresholds_in_mmol_for_an_mmol_device(client, patient):
 def test_it_lists_events_without_deleted_ones(client, patient):
     now = timezone.now()
     factories.make_event(patient, now - timedelta(hours=2), "carbs", "45")
-    factories.make_event(patient, now - timedelta(hours=3), "exercise", "30", unit="minutes", sub_type="light")
+    factories.make_event(
+        patient, now - timedelta(hours=3), "exercise", "30", unit="minutes", sub_type="light"
+    )
     factories.make_event(patient, now - timedelta(hours=4), "carbs", "77", status="deleted")
     client.force_login(patient)
     html = client.get(f"/patients/{patient.pk}/events/").content.decode()
@@ -65,7 +69,9 @@ def test_it_lists_events_without_deleted_ones(client, patient):
 
 def test_it_shows_what_changed_when(client, patient):
     now = timezone.now()
-    factories.make_device(patient, high_history=((now - timedelta(days=30), 200), (now - timedelta(days=3), 220)))
+    factories.make_device(
+        patient, high_history=((now - timedelta(days=30), 200), (now - timedelta(days=3), 220))
+    )
     client.force_login(patient)
     html = client.get(f"/patients/{patient.pk}/devices/").content.decode()
     changed = timezone.localtime(now - timedelta(days=3), timezone=UTC)

@@ -17,8 +17,9 @@ from tests.glucose import factories
 
 
 def series(epoch, delta, values):
-    return EgvSeries(np.array(epoch, dtype=np.int64), np.array(delta, dtype=np.int64),
-                     np.array(values, dtype=np.int64))
+    return EgvSeries(
+        np.array(epoch, dtype=np.int64), np.array(delta, dtype=np.int64), np.array(values, dtype=np.int64)
+    )
 
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -31,8 +32,11 @@ def test_it_breaks_the_line_at_gaps_over_15_minutes():
 
 def test_it_sends_times_and_values_as_integers():
     # 1970-01-01 in a UTC-1 zone starts at 01:00 UTC (3600): the axis counts from there.
-    data = trace_chart_data(series([4600, 4900], [-3600, -3600], [39, 401]), unit="mmol/L",
-                            period=Period(date(1970, 1, 1), date(1970, 1, 2), tzinfo=ZoneInfo("Etc/GMT+1")))
+    data = trace_chart_data(
+        series([4600, 4900], [-3600, -3600], [39, 401]),
+        unit="mmol/L",
+        period=Period(date(1970, 1, 1), date(1970, 1, 2), tzinfo=ZoneInfo("Etc/GMT+1")),
+    )
     parsed = json.loads(to_json(data))
     assert parsed["t"] == [1000, 1300] and parsed["v"] == [39, 401]
     assert parsed["shifts"] == [[0, 0]]  # the readings' wall clock is the axis
@@ -42,8 +46,11 @@ def test_it_sends_times_and_values_as_integers():
 def test_it_keeps_90_days_under_400_kb():
     n = 90 * 288
     epoch = 1_790_000_000 + np.arange(n) * 300
-    data = trace_chart_data(series(epoch, np.full(n, -18000), np.random.default_rng(0).integers(39, 402, n)),
-                            unit="mg/dL", period=Period(date(2026, 9, 22), date(2026, 12, 21), tzinfo=NEW_YORK))
+    data = trace_chart_data(
+        series(epoch, np.full(n, -18000), np.random.default_rng(0).integers(39, 402, n)),
+        unit="mg/dL",
+        period=Period(date(2026, 9, 22), date(2026, 12, 21), tzinfo=NEW_YORK),
+    )
     assert len(to_json(data).encode()) <= 400_000
 
 
@@ -51,10 +58,12 @@ def _fall_back_day(patient):
     """2026-11-01 in New York, every 5 minutes: 01:00-01:55 happens twice (EDT, then EST)."""
     start, fall_back = datetime(2026, 11, 1, 4, 0, tzinfo=UTC), datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
     moments = [start + timedelta(minutes=5 * i) for i in range(300)]
-    Egv.objects.bulk_create([
-        factories.egv(patient, at, 100 + i % 50, delta_seconds=-4 * 3600 if at < fall_back else -5 * 3600)
-        for i, at in enumerate(moments)
-    ])
+    Egv.objects.bulk_create(
+        [
+            factories.egv(patient, at, 100 + i % 50, delta_seconds=-4 * 3600 if at < fall_back else -5 * 3600)
+            for i, at in enumerate(moments)
+        ]
+    )
 
 
 @pytest.mark.django_db
@@ -165,8 +174,9 @@ def test_the_trace_page_draws_gaps_and_markers(client, patient):
 @pytest.mark.django_db
 def test_a_travellers_day_is_drawn_on_their_phones_clock(client, patient):
     # Home zone UTC, the phone in New York (UTC-5): 00:00-23:55 there is the day drawn.
-    factories.make_egvs(patient, datetime(2026, 11, 10, 5, 0, tzinfo=UTC), [120] * 288,
-                        delta_seconds=-5 * 3600)
+    factories.make_egvs(
+        patient, datetime(2026, 11, 10, 5, 0, tzinfo=UTC), [120] * 288, delta_seconds=-5 * 3600
+    )
     client.force_login(patient)
     html = client.get(f"/patients/{patient.pk}/trace/day/2026-11-10/").content.decode()
     data = json.loads(html.split('id="trace-data">')[1].split("</script>")[0])

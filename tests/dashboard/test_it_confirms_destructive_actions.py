@@ -27,4 +27,4 @@ def test_the_confirm_script_is_static_and_danger_is_styled():
     assert "window.confirm" in script and "preventDefault" in script
     assert "button.danger" in Path("static/css/dexweb.css").read_text()
     disconnect = Path("templates/dexcom/connection.html").read_text()
-    assert 'data-confirm="Disconnect Dexcom?' in disconnect and "class=\"danger\">Disconnect" in disconnect
+    assert 'data-confirm="Disconnect Dexcom?' in disconnect and 'class="danger">Disconnect' in disconnect

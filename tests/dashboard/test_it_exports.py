@@ -26,12 +26,16 @@ def read_csv(response) -> list[list[str]]:
 
 def test_it_exports_a_record_type_for_a_period(client, patient_with_records):
     client.force_login(patient_with_records)
-    response = client.get(f"/patients/{patient_with_records.pk}/export/?type=egvs&start=2026-11-10&end=2026-11-10")
+    response = client.get(
+        f"/patients/{patient_with_records.pk}/export/?type=egvs&start=2026-11-10&end=2026-11-10"
+    )
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = read_csv(response)
     assert rows[0][:3] == ["record_id", "system_time_utc", "local_time"]
     assert [row[rows[0].index("glucose_mgdl")] for row in rows[1:]] == ["100", "180", "39"]
-    empty = read_csv(client.get(f"/patients/{patient_with_records.pk}/export/?type=egvs&start=2026-11-01&end=2026-11-02"))
+    empty = read_csv(
+        client.get(f"/patients/{patient_with_records.pk}/export/?type=egvs&start=2026-11-01&end=2026-11-02")
+    )
     assert len(empty) == 1
 
 
@@ -39,7 +43,9 @@ def test_it_exports_in_mmol_too(client, patient_with_records):
     patient_with_records.glucose_unit = "mmol/L"
     patient_with_records.save()
     client.force_login(patient_with_records)
-    rows = read_csv(client.get(f"/patients/{patient_with_records.pk}/export/?type=egvs&start=2026-11-10&end=2026-11-10"))
+    rows = read_csv(
+        client.get(f"/patients/{patient_with_records.pk}/export/?type=egvs&start=2026-11-10&end=2026-11-10")
+    )
     assert [r[rows[0].index("glucose_mmoll")] for r in rows[1:]] == ["5.6", "10.0", "2.2"]
 
 
@@ -48,7 +54,8 @@ def test_it_zips_everything(client, patient_with_records):
     response = client.get(f"/patients/{patient_with_records.pk}/export/?all=1")
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     assert sorted(archive.namelist()) == sorted(
-        ["egvs.csv", "events.csv", "alerts.csv", "calibrations.csv", "devices.csv", "alert_settings.csv"])
+        ["egvs.csv", "events.csv", "alerts.csv", "calibrations.csv", "devices.csv", "alert_settings.csv"]
+    )
     assert archive.read("egvs.csv").decode().count("\n") == 4
     assert "high" in archive.read("alert_settings.csv").decode()
 

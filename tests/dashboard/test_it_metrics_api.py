@@ -44,17 +44,21 @@ def test_it_agrees_with_the_command(client, patient_with_fortnight):
     client.force_login(patient_with_fortnight)
     from_api = api(client, patient_with_fortnight, "?start=2026-10-22&end=2026-10-30").json()
     out = io.StringIO()
-    call_command("glucose_metrics", user=patient_with_fortnight.email, start="2026-10-22",
-                 end="2026-10-30", stdout=out)
+    call_command(
+        "glucose_metrics", user=patient_with_fortnight.email, start="2026-10-22", end="2026-10-30", stdout=out
+    )
     assert json.loads(out.getvalue()) == from_api
 
 
-@pytest.mark.parametrize("query, message", [
-    ("", "start and end are both required"),
-    ("?start=2026-13-01&end=2026-11-02", "start must be a date written YYYY-MM-DD"),
-    ("?start=2026-11-01&end=yesterday", "end must be a date"),
-    ("?start=2026-11-05&end=2026-11-01", "end must not be before start"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "start and end are both required"),
+        ("?start=2026-13-01&end=2026-11-02", "start must be a date written YYYY-MM-DD"),
+        ("?start=2026-11-01&end=yesterday", "end must be a date"),
+        ("?start=2026-11-05&end=2026-11-01", "end must not be before start"),
+    ],
+)
 def test_it_refuses_bad_dates_with_a_clear_message(client, patient_with_fortnight, query, message):
     client.force_login(patient_with_fortnight)
     response = api(client, patient_with_fortnight, query)
@@ -68,23 +72,42 @@ def test_it_hides_the_metrics_from_strangers_and_anonymous(client, patient_with_
     assert api(client, patient_with_fortnight, "?start=2026-10-20&end=2026-11-02").status_code == 404
 
 
-@pytest.mark.parametrize(("day", "midnight_utc", "change_utc", "before", "after", "readings"), [
-    # 2026-11-01 in New York: midnight EDT (04:00 UTC) to midnight EST (05:00 UTC next day).
-    ("2026-11-01", datetime(2026, 11, 1, 4, tzinfo=UTC), datetime(2026, 11, 1, 6, tzinfo=UTC),
-     NEW_YORK_EDT, NEW_YORK_EST, 300),
-    # 2026-03-08: midnight EST (05:00 UTC) to midnight EDT (04:00 UTC next day).
-    ("2026-03-08", datetime(2026, 3, 8, 5, tzinfo=UTC), datetime(2026, 3, 8, 7, tzinfo=UTC),
-     NEW_YORK_EST, NEW_YORK_EDT, 276),
-])
-def test_it_counts_a_dst_day_in_real_hours(client, make_user, day, midnight_utc, change_utc, before,
-                                           after, readings):
+@pytest.mark.parametrize(
+    ("day", "midnight_utc", "change_utc", "before", "after", "readings"),
+    [
+        # 2026-11-01 in New York: midnight EDT (04:00 UTC) to midnight EST (05:00 UTC next day).
+        (
+            "2026-11-01",
+            datetime(2026, 11, 1, 4, tzinfo=UTC),
+            datetime(2026, 11, 1, 6, tzinfo=UTC),
+            NEW_YORK_EDT,
+            NEW_YORK_EST,
+            300,
+        ),
+        # 2026-03-08: midnight EST (05:00 UTC) to midnight EDT (04:00 UTC next day).
+        (
+            "2026-03-08",
+            datetime(2026, 3, 8, 5, tzinfo=UTC),
+            datetime(2026, 3, 8, 7, tzinfo=UTC),
+            NEW_YORK_EST,
+            NEW_YORK_EDT,
+            276,
+        ),
+    ],
+)
+def test_it_counts_a_dst_day_in_real_hours(
+    client, make_user, day, midnight_utc, change_utc, before, after, readings
+):
     from apps.glucose.models import Egv
 
     patient = make_user("ny@example.com", timezone="America/New_York")
     moments = [midnight_utc + timedelta(minutes=5 * i) for i in range(readings)]
-    Egv.objects.bulk_create([
-        factories.egv(patient, at, 150, delta_seconds=before if at < change_utc else after) for at in moments
-    ])
+    Egv.objects.bulk_create(
+        [
+            factories.egv(patient, at, 150, delta_seconds=before if at < change_utc else after)
+            for at in moments
+        ]
+    )
     client.force_login(patient)
     data = api(client, patient, f"?start={day}&end={day}").json()
     assert data["readings"] == readings  # 25 or 23 hours of readings, all on the local day
@@ -94,5 +117,6 @@ def test_it_counts_a_dst_day_in_real_hours(client, make_user, day, midnight_utc,
 
 def test_the_command_names_an_unknown_user(db):
     from django.core.management.base import CommandError
+
     with pytest.raises(CommandError, match="No user"):
         call_command("glucose_metrics", user="nobody@example.com", start="2026-11-01", end="2026-11-02")

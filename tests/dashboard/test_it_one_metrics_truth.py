@@ -22,14 +22,29 @@ TOKYO = 9 * 3600
 # Values that sit on the band edges, where mg/dL and mmol/L part (141, 181, 251), and a gap.
 PATTERN = [39, 53, 54, 69, 70, 100, 140, 141, 150, 180, 181, 200, 250, 251, 300, 401]
 COMPARED = (
-    "days", "readings", "wear_percent", "mean_mgdl", "sd_mgdl", "cv_percent", "gmi_percent",
-    "tbr_below_54_percent", "tbr_54_69_percent", "tir_70_180_percent", "titr_70_140_percent",
-    "tar_181_250_percent", "tar_above_250_percent", "gri",
+    "days",
+    "readings",
+    "wear_percent",
+    "mean_mgdl",
+    "sd_mgdl",
+    "cv_percent",
+    "gmi_percent",
+    "tbr_below_54_percent",
+    "tbr_54_69_percent",
+    "tir_70_180_percent",
+    "titr_70_140_percent",
+    "tar_181_250_percent",
+    "tar_above_250_percent",
+    "gri",
 )
 TRIAGE = {
-    "wear_percent": "wear_percent", "mean_mgdl": "mean_mgdl", "cv_percent": "cv_percent",
-    "gmi_percent": "gmi_percent", "tbr_below_54_percent": "tbr_below_54_percent",
-    "tir_70_180_percent": "tir_70_180_percent", "tar_above_250_percent": "tar_above_250_percent",
+    "wear_percent": "wear_percent",
+    "mean_mgdl": "mean_mgdl",
+    "cv_percent": "cv_percent",
+    "gmi_percent": "gmi_percent",
+    "tbr_below_54_percent": "tbr_below_54_percent",
+    "tir_70_180_percent": "tir_70_180_percent",
+    "tar_above_250_percent": "tar_above_250_percent",
     "gri": "gri",
 }
 
@@ -72,8 +87,7 @@ def _pdf_text(response) -> str:
     return " ".join(unescape(raw) for raw in strings)
 
 
-def test_every_path_gives_the_same_metrics(client, tokyo_patient, period, clinician, make_share,
-                                           monkeypatch):
+def test_every_path_gives_the_same_metrics(client, tokyo_patient, period, clinician, make_share, monkeypatch):
     first_day, last_day = period
     query = f"?days=14&end={last_day.isoformat()}"
     client.force_login(tokyo_patient)
@@ -86,17 +100,23 @@ def test_every_path_gives_the_same_metrics(client, tokyo_patient, period, clinic
     _assert_same(agp["metrics"], metrics, name="agp")
     assert agp["period"].label == overview["period"].label
 
-    api = client.get(f"/api/v1/patients/{tokyo_patient.pk}/metrics"
-                     f"?start={first_day.isoformat()}&end={last_day.isoformat()}").json()
+    api = client.get(
+        f"/api/v1/patients/{tokyo_patient.pk}/metrics"
+        f"?start={first_day.isoformat()}&end={last_day.isoformat()}"
+    ).json()
     _assert_same(api, metrics, abs_tol=0.006, name="api")
     assert api["period"] == overview["period"].label
 
     out = io.StringIO()
-    call_command("glucose_metrics", user=tokyo_patient.email, start=first_day.isoformat(),
-                 end=last_day.isoformat(), stdout=out)
+    call_command(
+        "glucose_metrics",
+        user=tokyo_patient.email,
+        start=first_day.isoformat(),
+        end=last_day.isoformat(),
+        stdout=out,
+    )
     command = json.loads(out.getvalue())
-    assert {k: v for k, v in command.items() if k != "agp"} == {
-        k: v for k, v in api.items() if k != "agp"}
+    assert {k: v for k, v in command.items() if k != "agp"} == {k: v for k, v in api.items() if k != "agp"}
 
     monkeypatch.setattr(rl_config, "pageCompression", 0)
     pdf = _pdf_text(client.get(reverse("agp_pdf", args=[tokyo_patient.pk]) + query))
@@ -107,18 +127,23 @@ def test_every_path_gives_the_same_metrics(client, tokyo_patient, period, clinic
 
     make_share(tokyo_patient, clinician=clinician)
     client.force_login(clinician)
-    row = next(r for r in client.get(reverse("sharing:triage")).context["rows"]
-               if r.patient_id == tokyo_patient.pk)
+    row = next(
+        r for r in client.get(reverse("sharing:triage")).context["rows"] if r.patient_id == tokyo_patient.pk
+    )
     assert (row.period.first_day, row.period.last_day) == (first_day, last_day)
     _assert_same(vars(row.current), {TRIAGE[k]: metrics[k] for k in TRIAGE}, keys=TRIAGE, name="triage")
     assert row.current.tbr_below_70_percent == pytest.approx(
-        metrics["tbr_below_54_percent"] + metrics["tbr_54_69_percent"])
+        metrics["tbr_below_54_percent"] + metrics["tbr_54_69_percent"]
+    )
     assert row.current.tar_above_180_percent == pytest.approx(
-        metrics["tar_181_250_percent"] + metrics["tar_above_250_percent"])
+        metrics["tar_181_250_percent"] + metrics["tar_above_250_percent"]
+    )
 
     # The clinician follows the row's link: the same period, label and numbers as the patient's.
-    seen = client.get(reverse("overview", args=[tokyo_patient.pk])
-                      + f"?days={row.period.days}&end={row.period.last_day.isoformat()}").context
+    seen = client.get(
+        reverse("overview", args=[tokyo_patient.pk])
+        + f"?days={row.period.days}&end={row.period.last_day.isoformat()}"
+    ).context
     assert seen["period"].label == overview["period"].label == row.period.label
     _assert_same(seen["metrics"], metrics, name="clinician overview")
 
@@ -133,6 +158,12 @@ def test_mmol_patients_count_what_they_read(client, tokyo_patient, period):
     tokyo_patient.save(update_fields=["glucose_unit"])
     in_mgdl = client.get(reverse("overview", args=[tokyo_patient.pk]) + query).context["metrics"]
     per_pattern = 100 / len(PATTERN)
-    assert in_mmol["tir_70_180_percent"] - in_mgdl["tir_70_180_percent"] == pytest.approx(per_pattern, abs=0.5)
-    assert in_mmol["titr_70_140_percent"] - in_mgdl["titr_70_140_percent"] == pytest.approx(per_pattern, abs=0.5)
-    assert in_mgdl["tar_above_250_percent"] - in_mmol["tar_above_250_percent"] == pytest.approx(per_pattern, abs=0.5)
+    assert in_mmol["tir_70_180_percent"] - in_mgdl["tir_70_180_percent"] == pytest.approx(
+        per_pattern, abs=0.5
+    )
+    assert in_mmol["titr_70_140_percent"] - in_mgdl["titr_70_140_percent"] == pytest.approx(
+        per_pattern, abs=0.5
+    )
+    assert in_mgdl["tar_above_250_percent"] - in_mmol["tar_above_250_percent"] == pytest.approx(
+        per_pattern, abs=0.5
+    )

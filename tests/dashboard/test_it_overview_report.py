@@ -12,8 +12,9 @@ from tests.glucose import factories
 
 def _day(day, *, readings=288, in_range=0, mean=120.0, **bands):
     columns = {"from_70_to_180": in_range, "from_70_to_181": in_range, **bands}
-    return DailySummary(day=day, readings=readings, value_sum=mean * readings,
-                        value_sq_sum=(mean ** 2) * readings, **columns)
+    return DailySummary(
+        day=day, readings=readings, value_sum=mean * readings, value_sq_sum=(mean**2) * readings, **columns
+    )
 
 
 def test_best_is_highest_tir_worst_is_lowest_ties_by_mean():

@@ -9,8 +9,14 @@ from tests.dashboard.conftest import PAGES
 # unit (3), then the page's own reads; none of them grows with the number of records.
 # overview: one more than the others for the 24 h mini trace
 MAX_QUERIES = {
-    "overview": 7, "trace": 9, "agp": 6, "alerts": 11, "events": 6, "devices": 8,
-    "export": 5, "import": 6,
+    "overview": 7,
+    "trace": 9,
+    "agp": 6,
+    "alerts": 11,
+    "events": 6,
+    "devices": 8,
+    "export": 5,
+    "import": 6,
 }
 
 
@@ -57,7 +63,9 @@ def test_it_sends_anonymous_visitors_to_sign_in(client, patient_with_data):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_it_reads_alerts_without_a_query_per_alert_or_device(client, patient_with_data, django_assert_max_num_queries):
+def test_it_reads_alerts_without_a_query_per_alert_or_device(
+    client, patient_with_data, django_assert_max_num_queries
+):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -84,7 +92,7 @@ def test_it_shows_a_patient_to_someone_allowed_to_see_them(client, patient_with_
     response = client.get(url(page, patient_with_data))
     assert response.status_code == 200
     assert b"Pat Example" in response.content
-    assert f'/patients/{patient_with_data.pk}/import/'.encode() not in response.content
+    assert f"/patients/{patient_with_data.pk}/import/".encode() not in response.content
 
 
 def test_only_the_patient_may_import(client, patient_with_data, make_user):
@@ -96,16 +104,20 @@ def test_only_the_patient_may_import(client, patient_with_data, make_user):
     assert client.get(url("import", patient_with_data)).status_code == 404
 
 
-@pytest.mark.parametrize("path, max_queries", [
-    ("trace/day/{today}/", 9),
-    ("trace/?days=90", 9),
-    ("agp.pdf", 6),
-    ("export/?type=egvs", 6),
-    # The API also reads the unit the patient reads: it decides the bands.
-    ("/api/v1/patients/{pk}/metrics?start={today}&end={today}", 5),
-])
-def test_it_pins_the_queries_of_the_other_responses(client, patient_with_data, path, max_queries,
-                                                     django_assert_max_num_queries):
+@pytest.mark.parametrize(
+    ("path", "max_queries"),
+    [
+        ("trace/day/{today}/", 9),
+        ("trace/?days=90", 9),
+        ("agp.pdf", 6),
+        ("export/?type=egvs", 6),
+        # The API also reads the unit the patient reads: it decides the bands.
+        ("/api/v1/patients/{pk}/metrics?start={today}&end={today}", 5),
+    ],
+)
+def test_it_pins_the_queries_of_the_other_responses(
+    client, patient_with_data, path, max_queries, django_assert_max_num_queries
+):
     from django.utils import timezone
 
     today = timezone.now().date().isoformat()

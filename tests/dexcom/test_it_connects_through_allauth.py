@@ -37,7 +37,9 @@ def _to_consent(client: Client, process: str):
 
 def _decide(client: Client, query: dict, decision: str, sandbox_user="SandboxUser2"):
     form = {key: values[0] for key, values in query.items()}
-    response = client.post("/emulator/v3/oauth2/login", {**form, "decision": decision, "sandbox_user": sandbox_user})
+    response = client.post(
+        "/emulator/v3/oauth2/login", {**form, "decision": decision, "sandbox_user": sandbox_user}
+    )
     assert response.status_code == 302
     return response["Location"]
 
@@ -154,7 +156,8 @@ def test_it_refuses_a_dexcom_account_of_another_user_and_changes_nothing(emulato
     client.get(_path(_decide(client, _to_consent(client, "connect"), "authorize")))
     # The owner's access was revoked: syncing stopped until they re-authorize.
     DexcomConnection.objects.filter(user=owner).update(
-        status=DexcomConnection.Status.NEEDS_REAUTH, access_token_encrypted="",
+        status=DexcomConnection.Status.NEEDS_REAUTH,
+        access_token_encrypted="",
         last_error="Dexcom refused our access token: reconnect your Dexcom account.",
     )
     before = _owned_by(owner)
@@ -184,8 +187,11 @@ def test_it_refuses_the_same_through_the_code_exchange_service(emulator, make_us
     from apps.sandbox.services import authorization_code_for
 
     def code():
-        return authorization_code_for(sandbox_user_key="SandboxUser2", client_id=settings.DEXCOM_CLIENT_ID,
-                                      redirect_uri=settings.DEXCOM_REDIRECT_URI)
+        return authorization_code_for(
+            sandbox_user_key="SandboxUser2",
+            client_id=settings.DEXCOM_CLIENT_ID,
+            redirect_uri=settings.DEXCOM_REDIRECT_URI,
+        )
 
     owner, intruder = make_user("owner@example.com"), make_user("intruder@example.com")
     connect_with_authorization_code(user=owner, code=code(), start_sync=False)
@@ -206,8 +212,12 @@ def test_the_update_signal_never_stores_tokens_on_the_owner_for_someone_else(mak
 
     owner, intruder = make_user("owner@example.com"), make_user("intruder@example.com")
     account = SocialAccount.objects.create(user=owner, provider="dexcom", uid="dexcom-user-x")
-    DexcomConnection.objects.create(user=owner, dexcom_user_id="dexcom-user-x", base_url="http://x",
-                                    status=DexcomConnection.Status.NEEDS_REAUTH)
+    DexcomConnection.objects.create(
+        user=owner,
+        dexcom_user_id="dexcom-user-x",
+        base_url="http://x",
+        status=DexcomConnection.Status.NEEDS_REAUTH,
+    )
     before = _owned_by(owner)
     request = RequestFactory().get("/accounts/dexcom/login/callback/")
     request.user = intruder

@@ -6,7 +6,7 @@ from apps.dexcom.times import DexcomTimeError, format_dexcom_time, parse_dexcom_
 
 
 @pytest.mark.parametrize(
-    "text, wall, offset",
+    ("text", "wall", "offset"),
     [
         ("2021-02-03T14:15:16Z", datetime(2021, 2, 3, 14, 15, 16), 0),
         ("2021-02-03T14:15Z", datetime(2021, 2, 3, 14, 15), 0),  # seconds missing

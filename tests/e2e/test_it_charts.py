@@ -23,11 +23,14 @@ def patient_with_charts(make_user):
     return patient
 
 
-@pytest.mark.parametrize("path, charts", [
-    ("trace/?days=14", ["#trace-chart"]),
-    ("agp/", ["#agp-chart", "#agp-daily"]),
-    ("alerts/", ["#alert-counts-chart"]),
-])
+@pytest.mark.parametrize(
+    ("path", "charts"),
+    [
+        ("trace/?days=14", ["#trace-chart"]),
+        ("agp/", ["#agp-chart", "#agp-daily"]),
+        ("alerts/", ["#alert-counts-chart"]),
+    ],
+)
 def test_it_draws_the_charts(login_as, patient_with_charts, path, charts):
     page = login_as(patient_with_charts)
     response = page.goto(f"/patients/{patient_with_charts.pk}/{path}")
@@ -56,10 +59,12 @@ def test_the_day_dst_ends_shows_the_repeated_hour_twice_in_order(login_as, make_
     patient = make_user("e2e-dst@example.com", timezone="America/New_York")
     start, fall_back = datetime(2026, 11, 1, 4, 0, tzinfo=UTC), datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
     moments = [start + timedelta(minutes=5 * i) for i in range(300)]
-    Egv.objects.bulk_create([
-        factories.egv(patient, at, 120, delta_seconds=-4 * 3600 if at < fall_back else -5 * 3600)
-        for at in moments
-    ])
+    Egv.objects.bulk_create(
+        [
+            factories.egv(patient, at, 120, delta_seconds=-4 * 3600 if at < fall_back else -5 * 3600)
+            for at in moments
+        ]
+    )
     factories.rebuild_daily_summaries(patient_id=patient.pk, since=None)
     page = login_as(patient)
     page.goto(f"/patients/{patient.pk}/trace/day/2026-11-01/")

@@ -36,10 +36,21 @@ def patient_with_everything(make_user, make_share):
         factories.make_alert(patient, now - timedelta(days=day, hours=4))
     factories.make_device(patient)
     make_share(patient, clinician=clinician, expires_in=timedelta(days=30))
-    DexcomConnection.objects.create(user=patient, base_url="http://127.0.0.1/emulator",
-                                    last_sync_at=now, backfill_total_days=90, backfill_done_days=90)
-    AuditEntry.objects.create(patient=patient, actor=clinician, actor_email=clinician.email,
-                              action="view", page="overview", user_agent="Mozilla/5.0 " + "x" * 200)
+    DexcomConnection.objects.create(
+        user=patient,
+        base_url="http://127.0.0.1/emulator",
+        last_sync_at=now,
+        backfill_total_days=90,
+        backfill_done_days=90,
+    )
+    AuditEntry.objects.create(
+        patient=patient,
+        actor=clinician,
+        actor_email=clinician.email,
+        action="view",
+        page="overview",
+        user_agent="Mozilla/5.0 " + "x" * 200,
+    )
     return patient
 
 
@@ -92,9 +103,7 @@ def test_the_agp_draws_the_54_and_250_lines(login_as, patient_with_everything):
         "() => document.getElementById('agp-chart').layout.shapes.filter(s => s.type === 'line').map(s => s.y0)"
     )
     assert lines == [54, 250]
-    labels = page.evaluate(
-        "() => document.getElementById('agp-daily').layout.annotations.map(a => a.text)"
-    )
+    labels = page.evaluate("() => document.getElementById('agp-daily').layout.annotations.map(a => a.text)")
     assert len(labels) == 14 and labels[0][:3] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     assert page.console_errors == []
 

@@ -142,7 +142,9 @@ def test_an_invited_clinician_sets_up_totp_and_signs_in_again(new_page, server_s
     assert page.console_errors == []
 
 
-def test_a_createsuperuser_admin_sets_up_totp_and_reaches_the_admin(new_page, server_saw, live_server, monkeypatch):
+def test_a_createsuperuser_admin_sets_up_totp_and_reaches_the_admin(
+    new_page, server_saw, live_server, monkeypatch
+):
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", DEMO_PASSWORD)
     call_command("createsuperuser", interactive=False, email="root@example.com", verbosity=0)
 

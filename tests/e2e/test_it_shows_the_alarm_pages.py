@@ -17,8 +17,9 @@ def patient_with_alarms(make_user):
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     values = [int(140 + 90 * ((i % 288) - 144) / 144) for i in range(20 * 288)]
     factories.make_egvs(patient, now - timedelta(days=20), values)
-    factories.make_device(patient, high_history=(
-        (now - timedelta(days=40), 200), (now - timedelta(days=6), 250)))
+    factories.make_device(
+        patient, high_history=((now - timedelta(days=40), 200), (now - timedelta(days=6), 250))
+    )
     for days in (12, 9, 5, 3, 1):
         start = now - timedelta(days=days)
         factories.make_alert(patient, start, "high", "activeAlarming")
@@ -35,12 +36,15 @@ def _no_horizontal_overflow(page) -> None:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("path, charts", [
-    ("alarm-burden/", ["#burden-daily-chart", "#burden-hours-chart"]),
-    ("settings-timeline/", ["#timeline-chart"]),
-    ("alerts/", ["#alert-counts-chart"]),
-    ("devices/", []),
-])
+@pytest.mark.parametrize(
+    ("path", "charts"),
+    [
+        ("alarm-burden/", ["#burden-daily-chart", "#burden-hours-chart"]),
+        ("settings-timeline/", ["#timeline-chart"]),
+        ("alerts/", ["#alert-counts-chart"]),
+        ("devices/", []),
+    ],
+)
 def test_the_alarm_pages_draw_and_fit(login_as, patient_with_alarms, path, charts, width):
     page = login_as(patient_with_alarms)
     page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))

@@ -6,7 +6,9 @@ from tests.conftest import DEMO_PASSWORD
 
 
 def test_a_patient_signs_in_through_the_login_page_and_sees_home(make_user, sign_in_with_form, live_server):
-    patient = make_user("patient@example.com", "patient", full_name="Pat Example", timezone="America/New_York")
+    patient = make_user(
+        "patient@example.com", "patient", full_name="Pat Example", timezone="America/New_York"
+    )
 
     page = sign_in_with_form("patient@example.com", DEMO_PASSWORD)
 

@@ -4,7 +4,13 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 from apps.glucose.models import (
-    Alert, AlertSchedule, AlertSettingVersion, Calibration, Device, Egv, Event,
+    Alert,
+    AlertSchedule,
+    AlertSettingVersion,
+    Calibration,
+    Device,
+    Egv,
+    Event,
 )
 from apps.glucose.summaries import rebuild_daily_summaries
 from apps.glucose.units import MGDL_PER_MMOLL
@@ -12,24 +18,44 @@ from apps.glucose.units import MGDL_PER_MMOLL
 _ids = itertools.count(1)
 
 
-def egv(patient, at: datetime, value: int | None, *, delta_seconds: int = 0, status: str = "",
-        trend: str = "flat", **fields) -> Egv:
+def egv(
+    patient,
+    at: datetime,
+    value: int | None,
+    *,
+    delta_seconds: int = 0,
+    status: str = "",
+    trend: str = "flat",
+    **fields,
+) -> Egv:
     status = status or ("low" if value == 39 else "high" if value == 401 else "ok")
     return Egv(
-        patient=patient, record_id=f"egv-{next(_ids)}", system_time=at,
-        display_delta_seconds=delta_seconds, display_offset_seconds=delta_seconds,
-        display_device="android", display_app="G7Android", transmitter_generation="g7",
-        value=value, status=status, trend=trend, trend_rate=0.3, unit="mg/dL",
-        rate_unit="mg/dL/min", **fields,
+        patient=patient,
+        record_id=f"egv-{next(_ids)}",
+        system_time=at,
+        display_delta_seconds=delta_seconds,
+        display_offset_seconds=delta_seconds,
+        display_device="android",
+        display_app="G7Android",
+        transmitter_generation="g7",
+        value=value,
+        status=status,
+        trend=trend,
+        trend_rate=0.3,
+        unit="mg/dL",
+        rate_unit="mg/dL/min",
+        **fields,
     )
 
 
-def make_egvs(patient, start: datetime, values, *, step_minutes: int = 5, delta_seconds: int = 0,
-              summaries: bool = True) -> list[Egv]:
+def make_egvs(
+    patient, start: datetime, values, *, step_minutes: int = 5, delta_seconds: int = 0, summaries: bool = True
+) -> list[Egv]:
     """Readings every `step_minutes` from `start`; a None in `values` is a missing reading."""
     rows = [
         egv(patient, start + timedelta(minutes=step_minutes * i), v, delta_seconds=delta_seconds)
-        for i, v in enumerate(values) if v is not None
+        for i, v in enumerate(values)
+        if v is not None
     ]
     Egv.objects.bulk_create(rows)
     if summaries:
@@ -37,14 +63,14 @@ def make_egvs(patient, start: datetime, values, *, step_minutes: int = 5, delta_
     return rows
 
 
-def make_days(patient, *, last_day_start: datetime, days: int, value_for=None,
-              delta_seconds: int = 0) -> list[Egv]:
+def make_days(
+    patient, *, last_day_start: datetime, days: int, value_for=None, delta_seconds: int = 0
+) -> list[Egv]:
     """`days` full local days of 288 readings ending with the local day starting at
     `last_day_start` (a UTC instant of local midnight when delta is 0)."""
     value_for = value_for or (lambda i: 100 + (i % 288) // 2)
     start = last_day_start - timedelta(days=days - 1) - timedelta(seconds=delta_seconds)
-    return make_egvs(patient, start, [value_for(i) for i in range(288 * days)],
-                     delta_seconds=delta_seconds)
+    return make_egvs(patient, start, [value_for(i) for i in range(288 * days)], delta_seconds=delta_seconds)
 
 
 def recent_day_start(days_ago: int = 1) -> datetime:
@@ -52,28 +78,56 @@ def recent_day_start(days_ago: int = 1) -> datetime:
     return today - timedelta(days=days_ago)
 
 
-def make_event(patient, at: datetime, event_type: str = "carbs", value: str = "30", *,
-               status: str = "created", unit: str = "grams", sub_type: str = "") -> Event:
+def make_event(
+    patient,
+    at: datetime,
+    event_type: str = "carbs",
+    value: str = "30",
+    *,
+    status: str = "created",
+    unit: str = "grams",
+    sub_type: str = "",
+) -> Event:
     return Event.objects.create(
-        patient=patient, record_id=f"event-{next(_ids)}", system_time=at, display_delta_seconds=0,
-        event_status=status, event_type=event_type, event_sub_type=sub_type, value=value,
-        numeric_value=float(value) if value.replace(".", "").isdigit() else None, unit=unit,
-        display_device="android", display_app="G7Android",
+        patient=patient,
+        record_id=f"event-{next(_ids)}",
+        system_time=at,
+        display_delta_seconds=0,
+        event_status=status,
+        event_type=event_type,
+        event_sub_type=sub_type,
+        value=value,
+        numeric_value=float(value) if value.replace(".", "").isdigit() else None,
+        unit=unit,
+        display_device="android",
+        display_app="G7Android",
     )
 
 
 def make_alert(patient, at: datetime, name: str = "high", state: str = "activeAlarming") -> Alert:
     return Alert.objects.create(
-        patient=patient, record_id=f"alert-{next(_ids)}", system_time=at, display_delta_seconds=0,
-        alert_name=name, alert_state=state, display_device="android", display_app="G7Android",
+        patient=patient,
+        record_id=f"alert-{next(_ids)}",
+        system_time=at,
+        display_delta_seconds=0,
+        alert_name=name,
+        alert_state=state,
+        display_device="android",
+        display_app="G7Android",
         transmitter_generation="g7",
     )
 
 
 def make_calibration(patient, at: datetime, value: int = 120) -> Calibration:
     return Calibration.objects.create(
-        patient=patient, record_id=f"cal-{next(_ids)}", system_time=at, display_delta_seconds=0,
-        value=value, unit="mg/dL", display_device="android", display_app="G7Android",
+        patient=patient,
+        record_id=f"cal-{next(_ids)}",
+        system_time=at,
+        display_delta_seconds=0,
+        value=value,
+        unit="mg/dL",
+        display_device="android",
+        display_app="G7Android",
     )
 
 
@@ -84,18 +138,32 @@ def make_device(patient, *, unit: str = "mg/dL", high_history=((datetime(2026, 1
     mmol/L device sends 10.0 for 180 mg/dL).
     """
     device = Device.objects.create(
-        patient=patient, device_key="g7/android/G7Android", transmitter_generation="g7",
-        display_device="android", display_app="G7Android",
+        patient=patient,
+        device_key="g7/android/G7Android",
+        transmitter_generation="g7",
+        display_device="android",
+        display_app="G7Android",
         last_upload_date=datetime(2026, 11, 20, tzinfo=UTC),
     )
-    AlertSchedule.objects.create(device=device, name="", is_enabled=True, is_default=True,
-                                 start_time="00:00", end_time="00:00",
-                                 days_of_week=["monday", "tuesday", "wednesday", "thursday",
-                                               "friday", "saturday", "sunday"])
-    AlertSchedule.objects.create(device=device, name="Night", is_enabled=True, is_default=False,
-                                 start_time="22:00", end_time="07:00",
-                                 days_of_week=["monday", "tuesday", "wednesday", "thursday",
-                                               "friday", "saturday", "sunday"])
+    AlertSchedule.objects.create(
+        device=device,
+        name="",
+        is_enabled=True,
+        is_default=True,
+        start_time="00:00",
+        end_time="00:00",
+        days_of_week=["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+    )
+    AlertSchedule.objects.create(
+        device=device,
+        name="Night",
+        is_enabled=True,
+        is_default=False,
+        start_time="22:00",
+        end_time="07:00",
+        days_of_week=["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+    )
+
     def in_unit(mgdl):
         return round(mgdl / MGDL_PER_MMOLL, 1) if unit == "mmol/L" else mgdl
 
@@ -108,9 +176,18 @@ def make_device(patient, *, unit: str = "mg/dL", high_history=((datetime(2026, 1
 
 def setting(device, alert_name, value, valid_from, *, unit="mg/dL", schedule="", **fields):
     return AlertSettingVersion.objects.create(
-        device=device, schedule_name=schedule, alert_name=alert_name, value=value, unit=unit,
-        snooze=fields.get("snooze", 30), enabled=fields.get("enabled", True), delay=0,
-        sound_theme="modern", sound_output_mode="sound", system_time=valid_from,
-        display_delta_seconds=0, content_hash=f"{schedule}-{alert_name}-{value}-{valid_from}",
+        device=device,
+        schedule_name=schedule,
+        alert_name=alert_name,
+        value=value,
+        unit=unit,
+        snooze=fields.get("snooze", 30),
+        enabled=fields.get("enabled", True),
+        delay=0,
+        sound_theme="modern",
+        sound_output_mode="sound",
+        system_time=valid_from,
+        display_delta_seconds=0,
+        content_hash=f"{schedule}-{alert_name}-{value}-{valid_from}",
         valid_from=valid_from,
     )

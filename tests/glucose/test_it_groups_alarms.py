@@ -20,20 +20,33 @@ def test_alarming_snoozed_inactive_is_one_alarm():
 
 
 def test_a_re_alarm_after_the_snooze_belongs_to_the_same_alarm():
-    records = [rec(0, "activeAlarming"), rec(5, "activeSnoozed"), rec(65, "activeAlarming"),
-               rec(70, "activeSnoozed"), rec(100, "inactive")]
+    records = [
+        rec(0, "activeAlarming"),
+        rec(5, "activeSnoozed"),
+        rec(65, "activeAlarming"),
+        rec(70, "activeSnoozed"),
+        rec(100, "inactive"),
+    ]
     [alarm] = group_alarms(records)
     assert (alarm.snoozes, alarm.realarms) == (2, 1)
     assert alarm.alarming_seconds == 10 * MIN
 
 
 def test_each_alert_type_and_each_device_has_its_own_alarms():
-    records = [rec(0, "activeAlarming"), rec(1, "activeAlarming", name="rise"),
-               rec(2, "activeAlarming", transmitter="tx2"), rec(10, "inactive"),
-               rec(11, "inactive", name="rise"), rec(12, "inactive", transmitter="tx2")]
+    records = [
+        rec(0, "activeAlarming"),
+        rec(1, "activeAlarming", name="rise"),
+        rec(2, "activeAlarming", transmitter="tx2"),
+        rec(10, "inactive"),
+        rec(11, "inactive", name="rise"),
+        rec(12, "inactive", transmitter="tx2"),
+    ]
     alarms = group_alarms(records)
     assert [(a.name, a.first.transmitter_id) for a in alarms] == [
-        ("high", "tx1"), ("rise", "tx1"), ("high", "tx2")]
+        ("high", "tx1"),
+        ("rise", "tx1"),
+        ("high", "tx2"),
+    ]
     assert all(a.end_epoch is not None for a in alarms)
 
 
@@ -43,15 +56,18 @@ def test_records_in_any_order_give_the_same_alarms():
 
 
 def test_an_end_without_a_start_is_no_alarm_and_a_snooze_without_one_starts_one():
-    alarms = group_alarms([rec(0, "inactive"), rec(10, "activeSnoozed"), rec(20, "inactive"),
-                           rec(30, "unknown")])
+    alarms = group_alarms(
+        [rec(0, "inactive"), rec(10, "activeSnoozed"), rec(20, "inactive"), rec(30, "unknown")]
+    )
     assert len(alarms) == 1
     assert alarms[0].start_epoch == T0 + 10 * MIN and alarms[0].snoozes == 1
     assert alarms[0].alarming_seconds == 0
 
 
 def test_an_alarm_silent_for_hours_ended_unseen_and_the_next_alarming_is_new():
-    alarms = group_alarms([rec(0, "activeAlarming"), rec(7 * 60, "activeAlarming"), rec(7 * 60 + 30, "inactive")])
+    alarms = group_alarms(
+        [rec(0, "activeAlarming"), rec(7 * 60, "activeAlarming"), rec(7 * 60 + 30, "inactive")]
+    )
     assert len(alarms) == 2
     first, second = alarms
     assert first.end_epoch is None and first.active_seconds == 0

@@ -14,8 +14,9 @@ START = datetime(2026, 11, 1)
 
 def test_it_computes_the_hand_worked_example_with_low_and_high():
     # 39 (LOW) counts as 40 and 401 (HIGH) as 400: 40 50 60 100 150 200 300 400, sum 1300.
-    result = compute_metrics([39, 50, 60, 100, 150, 200, 300, 401], period_start=START,
-                             period_end=START + timedelta(minutes=40))
+    result = compute_metrics(
+        [39, 50, 60, 100, 150, 200, 300, 401], period_start=START, period_end=START + timedelta(minutes=40)
+    )
     assert result["readings"] == 8
     assert result["mean_mgdl"] == pytest.approx(162.5)
     # Sum of squared deviations 118950, sample variance 118950 / 7.
@@ -49,15 +50,19 @@ def test_it_computes_gri_and_its_components():
 
 
 @pytest.mark.parametrize(
-    "gri, zone", [(0, "A"), (20, "A"), (20.1, "B"), (40, "B"), (59.9, "C"), (80, "D"), (80.1, "E"), (100, "E")]
+    ("gri", "zone"),
+    [(0, "A"), (20, "A"), (20.1, "B"), (40, "B"), (59.9, "C"), (80, "D"), (80.1, "E"), (100, "E")],
 )
 def test_it_puts_gri_in_its_zone(gri, zone):
     assert gri_zone(gri) == zone
 
 
 def test_it_counts_band_edges_by_the_consensus():
-    result = compute_metrics([53, 54, 69, 70, 140, 141, 180, 181, 250, 251], period_start=START,
-                             period_end=START + timedelta(minutes=50))
+    result = compute_metrics(
+        [53, 54, 69, 70, 140, 141, 180, 181, 250, 251],
+        period_start=START,
+        period_end=START + timedelta(minutes=50),
+    )
     assert result["tbr_below_54_percent"] == pytest.approx(10)
     assert result["tbr_54_69_percent"] == pytest.approx(20)
     assert result["tir_70_180_percent"] == pytest.approx(40)
@@ -83,8 +88,9 @@ def test_it_says_when_there_is_too_little_data():
     assert empty["wear_percent"] == 0
     one = compute_metrics([120], period_start=START, period_end=START + timedelta(minutes=5))
     assert one["mean_mgdl"] == 120 and one["sd_mgdl"] is None and one["cv_percent"] is None
-    short = compute_metrics([120, 130], period_start=START, period_end=START + timedelta(minutes=10),
-                            days_with_data=3)
+    short = compute_metrics(
+        [120, 130], period_start=START, period_end=START + timedelta(minutes=10), days_with_data=3
+    )
     assert short["gmi_percent"] is None  # GMI needs 10+ days of data
 
 
@@ -109,8 +115,9 @@ def test_it_gives_the_same_numbers_from_daily_sums():
                 setattr(self, key, count)
 
     from_sums = metrics_from_daily_summaries([Row(d) for d in days], period_days=3)
-    raw = compute_metrics(np.concatenate(days), period_start=date(2026, 11, 1),
-                          period_end=date(2026, 11, 4), days_with_data=3)
+    raw = compute_metrics(
+        np.concatenate(days), period_start=date(2026, 11, 1), period_end=date(2026, 11, 4), days_with_data=3
+    )
     for key in metrics.METRIC_KEYS:
         assert from_sums[key] == pytest.approx(raw[key]), key
 
@@ -124,7 +131,11 @@ def test_it_shows_mmol_with_the_one_constant():
     assert format_glucose(123, "mg/dL") == "123"
     limits = range_limits(MMOLL)
     assert (limits["very_low"], limits["low"], limits["high"], limits["very_high"]) == (
-        "3.0", "3.9", "10.0", "13.9")
+        "3.0",
+        "3.9",
+        "10.0",
+        "13.9",
+    )
 
 
 def test_it_computes_agp_percentiles_per_local_slot():

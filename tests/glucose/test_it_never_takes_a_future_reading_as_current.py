@@ -27,8 +27,9 @@ def now():
 def with_a_future_reading(patient, now):
     """Real readings up to 5 minutes ago (New York), and one stored a day ahead of the clock
     with another offset, as the old two-day rule let in."""
-    factories.make_egvs(patient, now - timedelta(hours=2), [110] * 23, delta_seconds=NEW_YORK,
-                        summaries=False)
+    factories.make_egvs(
+        patient, now - timedelta(hours=2), [110] * 23, delta_seconds=NEW_YORK, summaries=False
+    )
     Egv.objects.bulk_create([factories.egv(patient, now + timedelta(days=1), 333, delta_seconds=9 * 3600)])
     factories.rebuild_daily_summaries(patient_id=patient.pk, since=None)
     return patient
@@ -61,14 +62,21 @@ def test_summaries_never_date_the_last_reading_in_the_future(with_a_future_readi
     assert [last for _, last in dated].count(None) == 1
 
 
-def test_triage_takes_the_last_reading_and_today_from_real_readings(with_a_future_reading, clinician,
-                                                                     make_share, now):
+def test_triage_takes_the_last_reading_and_today_from_real_readings(
+    with_a_future_reading, clinician, make_share, now
+):
     make_share(with_a_future_reading, clinician=clinician)
     # Summaries written under the old rule still date the last reading a day ahead.
     DailySummary.objects.filter(patient=with_a_future_reading).update(last_reading_at=now + timedelta(days=1))
-    DailySummary.objects.create(patient=with_a_future_reading, day=(now - timedelta(days=3)).date(), readings=1,
-                                value_sum=100, value_sq_sum=10000, from_70_to_180=1,
-                                last_reading_at=now - timedelta(days=3))
+    DailySummary.objects.create(
+        patient=with_a_future_reading,
+        day=(now - timedelta(days=3)).date(),
+        readings=1,
+        value_sum=100,
+        value_sq_sum=10000,
+        from_70_to_180=1,
+        last_reading_at=now - timedelta(days=3),
+    )
     [row] = sharing_selectors.triage_rows(viewer=clinician, period_days=14, now=now)
     assert row.hours_since_reading is not None and row.hours_since_reading >= 0
     [patient] = selectors.with_local_clock_and_unit(

@@ -16,9 +16,16 @@ EVERY_DAY = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 
 def alert(patient, at, name, state, transmitter="tx-1"):
     return Alert.objects.create(
-        patient=patient, record_id=f"a-{name}-{state}-{at.timestamp()}-{transmitter}", system_time=at,
-        display_delta_seconds=0, alert_name=name, alert_state=state, display_device="iOS",
-        display_app="G6", transmitter_id=transmitter, transmitter_generation="g6",
+        patient=patient,
+        record_id=f"a-{name}-{state}-{at.timestamp()}-{transmitter}",
+        system_time=at,
+        display_delta_seconds=0,
+        alert_name=name,
+        alert_state=state,
+        display_device="iOS",
+        display_app="G6",
+        transmitter_id=transmitter,
+        transmitter_generation="g6",
     )
 
 
@@ -31,14 +38,33 @@ def alarm(patient, at, name="high", minutes=40, snooze_after=None, transmitter="
 
 def snapshot(patient, transmitter, uploaded, *, night=False):
     device = Device.objects.create(
-        patient=patient, device_key=transmitter, transmitter_id=transmitter, transmitter_generation="g6",
-        display_device="iOS", display_app="G6", last_upload_date=uploaded,
+        patient=patient,
+        device_key=transmitter,
+        transmitter_id=transmitter,
+        transmitter_generation="g6",
+        display_device="iOS",
+        display_app="G6",
+        last_upload_date=uploaded,
     )
-    AlertSchedule.objects.create(device=device, name="", is_enabled=True, is_default=True,
-                                 start_time="00:00", end_time="00:00", days_of_week=EVERY_DAY)
+    AlertSchedule.objects.create(
+        device=device,
+        name="",
+        is_enabled=True,
+        is_default=True,
+        start_time="00:00",
+        end_time="00:00",
+        days_of_week=EVERY_DAY,
+    )
     if night:
-        AlertSchedule.objects.create(device=device, name="Night", is_enabled=True, is_default=False,
-                                     start_time="22:00", end_time="07:00", days_of_week=EVERY_DAY)
+        AlertSchedule.objects.create(
+            device=device,
+            name="Night",
+            is_enabled=True,
+            is_default=False,
+            start_time="22:00",
+            end_time="07:00",
+            days_of_week=EVERY_DAY,
+        )
     return device
 
 
@@ -76,8 +102,9 @@ def test_the_threshold_in_force_comes_from_the_snapshot_of_that_time(history):
     record = Alert(transmitter_id="tx-2", display_device="iOS", display_app="G6")
 
     def at(moment):
-        return settings.threshold_at(record, alert_name="high", moment=moment,
-                                     local_time=moment.replace(tzinfo=None), unit="mg/dL").text
+        return settings.threshold_at(
+            record, alert_name="high", moment=moment, local_time=moment.replace(tzinfo=None), unit="mg/dL"
+        ).text
 
     assert at(DAY0 + timedelta(days=3)) == "250 mg/dL"  # before tx-2's change: tx-1 knew it
     assert at(DAY0 + timedelta(days=6, hours=23)) == "200 mg/dL"  # night, but no Night schedule yet

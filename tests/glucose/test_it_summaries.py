@@ -25,7 +25,12 @@ def test_it_sums_each_local_day(patient):
     assert row.value_sum == 40 + 100 + 200 + 400 + 150 * 284  # LOW as 40, HIGH as 400
     assert row.value_sq_sum == 40**2 + 100**2 + 200**2 + 400**2 + 150**2 * 284
     assert (row.below_54, row.from_54_to_69, row.from_70_to_180, row.from_181_to_250, row.above_250) == (
-        1, 0, 285, 1, 1)
+        1,
+        0,
+        285,
+        1,
+        1,
+    )
     assert row.from_70_to_140 == 1
     assert row.last_reading_at == start + timedelta(minutes=5 * 287)
 
@@ -33,10 +38,12 @@ def test_it_sums_each_local_day(patient):
 @pytest.mark.django_db
 def test_it_puts_readings_in_the_local_day_of_their_own_offset(patient):
     # 23:30 UTC is 18:30 in New York (EST): the 12th there, whatever UTC says.
-    factories.make_egvs(patient, datetime(2026, 11, 12, 23, 30, tzinfo=UTC), [120, 130],
-                        delta_seconds=NEW_YORK_EST)
+    factories.make_egvs(
+        patient, datetime(2026, 11, 12, 23, 30, tzinfo=UTC), [120, 130], delta_seconds=NEW_YORK_EST
+    )
     assert list(DailySummary.objects.filter(patient=patient).values_list("day", "readings")) == [
-        (date(2026, 11, 12), 2)]
+        (date(2026, 11, 12), 2)
+    ]
 
 
 @pytest.mark.django_db
@@ -47,11 +54,14 @@ def test_it_keeps_a_25_hour_dst_day_whole(patient):
     rows = []
     for i in range(300):
         at = start + timedelta(minutes=5 * i)
-        rows.append(factories.egv(patient, at, 120, delta_seconds=NEW_YORK_EDT if at < fall_back else NEW_YORK_EST))
+        rows.append(
+            factories.egv(patient, at, 120, delta_seconds=NEW_YORK_EDT if at < fall_back else NEW_YORK_EST)
+        )
     Egv.objects.bulk_create(rows)
     rebuild_daily_summaries(patient_id=patient.pk, since=None)
     assert list(DailySummary.objects.filter(patient=patient).values_list("day", "readings")) == [
-        (date(2026, 11, 1), 300)]
+        (date(2026, 11, 1), 300)
+    ]
 
 
 @pytest.mark.django_db
@@ -79,10 +89,19 @@ def test_it_gives_the_raw_metrics_from_summaries(patient):
     factories.make_egvs(patient, datetime(2026, 11, 1, tzinfo=UTC), values)
     rows = DailySummary.objects.filter(patient=patient)
     from_summaries = metrics_from_daily_summaries(rows, period_days=7)
-    raw = compute_metrics(values, period_start=date(2026, 11, 1), period_end=date(2026, 11, 8),
-                          days_with_data=7)
-    for key in ("mean_mgdl", "sd_mgdl", "cv_percent", "gri", "tir_70_180_percent", "wear_percent",
-                "gmi_percent", "readings"):
+    raw = compute_metrics(
+        values, period_start=date(2026, 11, 1), period_end=date(2026, 11, 8), days_with_data=7
+    )
+    for key in (
+        "mean_mgdl",
+        "sd_mgdl",
+        "cv_percent",
+        "gri",
+        "tir_70_180_percent",
+        "wear_percent",
+        "gmi_percent",
+        "readings",
+    ):
         assert from_summaries[key] == pytest.approx(raw[key]), key
 
 
@@ -99,8 +118,12 @@ def test_one_reading_with_an_old_device_clock_rebuilds_only_its_own_day(patient)
     before = _summary_table(patient)
     assert len(before) == 91
     arrives = last_day_start + timedelta(hours=12)
-    odd = factories.egv(patient, arrives, 222, delta_seconds=int(
-        (datetime(2024, 1, 1, 8, 0, tzinfo=UTC) - arrives).total_seconds()))
+    odd = factories.egv(
+        patient,
+        arrives,
+        222,
+        delta_seconds=int((datetime(2024, 1, 1, 8, 0, tzinfo=UTC) - arrives).total_seconds()),
+    )
     Egv.objects.bulk_create([odd])
     # Its own day and the day it arrived on (whose afternoon readings come after it).
     assert rebuild_daily_summaries(patient_id=patient.pk, since=arrives) == 2
@@ -154,8 +177,9 @@ def test_the_migration_gives_existing_days_their_mmol_bands(patient):
 
     before, after = ("glucose", "0001_initial"), ("glucose", "0002_mmol_bands_and_odd_offset_index")
     values = [100, 141, 141, 181, 251, 251, 251, 300]
-    factories.make_egvs(patient, datetime(2026, 11, 10, 20, 40, tzinfo=UTC), values,
-                        delta_seconds=3 * 3600)  # 23:40 to 00:15 by the phone: two local days
+    factories.make_egvs(
+        patient, datetime(2026, 11, 10, 20, 40, tzinfo=UTC), values, delta_seconds=3 * 3600
+    )  # 23:40 to 00:15 by the phone: two local days
     expected = _summary_table(patient)
     assert len(expected) == 2
     executor = MigrationExecutor(connection)

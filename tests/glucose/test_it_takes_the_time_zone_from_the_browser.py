@@ -9,8 +9,11 @@ PASSWORD = "a-long-new-password-91"
 
 
 def sign_up(client, email: str, **extra):
-    return client.post(reverse("account_signup"),
-                       {"email": email, "password1": PASSWORD, "password2": PASSWORD, **extra}, follow=True)
+    return client.post(
+        reverse("account_signup"),
+        {"email": email, "password1": PASSWORD, "password2": PASSWORD, **extra},
+        follow=True,
+    )
 
 
 def test_the_signup_page_asks_the_browser_with_a_static_script(client, db):

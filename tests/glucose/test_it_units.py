@@ -26,19 +26,28 @@ def test_it_shows_mmol_settings_in_either_unit():
 
 # (mg/dL edge, mmol/L edge, band): each consensus edge as written in each unit.
 CONSENSUS_EDGES = [
-    (53, 2.9, "very_low"), (54, 3.0, "low"), (69, 3.8, "low"), (70, 3.9, "tight"),
-    (140, 7.8, "tight"), (180, 10.0, "in_range"), (181, 10.1, "high"), (250, 13.9, "high"),
+    (53, 2.9, "very_low"),
+    (54, 3.0, "low"),
+    (69, 3.8, "low"),
+    (70, 3.9, "tight"),
+    (140, 7.8, "tight"),
+    (180, 10.0, "in_range"),
+    (181, 10.1, "high"),
+    (250, 13.9, "high"),
     (251, 14.0, "very_high"),
 ]
 
 
 def _band(value_mgdl: int, unit: str) -> str:
     """The one band a reading falls in, from the metrics module's own counting."""
-    result = metrics.compute_metrics([value_mgdl], period_start=date(2026, 11, 1),
-                                     period_end=date(2026, 11, 2), unit=unit)
+    result = metrics.compute_metrics(
+        [value_mgdl], period_start=date(2026, 11, 1), period_end=date(2026, 11, 2), unit=unit
+    )
     bands = {
-        "very_low": result["tbr_below_54_percent"], "low": result["tbr_54_69_percent"],
-        "tight": result["titr_70_140_percent"], "high": result["tar_181_250_percent"],
+        "very_low": result["tbr_below_54_percent"],
+        "low": result["tbr_54_69_percent"],
+        "tight": result["titr_70_140_percent"],
+        "high": result["tar_181_250_percent"],
         "very_high": result["tar_above_250_percent"],
     }
     hit = [band for band, percent in bands.items() if percent == 100]
@@ -68,11 +77,15 @@ def test_each_consensus_edge_counts_as_the_patient_reads_it_in_mmol(mgdl, mmol, 
         assert _band(value, MMOLL) == band, (value, mmol)
 
 
-@pytest.mark.parametrize(("mgdl", "shown", "mgdl_band", "mmol_band"), [
-    # The three stored values where the units part: the mmol/L number decides for them.
-    (141, "7.8", "in_range", "tight"), (181, "10.0", "high", "in_range"),
-    (251, "13.9", "very_high", "high"),
-])
+@pytest.mark.parametrize(
+    ("mgdl", "shown", "mgdl_band", "mmol_band"),
+    [
+        # The three stored values where the units part: the mmol/L number decides for them.
+        (141, "7.8", "in_range", "tight"),
+        (181, "10.0", "high", "in_range"),
+        (251, "13.9", "very_high", "high"),
+    ],
+)
 def test_the_units_part_only_where_the_displayed_number_says_so(mgdl, shown, mgdl_band, mmol_band):
     assert format_glucose(mgdl, MMOLL) == shown
     assert _band(mgdl, MGDL) == mgdl_band
@@ -84,9 +97,19 @@ def test_every_stored_value_counts_in_the_band_its_displayed_number_is_in():
     for unit, (very_low, low, tight, in_range, high) in limits.items():
         for value in range(40, 401):
             shown = convert_mgdl(value, unit)
-            expected = ("very_low" if shown < very_low else "low" if shown < low
-                        else "tight" if shown <= tight else "in_range" if shown <= in_range
-                        else "high" if shown <= high else "very_high")
+            expected = (
+                "very_low"
+                if shown < very_low
+                else "low"
+                if shown < low
+                else "tight"
+                if shown <= tight
+                else "in_range"
+                if shown <= in_range
+                else "high"
+                if shown <= high
+                else "very_high"
+            )
             assert _band(value, unit) == expected, (unit, value, shown)
 
 

@@ -30,10 +30,13 @@ def import_url(patient):
 
 def upload(client, patient, data: bytes, timezone: str, callbacks):
     with callbacks(execute=True):
-        return client.post(import_url(patient), {
-            "file": SimpleUploadedFile("clarity.csv", data, content_type="text/csv"),
-            "timezone": timezone,
-        })
+        return client.post(
+            import_url(patient),
+            {
+                "file": SimpleUploadedFile("clarity.csv", data, content_type="text/csv"),
+                "timezone": timezone,
+            },
+        )
 
 
 def test_the_import_page_shows_the_time_zone_and_prefills_the_account_one(client, make_user):
@@ -44,14 +47,16 @@ def test_the_import_page_shows_the_time_zone_and_prefills_the_account_one(client
     assert "read in the time zone below" in html and "(Europe/Berlin)" in html
 
 
-def test_an_upload_runs_as_a_job_in_the_chosen_zone(client, patient_in_utc, eager_tasks, monkeypatch,
-                                                      django_capture_on_commit_callbacks):
+def test_an_upload_runs_as_a_job_in_the_chosen_zone(
+    client, patient_in_utc, eager_tasks, monkeypatch, django_capture_on_commit_callbacks
+):
     from apps.glucose.clarity import jobs
 
     monkeypatch.setattr(jobs, "CHUNK_BYTES", 1000)  # the file is stored and read in 6 pieces
     client.force_login(patient_in_utc)
-    response = upload(client, patient_in_utc, FIXTURE.read_bytes(), "America/New_York",
-                      django_capture_on_commit_callbacks)
+    response = upload(
+        client, patient_in_utc, FIXTURE.read_bytes(), "America/New_York", django_capture_on_commit_callbacks
+    )
     job = ClarityImportJob.objects.get(patient=patient_in_utc)
     assert response.status_code == 302 and response.url == f"{import_url(patient_in_utc)}{job.pk}/"
     job.refresh_from_db()
@@ -67,20 +72,30 @@ def test_an_upload_runs_as_a_job_in_the_chosen_zone(client, patient_in_utc, eage
     assert status == {"status": "done", "label": "Imported", "progress": 100, "ended": True}
 
 
-def test_the_result_page_lists_the_rows_left_out(client, patient_in_utc, eager_tasks,
-                                                 django_capture_on_commit_callbacks):
+def test_the_result_page_lists_the_rows_left_out(
+    client, patient_in_utc, eager_tasks, django_capture_on_commit_callbacks
+):
     client.force_login(patient_in_utc)
     data = FIXTURE.read_bytes() + b"99,2026-11-01T03:20:11,EGV,,,,iOS G6,inf,,,,,2531566,8JP2KL\r\n"
-    rows = [f"{100 + i},2026-11-0{2 + i // 288}T{(i % 288) // 12:02d}:{5 * (i % 12):02d}:00,EGV,,,,iOS G6,"
-            f"{100 + i % 80},,,,,{2600000 + 300 * i},8JP2KL\r\n" for i in range(200)]
-    response = upload(client, patient_in_utc, data + "".join(rows).encode(), "America/New_York",
-                      django_capture_on_commit_callbacks)
+    rows = [
+        f"{100 + i},2026-11-0{2 + i // 288}T{(i % 288) // 12:02d}:{5 * (i % 12):02d}:00,EGV,,,,iOS G6,"
+        f"{100 + i % 80},,,,,{2600000 + 300 * i},8JP2KL\r\n"
+        for i in range(200)
+    ]
+    response = upload(
+        client,
+        patient_in_utc,
+        data + "".join(rows).encode(),
+        "America/New_York",
+        django_capture_on_commit_callbacks,
+    )
     page = client.get(response.url, follow=True).content.decode()
     assert "Rows left out" in page and "Line 57: &#x27;inf&#x27; is not a glucose value" in page
 
 
-def test_a_refused_upload_adds_nothing_and_says_why(client, patient_in_utc, eager_tasks,
-                                                    django_capture_on_commit_callbacks):
+def test_a_refused_upload_adds_nothing_and_says_why(
+    client, patient_in_utc, eager_tasks, django_capture_on_commit_callbacks
+):
     client.force_login(patient_in_utc)
     data = FIXTURE.read_bytes().replace(b",iOS G6,148,", b",iOS G6,99999,")
     response = upload(client, patient_in_utc, data, "America/New_York", django_capture_on_commit_callbacks)
@@ -93,8 +108,9 @@ def test_a_refused_upload_adds_nothing_and_says_why(client, patient_in_utc, eage
 
 
 @pytest.mark.parametrize("content", [b"", b"\xff\xfe\x00garbage", b"date,value\n1,2\n"])
-def test_a_file_that_is_not_an_export_is_refused_never_a_500(client, patient_in_utc, eager_tasks,
-                                                               django_capture_on_commit_callbacks, content):
+def test_a_file_that_is_not_an_export_is_refused_never_a_500(
+    client, patient_in_utc, eager_tasks, django_capture_on_commit_callbacks, content
+):
     client.force_login(patient_in_utc)
     response = upload(client, patient_in_utc, content or b"\n", "UTC", django_capture_on_commit_callbacks)
     assert response.status_code == 302
@@ -116,15 +132,18 @@ def test_a_real_upload_over_the_limit_is_refused(client, patient_in_utc, setting
     settings.CLARITY_UPLOAD_MAX_BYTES = 2 * 1024 * 1024
     client.force_login(patient_in_utc)
     big = FIXTURE.read_bytes() * 900  # about 3 MB
-    response = client.post(import_url(patient_in_utc), {
-        "file": SimpleUploadedFile("big.csv", big), "timezone": "UTC"})
+    response = client.post(
+        import_url(patient_in_utc), {"file": SimpleUploadedFile("big.csv", big), "timezone": "UTC"}
+    )
     assert response.status_code == 413
     assert "larger than 2.0\xa0MB" in response.content.decode()
     assert not ClarityImportJob.objects.exists()
 
 
 def test_only_the_patient_sees_their_imports(client, patient_in_utc, other_patient, clinician, make_share):
-    job = ClarityImportJob.objects.create(patient=patient_in_utc, file_name="a.csv", file_size=1, timezone="UTC")
+    job = ClarityImportJob.objects.create(
+        patient=patient_in_utc, file_name="a.csv", file_size=1, timezone="UTC"
+    )
     make_share(patient_in_utc, clinician=clinician)
     for viewer in (other_patient, clinician):
         client.force_login(viewer)
@@ -135,8 +154,9 @@ def test_only_the_patient_sees_their_imports(client, patient_in_utc, other_patie
 
 
 def test_a_running_job_shows_a_progress_bar_polled_by_a_static_script(client, patient_in_utc):
-    job = ClarityImportJob.objects.create(patient=patient_in_utc, file_name="a.csv", file_size=1,
-                                          timezone="UTC", status="checking", progress=42)
+    job = ClarityImportJob.objects.create(
+        patient=patient_in_utc, file_name="a.csv", file_size=1, timezone="UTC", status="checking", progress=42
+    )
     client.force_login(patient_in_utc)
     page = client.get(f"{import_url(patient_in_utc)}{job.pk}/").content.decode()
     assert '<progress data-job-bar max="100" value="42">' in page
@@ -160,15 +180,21 @@ def test_an_upload_is_imported_by_a_real_celery_worker(client, patient_in_utc, m
     with open(tmp_path / "worker.log", "w") as log:
         worker = _start_worker(emulator_url="http://127.0.0.1:9", queue=queue, log=log)
         try:
-            response = client.post(import_url(patient_in_utc), {
-                "file": SimpleUploadedFile("clarity.csv", FIXTURE.read_bytes()),
-                "timezone": "America/New_York",
-            })
+            response = client.post(
+                import_url(patient_in_utc),
+                {
+                    "file": SimpleUploadedFile("clarity.csv", FIXTURE.read_bytes()),
+                    "timezone": "America/New_York",
+                },
+            )
             assert response.status_code == 302
             job = ClarityImportJob.objects.get(patient=patient_in_utc)
             try:
-                _wait_for(lambda: ClarityImportJob.objects.get(pk=job.pk).has_ended, timeout=120,
-                          what="the worker's import")
+                _wait_for(
+                    lambda: ClarityImportJob.objects.get(pk=job.pk).has_ended,
+                    timeout=120,
+                    what="the worker's import",
+                )
             except AssertionError:
                 print((tmp_path / "worker.log").read_text()[-5000:])
                 raise
@@ -187,15 +213,20 @@ def test_a_job_runs_once_and_a_dead_workers_job_runs_again(patient_in_utc, setti
     from apps.glucose.clarity import jobs
 
     job = ClarityImportJob.objects.create(
-        patient=patient_in_utc, file_name="a.csv", file_size=FIXTURE.stat().st_size,
-        timezone="America/New_York", status="checking", started_at=timezone.now(),
+        patient=patient_in_utc,
+        file_name="a.csv",
+        file_size=FIXTURE.stat().st_size,
+        timezone="America/New_York",
+        status="checking",
+        started_at=timezone.now(),
     )
     jobs._store_upload(job, SimpleUploadedFile("a.csv", FIXTURE.read_bytes()))
     jobs.clarity_job_run(job_id=job.pk)  # another worker has it: a duplicate delivery does nothing
     assert ClarityImportJob.objects.get(pk=job.pk).status == "checking"
     assert not Egv.objects.exists()
     ClarityImportJob.objects.filter(pk=job.pk).update(
-        started_at=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1))
+        started_at=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1)
+    )
     jobs.clarity_job_run(job_id=job.pk)  # its worker died: the job is taken over and finished
     assert ClarityImportJob.objects.get(pk=job.pk).status == "done"
     assert Egv.objects.filter(patient=patient_in_utc).count() == 40
@@ -206,7 +237,9 @@ def test_an_upload_without_the_csrf_token_is_refused(patient_in_utc):
 
     client = Client(enforce_csrf_checks=True)
     client.force_login(patient_in_utc)
-    response = client.post(import_url(patient_in_utc), {
-        "file": SimpleUploadedFile("clarity.csv", FIXTURE.read_bytes()), "timezone": "UTC"})
+    response = client.post(
+        import_url(patient_in_utc),
+        {"file": SimpleUploadedFile("clarity.csv", FIXTURE.read_bytes()), "timezone": "UTC"},
+    )
     assert response.status_code == 403
     assert not ClarityImportJob.objects.exists()

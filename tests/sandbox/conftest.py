@@ -37,25 +37,36 @@ def api(db):
 def staff_api(db, django_user_model):
     """A client signed in as staff: the emulator's control pages are staff-only."""
     client = Client()
-    client.force_login(django_user_model.objects.create_user(
-        email="staff@example.com", password="x-long-pass-42", is_staff=True
-    ))
+    client.force_login(
+        django_user_model.objects.create_user(
+            email="staff@example.com", password="x-long-pass-42", is_staff=True
+        )
+    )
     return client
 
 
 def exchange_code(api, code, *, redirect_uri=REDIRECT_URI, client_id=CLIENT_ID, client_secret=CLIENT_SECRET):
     return api.post(
         TOKEN_URL,
-        {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-         "client_id": client_id, "client_secret": client_secret},
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
     )
 
 
 def refresh(api, refresh_token, *, client_secret=CLIENT_SECRET):
     return api.post(
         TOKEN_URL,
-        {"grant_type": "refresh_token", "refresh_token": refresh_token,
-         "client_id": CLIENT_ID, "client_secret": client_secret},
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": CLIENT_ID,
+            "client_secret": client_secret,
+        },
     )
 
 
@@ -80,7 +91,9 @@ def get_data(api):
 
     def _get(access_token, endpoint, **params):
         response = api.get(DATA_URL + endpoint, params, HTTP_AUTHORIZATION=f"Bearer {access_token}")
-        response.parsed = orjson.loads(response.content) if response.status_code in (200, 400, 401, 404) else None
+        response.parsed = (
+            orjson.loads(response.content) if response.status_code in (200, 400, 401, 404) else None
+        )
         return response
 
     return _get

@@ -7,8 +7,14 @@ from apps.sandbox import truth
 from tests.sandbox.conftest import dexcom_format
 
 WINDOWED = ["egvs", "alerts", "calibrations", "events"]
-RECORD_TYPES = {"egvs": "egv", "alerts": "alert", "calibrations": "calibration", "events": "event",
-                "devices": "device", "dataRange": "dataRange"}
+RECORD_TYPES = {
+    "egvs": "egv",
+    "alerts": "alert",
+    "calibrations": "calibration",
+    "events": "event",
+    "devices": "device",
+    "dataRange": "dataRange",
+}
 
 
 def window_params(start, end):
@@ -43,7 +49,9 @@ def test_it_wraps_records_in_dexcoms_envelope(connect, get_data, recent_window, 
 @pytest.mark.django_db
 def test_it_gives_each_client_its_own_user_id(connect, get_data):
     ours = get_data(connect("SandboxUser1")["access_token"], "devices").parsed["userId"]
-    theirs = get_data(connect("SandboxUser1", "other-client", "other-secret")["access_token"], "devices").parsed["userId"]
+    theirs = get_data(
+        connect("SandboxUser1", "other-client", "other-secret")["access_token"], "devices"
+    ).parsed["userId"]
     another_user = get_data(connect("SandboxUser2")["access_token"], "devices").parsed["userId"]
     assert len({ours, theirs, another_user}) == 3
 
@@ -62,7 +70,7 @@ def test_it_refuses_a_window_longer_than_30_days(connect, get_data, endpoint):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "params, words",
+    ("params", "words"),
     [
         ({}, "startDate and endDate required"),
         ({"startDate": "2026-11-01T00:00:00"}, "endDate required"),
@@ -102,8 +110,11 @@ def test_it_includes_start_and_excludes_end_by_system_time(connect, get_data, re
     token = connect("SandboxUser2")["access_token"]
     records = get_data(token, "egvs", **window_params(*recent_window)).parsed["records"]
     older, newer = records[11], records[10]  # newest first
-    around = get_data(token, "egvs", **window_params(
-        parse_system_time(older["systemTime"]), parse_system_time(newer["systemTime"]))).parsed["records"]
+    around = get_data(
+        token,
+        "egvs",
+        **window_params(parse_system_time(older["systemTime"]), parse_system_time(newer["systemTime"])),
+    ).parsed["records"]
     assert [record["recordId"] for record in around] == [older["recordId"]]
 
 
@@ -138,7 +149,9 @@ def test_it_serves_exactly_what_the_truth_oracle_says(connect, get_data, endpoin
     end = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
     start = end - timedelta(days=6)
     served = get_data(token, endpoint, **window_params(start, end)).parsed["records"]
-    assert served == truth.records(sandbox_user_key="SandboxUser5", record_type=endpoint, start=start, end=end)
+    assert served == truth.records(
+        sandbox_user_key="SandboxUser5", record_type=endpoint, start=start, end=end
+    )
 
 
 @pytest.mark.django_db
@@ -148,8 +161,10 @@ def test_it_returns_the_same_records_whichever_window_they_are_asked_in(connect,
     middle, start = end - timedelta(days=2), end - timedelta(days=4)
     for endpoint in ("egvs", "alerts", "events"):
         whole = get_data(token, endpoint, **window_params(start, end)).parsed["records"]
-        halves = (get_data(token, endpoint, **window_params(middle, end)).parsed["records"]
-                  + get_data(token, endpoint, **window_params(start, middle)).parsed["records"])
+        halves = (
+            get_data(token, endpoint, **window_params(middle, end)).parsed["records"]
+            + get_data(token, endpoint, **window_params(start, middle)).parsed["records"]
+        )
         assert whole == halves, endpoint
 
 
@@ -157,7 +172,9 @@ def test_it_returns_the_same_records_whichever_window_they_are_asked_in(connect,
 def test_it_accepts_and_ignores_a_window_on_devices(connect, get_data):
     token = connect("SandboxUser1")["access_token"]
     plain = get_data(token, "devices").parsed["records"]
-    windowed = get_data(token, "devices", startDate="2020-01-01T00:00:00", endDate="2026-01-01T00:00:00").parsed["records"]
+    windowed = get_data(
+        token, "devices", startDate="2020-01-01T00:00:00", endDate="2026-01-01T00:00:00"
+    ).parsed["records"]
     garbage = get_data(token, "devices", startDate="whenever").parsed["records"]
     assert plain == windowed == garbage
     # The phone app once per transmitter it used (G6: 90 days each) and the retired receiver.

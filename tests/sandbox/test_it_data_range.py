@@ -27,13 +27,21 @@ def test_it_matches_the_first_and_last_egv_the_api_serves(connect, get_data):
     token = connect("SandboxUser3")["access_token"]
     body = get_data(token, "dataRange").parsed
     end = instant(body["egvs"]["end"]["systemTime"])
-    last_day = get_data(token, "egvs", startDate=(end - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"),
-                        endDate=(end + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")).parsed["records"]
+    last_day = get_data(
+        token,
+        "egvs",
+        startDate=(end - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+        endDate=(end + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+    ).parsed["records"]
     assert last_day[0]["systemTime"] == body["egvs"]["end"]["systemTime"]  # newest first
     assert last_day[0]["displayTime"] == body["egvs"]["end"]["displayTime"]
     start = instant(body["egvs"]["start"]["systemTime"])
-    first_day = get_data(token, "egvs", startDate=(start - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"),
-                         endDate=(start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")).parsed["records"]
+    first_day = get_data(
+        token,
+        "egvs",
+        startDate=(start - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+        endDate=(start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+    ).parsed["records"]
     assert first_day[-1]["systemTime"] == body["egvs"]["start"]["systemTime"]
 
 

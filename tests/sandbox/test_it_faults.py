@@ -112,7 +112,9 @@ def test_it_refuses_the_data_with_403_on_a_forbidden_fault_and_keeps_the_grant(c
 
 
 @pytest.mark.django_db
-def test_it_answers_invalid_grant_on_refresh_for_a_revoked_fault_on_the_token_endpoint(api, connect, get_data):
+def test_it_answers_invalid_grant_on_refresh_for_a_revoked_fault_on_the_token_endpoint(
+    api, connect, get_data
+):
     tokens = connect("SandboxUser3")
     faults.inject(kind="revoked", endpoint="token")
     response = refresh(api, tokens["refresh_token"])
@@ -148,9 +150,12 @@ def test_it_keeps_a_fault_without_times_until_cleared(connect, get_data):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "kwargs, words",
-    [({"kind": "meteor"}, "unknown fault kind"), ({"kind": "slow", "endpoint": "glucose"}, "unknown endpoint"),
-     ({"kind": "slow", "times": 0}, "at least 1")],
+    ("kwargs", "words"),
+    [
+        ({"kind": "meteor"}, "unknown fault kind"),
+        ({"kind": "slow", "endpoint": "glucose"}, "unknown endpoint"),
+        ({"kind": "slow", "times": 0}, "at least 1"),
+    ],
 )
 def test_it_refuses_a_fault_it_does_not_know(db, kwargs, words):
     with pytest.raises(ValueError, match=words):
@@ -162,10 +167,20 @@ def test_it_lets_a_person_inject_and_clear_faults_on_a_page(staff_api):
     api = staff_api
     page = api.get("/emulator/faults/")
     assert page.status_code == 200 and "rate_limit" in page.content.decode()
-    api.post("/emulator/faults/", {"action": "inject", "kind": "slow", "endpoint": "egvs", "times": "2", "seconds": "1.5"})
+    api.post(
+        "/emulator/faults/",
+        {"action": "inject", "kind": "slow", "endpoint": "egvs", "times": "2", "seconds": "1.5"},
+    )
     fault = Fault.objects.get()
-    assert (fault.kind, fault.endpoint, fault.remaining, fault.params) == ("slow", "egvs", 2, {"seconds": 1.5})
-    response = api.post("/emulator/faults/", {"action": "inject", "kind": "slow", "times": "lots"}, follow=True)
+    assert (fault.kind, fault.endpoint, fault.remaining, fault.params) == (
+        "slow",
+        "egvs",
+        2,
+        {"seconds": 1.5},
+    )
+    response = api.post(
+        "/emulator/faults/", {"action": "inject", "kind": "slow", "times": "lots"}, follow=True
+    )
     assert "must be numbers" in response.content.decode()
     api.post("/emulator/faults/", {"action": "clear"})
     assert not Fault.objects.exists()
@@ -173,7 +188,9 @@ def test_it_lets_a_person_inject_and_clear_faults_on_a_page(staff_api):
 
 @pytest.mark.django_db
 def test_it_toggles_faults_from_the_command_line(capsys):
-    call_command("sandbox_fault", "rate_limit", "--endpoint", "egvs", "--times", "3", "--param", "retry_after=9")
+    call_command(
+        "sandbox_fault", "rate_limit", "--endpoint", "egvs", "--times", "3", "--param", "retry_after=9"
+    )
     fault = Fault.objects.get()
     assert (fault.kind, fault.remaining, fault.params) == ("rate_limit", 3, {"retry_after": 9})
     call_command("sandbox_fault", "--clear")

@@ -14,20 +14,90 @@ END = NOW - timedelta(hours=2)
 START = END - timedelta(days=30)
 USERS = [profile.key for profile in PROFILES]
 
-EGV_FIELDS = {"recordId", "systemTime", "displayTime", "transmitterId", "transmitterTicks", "value", "status",
-              "trend", "trendRate", "unit", "rateUnit", "displayDevice", "transmitterGeneration",
-              "transmitterGenerationVariant", "displayApp"}
-ALERT_FIELDS = {"recordId", "systemTime", "displayTime", "alertName", "alertState", "displayDevice",
-                "transmitterGeneration", "transmitterGenerationVariant", "transmitterId", "displayApp"}
-CALIBRATION_FIELDS = {"recordId", "systemTime", "displayTime", "unit", "value", "displayDevice", "transmitterId",
-                      "transmitterTicks", "transmitterGeneration", "transmitterGenerationVariant"}
-EVENT_FIELDS = {"systemTime", "displayTime", "recordId", "eventStatus", "eventType", "eventSubType", "value", "unit",
-                "transmitterId", "transmitterGeneration", "transmitterGenerationVariant", "displayDevice",
-                "recordedSystemTime", "recordedDisplayTime"}
-SETTING_FIELDS = {"alertName", "value", "unit", "snooze", "enabled", "systemTime", "displayTime", "delay",
-                  "secondaryTriggerCondition", "SecondaryTriggerCondition", "soundTheme", "soundOutputMode"}
-TRENDS = {"none", "unknown", "doubleUp", "singleUp", "fortyFiveUp", "flat", "fortyFiveDown", "singleDown",
-          "doubleDown", "notComputable", "rateOutOfRange"}
+EGV_FIELDS = {
+    "recordId",
+    "systemTime",
+    "displayTime",
+    "transmitterId",
+    "transmitterTicks",
+    "value",
+    "status",
+    "trend",
+    "trendRate",
+    "unit",
+    "rateUnit",
+    "displayDevice",
+    "transmitterGeneration",
+    "transmitterGenerationVariant",
+    "displayApp",
+}
+ALERT_FIELDS = {
+    "recordId",
+    "systemTime",
+    "displayTime",
+    "alertName",
+    "alertState",
+    "displayDevice",
+    "transmitterGeneration",
+    "transmitterGenerationVariant",
+    "transmitterId",
+    "displayApp",
+}
+CALIBRATION_FIELDS = {
+    "recordId",
+    "systemTime",
+    "displayTime",
+    "unit",
+    "value",
+    "displayDevice",
+    "transmitterId",
+    "transmitterTicks",
+    "transmitterGeneration",
+    "transmitterGenerationVariant",
+}
+EVENT_FIELDS = {
+    "systemTime",
+    "displayTime",
+    "recordId",
+    "eventStatus",
+    "eventType",
+    "eventSubType",
+    "value",
+    "unit",
+    "transmitterId",
+    "transmitterGeneration",
+    "transmitterGenerationVariant",
+    "displayDevice",
+    "recordedSystemTime",
+    "recordedDisplayTime",
+}
+SETTING_FIELDS = {
+    "alertName",
+    "value",
+    "unit",
+    "snooze",
+    "enabled",
+    "systemTime",
+    "displayTime",
+    "delay",
+    "secondaryTriggerCondition",
+    "SecondaryTriggerCondition",
+    "soundTheme",
+    "soundOutputMode",
+}
+TRENDS = {
+    "none",
+    "unknown",
+    "doubleUp",
+    "singleUp",
+    "fortyFiveUp",
+    "flat",
+    "fortyFiveDown",
+    "singleDown",
+    "doubleDown",
+    "notComputable",
+    "rateOutOfRange",
+}
 
 
 def records_of(record_type, key, start=START, end=END):
@@ -82,8 +152,15 @@ def test_it_reports_out_of_range_readings_as_dexcom_does(everything):
 
 @pytest.mark.django_db
 def test_it_keeps_trend_and_trend_rate_consistent(everything):
-    bounds = {"doubleUp": (3, 8), "singleUp": (2, 3), "fortyFiveUp": (1, 2), "flat": (-1, 1),
-              "fortyFiveDown": (-2, -1), "singleDown": (-3, -2), "doubleDown": (-8, -3)}
+    bounds = {
+        "doubleUp": (3, 8),
+        "singleUp": (2, 3),
+        "fortyFiveUp": (1, 2),
+        "flat": (-1, 1),
+        "fortyFiveDown": (-2, -1),
+        "singleDown": (-3, -2),
+        "doubleDown": (-8, -3),
+    }
     for record in all_of(everything, "egvs"):
         trend, rate = record["trend"], record["trendRate"]
         if trend in bounds:
@@ -99,9 +176,15 @@ def test_it_keeps_trend_and_trend_rate_consistent(everything):
 def test_it_leaves_warm_up_gaps_of_two_hours_on_g6_and_half_an_hour_on_g7(everything):
     for key, egvs in everything["egvs"].items():
         profile = profile_for(key)
-        times = sorted(datetime.fromisoformat(r["systemTime"].replace("Z", "+00:00")).replace(tzinfo=UTC) for r in egvs)
-        session_starts = sorted({generator.session_start(profile, index)
-                                 for index in generator.session_index(profile, [int(t.timestamp()) for t in times])})
+        times = sorted(
+            datetime.fromisoformat(r["systemTime"].replace("Z", "+00:00")).replace(tzinfo=UTC) for r in egvs
+        )
+        session_starts = sorted(
+            {
+                generator.session_start(profile, index)
+                for index in generator.session_index(profile, [int(t.timestamp()) for t in times])
+            }
+        )
         for start in session_starts[1:]:
             start_time = datetime.fromtimestamp(start, UTC)
             after = [t for t in times if t >= start_time]
@@ -114,8 +197,10 @@ def test_it_leaves_warm_up_gaps_of_two_hours_on_g6_and_half_an_hour_on_g7(everyt
 def test_it_has_signal_loss_gaps_inside_sessions(everything):
     egvs = everything["egvs"]["SandboxUser7"]
     # Readings a receiver uploaded carry no offset (late uploads): naive means UTC.
-    times = sorted(datetime.fromisoformat(r["systemTime"].replace("Z", "+00:00")).replace(tzinfo=UTC) for r in egvs)
-    gaps = [b - a for a, b in zip(times, times[1:]) if b - a > timedelta(minutes=20)]
+    times = sorted(
+        datetime.fromisoformat(r["systemTime"].replace("Z", "+00:00")).replace(tzinfo=UTC) for r in egvs
+    )
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False) if b - a > timedelta(minutes=20)]
     assert len(gaps) >= 5
 
 
@@ -137,7 +222,15 @@ def test_it_sends_alerts_of_every_name_and_state(everything):
     alerts = all_of(everything, "alerts")
     assert all(set(record) == ALERT_FIELDS for record in alerts)
     assert {record["alertName"] for record in alerts} == {
-        "high", "low", "rise", "fall", "outOfRange", "urgentLow", "urgentLowSoon", "noReadings"}
+        "high",
+        "low",
+        "rise",
+        "fall",
+        "outOfRange",
+        "urgentLow",
+        "urgentLowSoon",
+        "noReadings",
+    }
     assert {record["alertState"] for record in alerts} == {"inactive", "activeSnoozed", "activeAlarming"}
 
 
@@ -145,7 +238,11 @@ def test_it_sends_alerts_of_every_name_and_state(everything):
 def test_it_raises_high_alerts_only_above_the_threshold_in_force(everything):
     profile = profile_for("SandboxUser7")
     egvs = {r["systemTime"]: r for r in everything["egvs"]["SandboxUser7"]}
-    alarms = [a for a in everything["alerts"]["SandboxUser7"] if a["alertName"] == "high" and a["alertState"] == "activeAlarming"]
+    alarms = [
+        a
+        for a in everything["alerts"]["SandboxUser7"]
+        if a["alertName"] == "high" and a["alertState"] == "activeAlarming"
+    ]
     assert alarms
     for alarm in alarms:
         instant = int(datetime.fromisoformat(alarm["systemTime"].replace("Z", "+00:00")).timestamp()) - 1
@@ -169,10 +266,28 @@ def test_it_sends_calibrations_only_for_g6_users(everything):
 def test_it_sends_events_of_every_type_with_string_values(everything):
     events = all_of(everything, "events")
     assert all(set(record) == EVENT_FIELDS for record in events)
-    assert {record["eventType"] for record in events} >= {"insulin", "carbs", "exercise", "health", "bloodGlucose", "notes"}
+    assert {record["eventType"] for record in events} >= {
+        "insulin",
+        "carbs",
+        "exercise",
+        "health",
+        "bloodGlucose",
+        "notes",
+    }
     assert {record["eventSubType"] for record in events} == {
-        None, "fastActing", "longActing", "light", "medium", "heavy",
-        "illness", "stress", "highSymptoms", "lowSymptoms", "cycle", "alcohol"}
+        None,
+        "fastActing",
+        "longActing",
+        "light",
+        "medium",
+        "heavy",
+        "illness",
+        "stress",
+        "highSymptoms",
+        "lowSymptoms",
+        "cycle",
+        "alcohol",
+    }
     assert {record["unit"] for record in events} == {"grams", "units", "minutes", "mg/dL", "mmol/L", None}
     assert {record["eventStatus"] for record in events} == {"created", "updated", "deleted"}
     assert all(record["value"] is None or isinstance(record["value"], str) for record in events)
@@ -196,8 +311,13 @@ def test_it_shows_an_edit_only_once_it_was_made_keeping_id_and_time():
     target = edited[0]
     event_time = datetime.fromisoformat(target["systemTime"].replace("Z", "+00:00"))
     # Seen before the edit (right after the event was published), it was still "created".
-    earlier = truth.records(sandbox_user_key=key, record_type="events", start=start, end=end,
-                            now=event_time + timedelta(minutes=61))
+    earlier = truth.records(
+        sandbox_user_key=key,
+        record_type="events",
+        start=start,
+        end=end,
+        now=event_time + timedelta(minutes=61),
+    )
     before = next(record for record in earlier if record["recordId"] == target["recordId"])
     assert before["eventStatus"] == "created"
     assert before["systemTime"] == target["systemTime"]
@@ -235,8 +355,15 @@ def test_it_describes_devices_with_a_default_and_sometimes_a_night_schedule(ever
     for key, devices in everything["devices"].items():
         assert devices, key
         for device in devices:
-            assert {"lastUploadDate", "transmitterId", "transmitterGeneration", "transmitterGenerationVariant",
-                    "displayDevice", "displayApp", "alertSchedules"} == set(device)
+            assert {
+                "lastUploadDate",
+                "transmitterId",
+                "transmitterGeneration",
+                "transmitterGenerationVariant",
+                "displayDevice",
+                "displayApp",
+                "alertSchedules",
+            } == set(device)
             assert device["lastUploadDate"].endswith("Z")
             default, *night = device["alertSchedules"]
             settings = default["alertScheduleSettings"]
@@ -247,7 +374,16 @@ def test_it_describes_devices_with_a_default_and_sometimes_a_night_schedule(ever
             with_night += bool(night)
             for schedule in device["alertSchedules"]:
                 names = [s["alertName"] for s in schedule["alertSettings"]]
-                assert {"high", "low", "urgentLow", "urgentLowSoon", "rise", "fall", "outOfRange", "noReadings"} <= set(names)
+                assert {
+                    "high",
+                    "low",
+                    "urgentLow",
+                    "urgentLowSoon",
+                    "rise",
+                    "fall",
+                    "outOfRange",
+                    "noReadings",
+                } <= set(names)
                 for setting in schedule["alertSettings"]:
                     assert set(setting) == SETTING_FIELDS
                     assert setting["SecondaryTriggerCondition"] == setting["secondaryTriggerCondition"]
@@ -260,8 +396,11 @@ def test_it_describes_devices_with_a_default_and_sometimes_a_night_schedule(ever
 def test_it_lists_the_app_once_per_transmitter_with_the_settings_of_its_last_upload(everything):
     for key, devices in everything["devices"].items():
         profile = next(p for p in PROFILES if p.key == key)
-        main = [d for d in devices if d["displayDevice"] == profile.display_device
-                and d["displayApp"] == profile.display_app]
+        main = [
+            d
+            for d in devices
+            if d["displayDevice"] == profile.display_device and d["displayApp"] == profile.display_app
+        ]
         uploads = [d["lastUploadDate"] for d in main]
         assert uploads == sorted(uploads), key  # oldest first, the current one last
         if profile.quirks:
@@ -279,30 +418,53 @@ def test_it_lists_the_app_once_per_transmitter_with_the_settings_of_its_last_upl
 @pytest.mark.django_db
 def test_its_users_change_thresholds_add_a_night_schedule_and_turn_alerts_off_over_their_history():
     def schedules_at(now):
-        devices = truth.records(sandbox_user_key="SandboxUser1", record_type="devices", start=now, end=now, now=now)
+        devices = truth.records(
+            sandbox_user_key="SandboxUser1", record_type="devices", start=now, end=now, now=now
+        )
         phone = [d for d in devices if d["displayDevice"] == "iOS"]
         return max(phone, key=lambda d: d["lastUploadDate"])["alertSchedules"]
 
     snapshots = [schedules_at(NOW - timedelta(days=days)) for days in range(0, 120, 6)]
-    night_present = [any(s["alertScheduleSettings"]["alertScheduleName"] == "Night" for s in snap) for snap in snapshots]
+    night_present = [
+        any(s["alertScheduleSettings"]["alertScheduleName"] == "Night" for s in snap) for snap in snapshots
+    ]
     assert True in night_present and False in night_present  # dropped and set up again
 
     def default(snap, name, field):
         return next(s[field] for s in snap[0]["alertSettings"] if s["alertName"] == name)
 
     assert len({default(snap, "high", "value") for snap in snapshots}) >= 2
-    assert len({default(snap, "high", "soundTheme") for snap in snapshots}
-               | {default(snap, "low", "soundTheme") for snap in snapshots}) == 2
-    enabled = {(name, default(snap, name, "enabled")) for snap in snapshots for name in ("rise", "fall", "urgentLowSoon", "high", "low")}
+    assert (
+        len(
+            {default(snap, "high", "soundTheme") for snap in snapshots}
+            | {default(snap, "low", "soundTheme") for snap in snapshots}
+        )
+        == 2
+    )
+    enabled = {
+        (name, default(snap, name, "enabled"))
+        for snap in snapshots
+        for name in ("rise", "fall", "urgentLowSoon", "high", "low")
+    }
     assert any((name, False) in enabled and (name, True) in enabled for name, _ in enabled)
 
 
 @pytest.mark.django_db
 def test_it_sends_receiver_devices_without_offsets_and_apps_with(everything):
-    receiver_times = [s["systemTime"] for d in everything["devices"]["SandboxUser7"] if d["displayDevice"] == "receiver"
-                      for sched in d["alertSchedules"] for s in sched["alertSettings"]]
-    app_times = [s["displayTime"] for d in everything["devices"]["SandboxUser7"] if d["displayDevice"] == "android"
-                 for sched in d["alertSchedules"] for s in sched["alertSettings"]]
+    receiver_times = [
+        s["systemTime"]
+        for d in everything["devices"]["SandboxUser7"]
+        if d["displayDevice"] == "receiver"
+        for sched in d["alertSchedules"]
+        for s in sched["alertSettings"]
+    ]
+    app_times = [
+        s["displayTime"]
+        for d in everything["devices"]["SandboxUser7"]
+        if d["displayDevice"] == "android"
+        for sched in d["alertSchedules"]
+        for s in sched["alertSettings"]
+    ]
     assert receiver_times and all(re.fullmatch(r"[\d-]+T[\d:]+", t) for t in receiver_times)
     assert app_times and all(re.search(r"[+-]\d\d:\d\d$", t) for t in app_times)
 
@@ -319,15 +481,21 @@ def test_it_sends_mmol_settings_for_the_mmol_user(everything):
 @pytest.mark.django_db
 def test_it_changes_alert_settings_now_and_then_so_a_history_can_be_kept():
     def settings_at(now):
-        devices = truth.records(sandbox_user_key="SandboxUser4", record_type="devices", start=now, end=now, now=now)
+        devices = truth.records(
+            sandbox_user_key="SandboxUser4", record_type="devices", start=now, end=now, now=now
+        )
         return [s for sched in devices[-1]["alertSchedules"] for s in sched["alertSettings"]]
 
     snapshots = [settings_at(NOW - timedelta(days=days)) for days in range(0, 100, 11)]
-    distinct = {tuple((s["alertName"], s["value"], s["enabled"], s["systemTime"]) for s in snap) for snap in snapshots}
+    distinct = {
+        tuple((s["alertName"], s["value"], s["enabled"], s["systemTime"]) for s in snap) for snap in snapshots
+    }
     assert len(distinct) >= 4
-    for snapshot, days in zip(snapshots, range(0, 100, 11)):
+    for snapshot, days in zip(snapshots, range(0, 100, 11), strict=False):
         seen_at = NOW - timedelta(days=days)
-        assert all(datetime.fromisoformat(s["systemTime"].replace("Z", "+00:00")) <= seen_at for s in snapshot)
+        assert all(
+            datetime.fromisoformat(s["systemTime"].replace("Z", "+00:00")) <= seen_at for s in snapshot
+        )
 
 
 @pytest.mark.django_db
@@ -343,10 +511,15 @@ def test_it_keeps_at_least_90_days_of_history():
 def test_it_grows_with_the_clock():
     start, end = NOW - timedelta(hours=6), NOW + timedelta(hours=3)
     earlier = records_of("egvs", "SandboxUser2", start, end)
-    later = truth.records(sandbox_user_key="SandboxUser2", record_type="egvs", start=start, end=end,
-                          now=NOW + timedelta(hours=2))
+    later = truth.records(
+        sandbox_user_key="SandboxUser2",
+        record_type="egvs",
+        start=start,
+        end=end,
+        now=NOW + timedelta(hours=2),
+    )
     assert len(later) >= len(earlier) + 20  # two more hours of 5-minute readings
-    assert later[-len(earlier):] == earlier  # newest first: the new readings come in front
+    assert later[-len(earlier) :] == earlier  # newest first: the new readings come in front
 
 
 def test_it_makes_physiologically_plausible_days():
@@ -370,17 +543,23 @@ def test_it_gives_a_record_the_same_content_in_any_window(key):
             end = base + timedelta(hours=hours)
             short = records_of(record_type, key, end - timedelta(hours=30), end)
             longer = records_of(record_type, key, end - timedelta(hours=30), end + timedelta(days=2))
-            assert not short or short == longer[-len(short):], (record_type, hours)
+            assert not short or short == longer[-len(short) :], (record_type, hours)
 
 
 @pytest.mark.django_db
 def test_it_follows_daylight_saving_time_in_display_times():
     # New York falls back on the first Sunday of November: -04:00 before 06:00Z, -05:00 after.
     year = NOW.year if NOW.month > 11 or (NOW.month == 11 and NOW.day > 8) else NOW.year - 1
-    sunday = next(datetime(year, 11, day, tzinfo=UTC) for day in range(1, 8) if datetime(year, 11, day).weekday() == 6)
+    sunday = next(
+        datetime(year, 11, day, tzinfo=UTC) for day in range(1, 8) if datetime(year, 11, day).weekday() == 6
+    )
     transition = sunday + timedelta(hours=6)
     if transition < NOW - timedelta(days=100):
         pytest.fail("the history should reach the last November transition")
-    egvs = records_of("egvs", "SandboxUser1", transition - timedelta(hours=2), transition + timedelta(hours=2))
-    offsets = {(r["systemTime"] < transition.strftime("%Y-%m-%dT%H:%M:%SZ"), r["displayTime"][-6:]) for r in egvs}
+    egvs = records_of(
+        "egvs", "SandboxUser1", transition - timedelta(hours=2), transition + timedelta(hours=2)
+    )
+    offsets = {
+        (r["systemTime"] < transition.strftime("%Y-%m-%dT%H:%M:%SZ"), r["displayTime"][-6:]) for r in egvs
+    }
     assert offsets == {(True, "-04:00"), (False, "-05:00")}

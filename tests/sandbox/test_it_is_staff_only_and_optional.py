@@ -29,13 +29,26 @@ def test_a_visitor_or_a_patient_is_sent_to_sign_in_as_staff(page, method, make_u
 @pytest.mark.django_db
 def test_a_visitor_still_reaches_the_consent_page_and_the_token_endpoint():
     visitor = Client()
-    consent = visitor.get(reverse("sandbox:login"), {
-        "client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "response_type": "code",
-        "scope": "offline_access", "state": "s1",
-    })
+    consent = visitor.get(
+        reverse("sandbox:login"),
+        {
+            "client_id": CLIENT_ID,
+            "redirect_uri": REDIRECT_URI,
+            "response_type": "code",
+            "scope": "offline_access",
+            "state": "s1",
+        },
+    )
     assert consent.status_code == 200 and "Authorize" in consent.content.decode()
-    token = visitor.post(reverse("sandbox:token"), {"grant_type": "refresh_token", "refresh_token": "x",
-                                                    "client_id": CLIENT_ID, "client_secret": "wrong"})
+    token = visitor.post(
+        reverse("sandbox:token"),
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": "x",
+            "client_id": CLIENT_ID,
+            "client_secret": "wrong",
+        },
+    )
     assert token.status_code == 401  # an OAuth answer, not a sign-in redirect
 
 

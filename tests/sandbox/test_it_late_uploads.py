@@ -19,7 +19,8 @@ def latest_late_upload(key, *, receiver=False):
     data delay is 1 h)."""
     arrived_by = datetime.now(UTC) - timedelta(hours=1)
     stretches = [
-        late for late in truth.late_uploads(sandbox_user_key=key, days=100, now=arrived_by)
+        late
+        for late in truth.late_uploads(sandbox_user_key=key, days=100, now=arrived_by)
         if late.from_receiver == receiver
     ]
     assert stretches, f"{key} should have a late upload in the last 100 days"
@@ -81,7 +82,10 @@ def test_it_answers_data_range_by_arrival_with_a_start_before_last_sync_time(set
     delay_for(settings, late.arrival + 600)
     body = get_data(token, "dataRange", lastSyncTime=last_sync.strftime("%Y-%m-%dT%H:%M:%SZ")).parsed
     assert set(body) == {"recordType", "recordVersion", "userId", "calibrations", "egvs", "events"}
-    assert set(body["egvs"]) == {"start", "end"} and set(body["egvs"]["start"]) == {"systemTime", "displayTime"}
+    assert set(body["egvs"]) == {"start", "end"} and set(body["egvs"]["start"]) == {
+        "systemTime",
+        "displayTime",
+    }
     start, end = parse(body["egvs"]["start"]["systemTime"]), parse(body["egvs"]["end"]["systemTime"])
     assert at(late.start) <= start < at(late.start + 300)  # the first reading of the late stretch
     assert last_sync < end <= at(late.arrival + 660)  # the delay moves the edge in whole minutes

@@ -9,8 +9,13 @@ LOGIN_URL = "/emulator/v3/oauth2/login"
 
 
 def login_params(**overrides):
-    params = {"client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "response_type": "code",
-              "scope": "offline_access", "state": "s-123"}
+    params = {
+        "client_id": CLIENT_ID,
+        "redirect_uri": REDIRECT_URI,
+        "response_type": "code",
+        "scope": "offline_access",
+        "state": "s-123",
+    }
     params.update(overrides)
     return {key: value for key, value in params.items() if value is not None}
 
@@ -31,7 +36,7 @@ def test_it_shows_the_consent_page_with_every_sandbox_user(api):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "overrides, message",
+    ("overrides", "message"),
     [
         ({"client_id": "nobody"}, "Unknown client_id"),
         ({"client_id": None}, "Unknown client_id"),
@@ -49,7 +54,7 @@ def test_it_shows_an_error_page_instead_of_redirecting_for_bad_client_or_redirec
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "overrides, error",
+    ("overrides", "error"),
     [
         ({"response_type": "token"}, "unsupported_response_type"),
         ({"scope": "everything"}, "invalid_scope"),
@@ -94,7 +99,10 @@ def test_it_asks_again_when_no_known_user_was_picked(api):
 @pytest.mark.django_db
 def test_it_keeps_the_query_the_redirect_uri_already_has(api):
     response = api.post(
-        LOGIN_URL, login_params(redirect_uri=REDIRECT_URI + "?next=%2Fhome", sandbox_user="SandboxUser1", decision="authorize")
+        LOGIN_URL,
+        login_params(
+            redirect_uri=REDIRECT_URI + "?next=%2Fhome", sandbox_user="SandboxUser1", decision="authorize"
+        ),
     )
     query = query_of(response)
     assert query["next"] == "/home" and query["state"] == "s-123" and query["code"]

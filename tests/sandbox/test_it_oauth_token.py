@@ -60,7 +60,9 @@ def test_it_refuses_a_redirect_uri_other_than_the_logins(api):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("client_id, secret", [("dexweb-demo-client", "wrong"), ("nobody", "dexweb-demo-secret")])
+@pytest.mark.parametrize(
+    ("client_id", "secret"), [("dexweb-demo-client", "wrong"), ("nobody", "dexweb-demo-secret")]
+)
 def test_it_answers_invalid_client_for_a_wrong_secret_or_client(api, client_id, secret):
     response = exchange_code(api, new_code(), client_id=client_id, client_secret=secret)
     assert response.status_code == 401
@@ -75,13 +77,19 @@ def test_it_does_not_let_another_client_use_a_code(api):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "form, error",
+    ("form", "error"),
     [
         ({}, "invalid_request"),
         ({"grant_type": "password"}, "unsupported_grant_type"),
         ({"grant_type": "client_credentials"}, "unsupported_grant_type"),
-        ({"grant_type": "authorization_code", "client_id": "dexweb-demo-client",
-          "client_secret": "dexweb-demo-secret"}, "invalid_request"),
+        (
+            {
+                "grant_type": "authorization_code",
+                "client_id": "dexweb-demo-client",
+                "client_secret": "dexweb-demo-secret",
+            },
+            "invalid_request",
+        ),
     ],
 )
 def test_it_names_the_oauth_error(api, form, error):
@@ -106,7 +114,10 @@ def test_it_rotates_refresh_tokens_and_refuses_a_reused_one(api, connect, get_da
 
     reused = refresh(api, first["refresh_token"])
     assert reused.status_code == 400
-    assert reused.json() == {"error": "invalid_grant", "error_description": reused.json()["error_description"]}
+    assert reused.json() == {
+        "error": "invalid_grant",
+        "error_description": reused.json()["error_description"],
+    }
 
     # The rotated one still works, once.
     third = refresh(api, rotated["refresh_token"])

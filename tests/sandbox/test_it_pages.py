@@ -14,8 +14,12 @@ def test_it_lets_a_user_revoke_an_app_on_the_grants_page(api, staff_api, connect
     assert "dexweb-demo-client" in page.content.decode() and "Revoke" in page.content.decode()
     response = staff_api.post(reverse("sandbox:grants"), {"grant_id": grant.pk}, follow=True)
     assert "Revoked dexweb-demo-client" in response.content.decode()
-    assert get_data(tokens["access_token"], "egvs", startDate="2026-01-01T00:00:00",
-                    endDate="2026-01-02T00:00:00").status_code == 401
+    assert (
+        get_data(
+            tokens["access_token"], "egvs", startDate="2026-01-01T00:00:00", endDate="2026-01-02T00:00:00"
+        ).status_code
+        == 401
+    )
     assert refresh(api, tokens["refresh_token"]).json()["error"] == "invalid_grant"
 
 
@@ -36,10 +40,13 @@ def test_it_creates_the_sandbox_users_once(db):
 @pytest.mark.django_db
 def test_it_refuses_a_code_for_an_unknown_client_or_user(db):
     with pytest.raises(services.OAuthError, match="unknown client_id"):
-        services.authorization_code_for(sandbox_user_key="SandboxUser1", client_id="x", redirect_uri=REDIRECT_URI)
+        services.authorization_code_for(
+            sandbox_user_key="SandboxUser1", client_id="x", redirect_uri=REDIRECT_URI
+        )
     with pytest.raises(services.OAuthError, match="unknown sandbox user"):
-        services.authorization_code_for(sandbox_user_key="Nobody", client_id="dexweb-demo-client",
-                                        redirect_uri=REDIRECT_URI)
+        services.authorization_code_for(
+            sandbox_user_key="Nobody", client_id="dexweb-demo-client", redirect_uri=REDIRECT_URI
+        )
 
 
 @pytest.mark.django_db
@@ -52,7 +59,9 @@ def test_it_registers_emulator_rows_in_the_admin_without_token_hashes(rf, django
 
     connect("SandboxUser1")
     request = rf.get("/admin/")
-    request.user = django_user_model.objects.create_superuser(email="root@example.com", password="x-long-pass-42")
+    request.user = django_user_model.objects.create_superuser(
+        email="root@example.com", password="x-long-pass-42"
+    )
     for model in (AccessToken, RefreshToken, AuthorizationCode):
         model_admin = admin.site._registry[model]
         row = model.objects.first()

@@ -14,8 +14,15 @@ def staff_client(client, admin_user):
 
 
 @pytest.mark.parametrize(
-    "model", ["accounts/user", "sharing/clinic", "sharing/share", "sharing/invitation",
-              "sharing/sharecode", "sharing/auditentry"],
+    "model",
+    [
+        "accounts/user",
+        "sharing/clinic",
+        "sharing/share",
+        "sharing/invitation",
+        "sharing/sharecode",
+        "sharing/auditentry",
+    ],
 )
 def test_it_lists_and_searches(staff_client, model, patient):
     url = f"/admin/{model}/"
@@ -25,7 +32,9 @@ def test_it_lists_and_searches(staff_client, model, patient):
 
 def test_it_never_shows_invitation_secrets(staff_client, patient):
     invitation = Invitation.objects.create(
-        patient=patient, email="doc@example.com", secret_hash=token_hash("sekrit-token"),
+        patient=patient,
+        email="doc@example.com",
+        secret_hash=token_hash("sekrit-token"),
         expires_at="2099-01-01T00:00:00Z",
     )
     page = staff_client.get(f"/admin/sharing/invitation/{invitation.pk}/change/").content.decode()
@@ -34,11 +43,17 @@ def test_it_never_shows_invitation_secrets(staff_client, patient):
 
 
 def test_it_keeps_audit_entries_read_only(staff_client, patient, clinician):
-    entry = AuditEntry.objects.create(patient=patient, actor=clinician, actor_email=clinician.email, action="view")
+    entry = AuditEntry.objects.create(
+        patient=patient, actor=clinician, actor_email=clinician.email, action="view"
+    )
     change = staff_client.get(f"/admin/sharing/auditentry/{entry.pk}/change/")
     assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
-    assert staff_client.post(f"/admin/sharing/auditentry/{entry.pk}/change/", {"page": "x"}).status_code == 403
-    assert staff_client.post(f"/admin/sharing/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        staff_client.post(f"/admin/sharing/auditentry/{entry.pk}/change/", {"page": "x"}).status_code == 403
+    )
+    assert (
+        staff_client.post(f"/admin/sharing/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
     assert staff_client.get("/admin/sharing/auditentry/add/").status_code == 403
     assert AuditEntry.objects.count() == 1
 

@@ -86,7 +86,9 @@ def test_it_shows_a_banner_on_pages_a_clinician_views(client, patient, clinician
     html = render_to_string("sharing/_viewing_banner.html", {"patient": patient}, request=request)
     assert "You are viewing the data of" in html and patient.display_name in html
     request.user = patient
-    assert "viewing" not in render_to_string("sharing/_viewing_banner.html", {"patient": patient}, request=request)
+    assert "viewing" not in render_to_string(
+        "sharing/_viewing_banner.html", {"patient": patient}, request=request
+    )
 
 
 def _view_overview(client, patient, **headers):
@@ -105,7 +107,9 @@ def test_it_records_the_address_the_trusted_proxy_saw(client, patient, clinician
     assert entry.ip_address == "203.0.113.9"
 
 
-def test_it_ignores_a_forged_forwarded_for_without_a_trusted_proxy(client, patient, clinician, make_share, settings):
+def test_it_ignores_a_forged_forwarded_for_without_a_trusted_proxy(
+    client, patient, clinician, make_share, settings
+):
     settings.PRODUCTION = True  # production once read the header's first entry
     settings.TRUSTED_PROXY_COUNT = 0
     make_share(patient, clinician=clinician)
@@ -126,20 +130,27 @@ def test_it_records_nothing_for_a_clinician_whose_share_was_revoked(client, pati
     assert _views_of(patient) == []
 
 
-@pytest.mark.parametrize("url", [
-    "trace/day/not-a-day/",  # an unknown day
-    "export/?type=secrets",  # an unknown sub-page of the export
-    "import/",  # only the patient may import
-    "nothing-here/",  # no such page at all
-])
-def test_it_records_nothing_for_a_refused_page_of_a_shared_patient(client, patient, clinician, make_share, url):
+@pytest.mark.parametrize(
+    "url",
+    [
+        "trace/day/not-a-day/",  # an unknown day
+        "export/?type=secrets",  # an unknown sub-page of the export
+        "import/",  # only the patient may import
+        "nothing-here/",  # no such page at all
+    ],
+)
+def test_it_records_nothing_for_a_refused_page_of_a_shared_patient(
+    client, patient, clinician, make_share, url
+):
     make_share(patient, clinician=clinician)
     client.force_login(clinician)
     assert client.get(f"/patients/{patient.pk}/{url}").status_code == 404
     assert _views_of(patient) == []
 
 
-def test_it_records_a_served_page_exactly_once_and_not_the_redirect_to_it(client, patient, clinician, make_share):
+def test_it_records_a_served_page_exactly_once_and_not_the_redirect_to_it(
+    client, patient, clinician, make_share
+):
     make_share(patient, clinician=clinician)
     client.force_login(clinician)
     response = client.get(f"/patients/{patient.pk}/trace/?day=2026-11-10")

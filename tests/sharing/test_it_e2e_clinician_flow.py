@@ -30,15 +30,24 @@ def _sign_in(page, email):
 
 
 def test_it_walks_the_clinician_and_patient_through_sharing(
-    chromium_browser, live_server, make_user, make_share  # noqa: F811
+    chromium_browser,  # noqa: F811 (the fixture imported above)
+    live_server,
+    make_user,
+    make_share,  # noqa: F811
 ):
     patient = make_user("pat@example.com", "patient", full_name="Pat Example")
     clinician = make_user("doc@example.com", "clinician", full_name="Dr Doc")
     for offset in range(1, 15):
         DailySummary.objects.create(
-            patient=patient, day=timezone.localdate() - timedelta(days=offset), readings=288,
-            value_sum=288 * 140, value_sq_sum=288 * (140**2 + 30**2), from_70_to_180=250,
-            from_70_to_140=150, from_181_to_250=30, below_54=8,
+            patient=patient,
+            day=timezone.localdate() - timedelta(days=offset),
+            readings=288,
+            value_sum=288 * 140,
+            value_sq_sum=288 * (140**2 + 30**2),
+            from_70_to_180=250,
+            from_70_to_140=150,
+            from_181_to_250=30,
+            below_54=8,
             last_reading_at=timezone.now() - timedelta(hours=2),
         )
     make_share(patient, clinician=clinician)

@@ -1,6 +1,6 @@
-import pytest
 from datetime import timedelta
 
+import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -128,7 +128,12 @@ def test_a_signup_with_dexcom_through_the_link_stays_a_patient(client, patient, 
     request.session = client.session
     assert request.session[INVITATION_SESSION_KEY]
     by_dexcom = User.objects.create_user(email="dexcom@example.com", password=DEMO_PASSWORD)
-    user_signed_up.send(sender=User, request=request, user=by_dexcom, sociallogin=SimpleNamespace(account=SimpleNamespace(provider="google")))
+    user_signed_up.send(
+        sender=User,
+        request=request,
+        user=by_dexcom,
+        sociallogin=SimpleNamespace(account=SimpleNamespace(provider="google")),
+    )
     by_form = User.objects.create_user(email="form@example.com", password=DEMO_PASSWORD)
     user_signed_up.send(sender=User, request=request, user=by_form)
     by_dexcom.refresh_from_db()

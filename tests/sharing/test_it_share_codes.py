@@ -96,9 +96,20 @@ def test_the_limit_holds_across_processes_and_restarts(client, patient, clinicia
         "DEXWEB_DOTENV": "/nonexistent/.env",
     }
     guesses = subprocess.run(
-        [sys.executable, "-c", GUESS_IN_ANOTHER_PROCESS, str(clinician.pk),
-         reverse("sharing:enter_code"), str(SHARE_CODE_ATTEMPTS_PER_WINDOW)],
-        cwd=settings.BASE_DIR, env=environment, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-c",
+            GUESS_IN_ANOTHER_PROCESS,
+            str(clinician.pk),
+            reverse("sharing:enter_code"),
+            str(SHARE_CODE_ATTEMPTS_PER_WINDOW),
+        ],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert guesses.returncode == 0, guesses.stderr
     assert guesses.stdout.strip() == str([400] * SHARE_CODE_ATTEMPTS_PER_WINDOW)  # wrong, not limited yet

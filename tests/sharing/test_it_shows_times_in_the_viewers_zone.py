@@ -21,14 +21,19 @@ def _tokyo_patient(patient):
 
 def test_it_writes_an_instant_on_the_viewers_clock_with_the_zone():
     from zoneinfo import ZoneInfo
+
     assert viewer_clock_text(NOON_UTC, ZoneInfo("America/New_York")) == "20 Nov 2026 07:00 EST"
     assert viewer_clock_text(NOON_UTC, ZoneInfo("Asia/Tokyo"), seconds=True) == "20 Nov 2026 21:00:00 JST"
 
 
 def test_the_sharing_page_shows_share_times_in_the_viewers_zone(client, patient, clinician):
     _tokyo_patient(patient)
-    Share.objects.create(patient=patient, clinician=clinician, created_at=NOON_UTC,
-                         expires_at=datetime(2026, 12, 31, 15, 30, tzinfo=UTC))
+    Share.objects.create(
+        patient=patient,
+        clinician=clinician,
+        created_at=NOON_UTC,
+        expires_at=datetime(2026, 12, 31, 15, 30, tzinfo=UTC),
+    )
     client.force_login(patient)
     html = client.get(reverse("sharing:sharing")).content.decode()
     assert "20 Nov 2026 21:00 JST" in html and "1 Jan 2027 00:30 JST" in html
@@ -36,8 +41,14 @@ def test_the_sharing_page_shows_share_times_in_the_viewers_zone(client, patient,
 
 def test_the_audit_log_shows_times_in_the_viewers_zone(client, patient, clinician):
     _tokyo_patient(patient)
-    AuditEntry.objects.create(patient=patient, actor=clinician, actor_email=clinician.email,
-                              action="view", page="overview", at=NOON_UTC)
+    AuditEntry.objects.create(
+        patient=patient,
+        actor=clinician,
+        actor_email=clinician.email,
+        action="view",
+        page="overview",
+        at=NOON_UTC,
+    )
     client.force_login(patient)
     html = client.get(reverse("sharing:audit_log")).content.decode()
     assert "20 Nov 2026 21:00:00 JST" in html and "(UTC)" not in html

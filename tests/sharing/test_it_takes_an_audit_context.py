@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 
 def test_no_sharing_service_takes_the_request():
     public = [
-        f for name, f in vars(services).items()
+        f
+        for name, f in vars(services).items()
         if inspect.isfunction(f) and not name.startswith("_") and f.__module__ == services.__name__
     ]
     takes_request = [f.__name__ for f in public if "request" in inspect.signature(f).parameters]

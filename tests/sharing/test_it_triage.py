@@ -23,9 +23,15 @@ def _day(patient, day, **fields):
 def _split_day(patient, day):
     """288 readings: 144 at 100 mg/dL, 144 at 200 mg/dL."""
     return _day(
-        patient, day, readings=288, value_sum=144 * 100 + 144 * 200,
-        value_sq_sum=144 * 100**2 + 144 * 200**2, from_70_to_140=144, from_70_to_180=144,
-        from_181_to_250=144, last_reading_at=timezone.now() - timedelta(hours=2),
+        patient,
+        day,
+        readings=288,
+        value_sum=144 * 100 + 144 * 200,
+        value_sq_sum=144 * 100**2 + 144 * 200**2,
+        from_70_to_140=144,
+        from_70_to_180=144,
+        from_181_to_250=144,
+        last_reading_at=timezone.now() - timedelta(hours=2),
     )
 
 
@@ -40,19 +46,47 @@ def cohort(make_user, make_share, clinician, yesterday):
     for offset in range(14):
         _split_day(steady, yesterday - timedelta(days=offset))
     for offset in range(14, 28):  # previous period: all 288 readings at 120
-        _day(steady, yesterday - timedelta(days=offset), readings=288, value_sum=288 * 120,
-             value_sq_sum=288 * 120**2, from_70_to_140=288, from_70_to_180=288)
+        _day(
+            steady,
+            yesterday - timedelta(days=offset),
+            readings=288,
+            value_sum=288 * 120,
+            value_sq_sum=288 * 120**2,
+            from_70_to_140=288,
+            from_70_to_180=288,
+        )
     # Outside both periods and today's partial day: must not count.
-    _day(steady, yesterday - timedelta(days=40), readings=288, value_sum=288 * 300,
-         value_sq_sum=288 * 300**2, above_250=288)
-    _day(steady, yesterday + timedelta(days=1), readings=10, value_sum=10 * 40,
-         value_sq_sum=10 * 1600, below_54=10, last_reading_at=timezone.now() - timedelta(hours=1))
+    _day(
+        steady,
+        yesterday - timedelta(days=40),
+        readings=288,
+        value_sum=288 * 300,
+        value_sq_sum=288 * 300**2,
+        above_250=288,
+    )
+    _day(
+        steady,
+        yesterday + timedelta(days=1),
+        readings=10,
+        value_sum=10 * 40,
+        value_sq_sum=10 * 1600,
+        below_54=10,
+        last_reading_at=timezone.now() - timedelta(hours=1),
+    )
 
     hypo = make_user("hypo@example.com", "patient", full_name="Hypo Hana")
     for offset in range(7):
-        _day(hypo, yesterday - timedelta(days=offset), readings=144, value_sum=10 * 50 + 134 * 100,
-             value_sq_sum=10 * 50**2 + 134 * 100**2, below_54=10, from_70_to_140=134,
-             from_70_to_180=134, last_reading_at=timezone.now() - timedelta(days=3, hours=offset))
+        _day(
+            hypo,
+            yesterday - timedelta(days=offset),
+            readings=144,
+            value_sum=10 * 50 + 134 * 100,
+            value_sq_sum=10 * 50**2 + 134 * 100**2,
+            below_54=10,
+            from_70_to_140=134,
+            from_70_to_180=134,
+            last_reading_at=timezone.now() - timedelta(days=3, hours=offset),
+        )
 
     silent = make_user("silent@example.com", "patient", full_name="Silent Sid")
     for patient in (steady, hypo, silent):
@@ -114,8 +148,15 @@ def test_it_agrees_with_the_dashboards_metrics(cohort, clinician, yesterday):
     )
     theirs = metrics_from_daily_summaries(rows, period_days=14)
     ours = _rows(clinician, yesterday)["steady@example.com"].current
-    for key in ["wear_percent", "cv_percent", "gmi_percent", "tir_70_180_percent", "gri",
-                "tbr_below_54_percent", "tar_above_250_percent"]:
+    for key in [
+        "wear_percent",
+        "cv_percent",
+        "gmi_percent",
+        "tir_70_180_percent",
+        "gri",
+        "tbr_below_54_percent",
+        "tar_above_250_percent",
+    ]:
         assert getattr(ours, key) == pytest.approx(theirs[key]), key
 
 
@@ -123,7 +164,11 @@ def test_it_lists_only_active_shares(cohort, clinician, make_user, make_share, y
     gone = make_user("gone@example.com", "patient")
     make_share(gone, clinician=clinician, revoked=True)
     stranger = make_user("stranger@example.com", "patient")
-    assert set(_rows(clinician, yesterday)) == {"steady@example.com", "hypo@example.com", "silent@example.com"}
+    assert set(_rows(clinician, yesterday)) == {
+        "steady@example.com",
+        "hypo@example.com",
+        "silent@example.com",
+    }
     assert stranger.email not in _rows(clinician, yesterday)
 
 
@@ -166,7 +211,9 @@ def _count_queries(client, url):
     return len(queries)
 
 
-def test_it_pins_its_query_count_whatever_the_number_of_patients(client, cohort, clinician, make_user, make_share, yesterday):
+def test_it_pins_its_query_count_whatever_the_number_of_patients(
+    client, cohort, clinician, make_user, make_share, yesterday
+):
     client.force_login(clinician)
     url = reverse("sharing:triage")
     # First look: starts the idle timeout (one session write), builds the 3 patients' snapshots

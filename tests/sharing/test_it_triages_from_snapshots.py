@@ -1,6 +1,7 @@
 """The triage list from TriageSnapshot: kept with the summaries, rebuilt when outgrown, and
 sorted, searched, counted and paged in SQL exactly as the rows computed in Python would be."""
 
+import io
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +20,12 @@ pytestmark = pytest.mark.django_db
 
 def test_the_summaries_rebuild_writes_the_snapshots_in_the_same_transaction(patient, monkeypatch):
     factories.make_days(patient, last_day_start=factories.recent_day_start(1), days=3)
-    assert sorted(TriageSnapshot.objects.filter(patient=patient).values_list("period_days", flat=True)) == [7, 14, 30, 90]
+    assert sorted(TriageSnapshot.objects.filter(patient=patient).values_list("period_days", flat=True)) == [
+        7,
+        14,
+        30,
+        90,
+    ]
     seven = TriageSnapshot.objects.get(patient=patient, period_days=7)
     assert seven.readings == 3 * 288 and seven.sums["current"]["readings"] == 3 * 288
 
@@ -40,7 +46,7 @@ def test_the_summaries_rebuild_writes_the_snapshots_in_the_same_transaction(pati
 def test_the_rebuild_summaries_command_rebuilds_them(patient):
     factories.make_days(patient, last_day_start=factories.recent_day_start(1), days=2)
     TriageSnapshot.objects.all().delete()
-    call_command("rebuild_summaries", "--all", stdout=open("/dev/null", "w"))
+    call_command("rebuild_summaries", "--all", stdout=io.StringIO())
     assert TriageSnapshot.objects.filter(patient=patient).count() == len(snapshots.TRIAGE_PERIOD_DAYS)
 
 
@@ -62,7 +68,9 @@ def test_a_local_day_rolling_over_rebuilds_the_snapshot(clinician, make_user, ma
     [row] = selectors.triage_rows(viewer=clinician, period_days=1, now=on_21st)
     assert row.period.last_day.isoformat() == "2026-11-20" and row.current.mean_mgdl == 120
     # Past the patient's midnight, yesterday is the 21st: the same call now shows that day.
-    [row] = selectors.triage_rows(viewer=clinician, period_days=1, now=on_21st + timedelta(hours=12, seconds=1))
+    [row] = selectors.triage_rows(
+        viewer=clinician, period_days=1, now=on_21st + timedelta(hours=12, seconds=1)
+    )
     assert row.period.last_day.isoformat() == "2026-11-21" and row.current.mean_mgdl == 200
 
 
@@ -70,8 +78,9 @@ def test_a_new_time_zone_or_unit_choice_rebuilds_the_snapshot(clinician, make_us
     patient = make_user("moving@example.com", "patient", timezone="UTC")
     make_share(patient, clinician=clinician)
     # 181 mg/dL is above range in mg/dL, but reads 10.0 mmol/L: in range for mmol/L readers.
-    factories.make_days(patient, last_day_start=factories.recent_day_start(1), days=1,
-                        value_for=lambda i: 181)
+    factories.make_days(
+        patient, last_day_start=factories.recent_day_start(1), days=1, value_for=lambda i: 181
+    )
     [row] = selectors.triage_rows(viewer=clinician, period_days=1)
     assert row.current.tir_70_180_percent == 0
     patient.glucose_unit = "mmol/L"
@@ -98,6 +107,7 @@ def test_a_synced_device_unit_forgets_the_snapshots(patient):
 
 # --- SQL and Python agree ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def crowd(make_user, make_share, clinician):
     """30 patients with random days, ties (equal values, equal names), no data, old data."""
@@ -116,10 +126,16 @@ def crowd(make_user, make_share, clinician):
             high = rng.randint(0, readings - low) if n % 5 else 50
             mean = rng.uniform(90, 220) if n % 5 else 150.0
             DailySummary.objects.create(
-                patient=patient, day=yesterday - timedelta(days=offset), readings=readings,
-                value_sum=mean * readings, value_sq_sum=(mean * mean + 900) * readings,
-                below_54=low // 2, from_54_to_69=low - low // 2, from_70_to_180=readings - low - high,
-                from_181_to_250=high // 2, above_250=high - high // 2,
+                patient=patient,
+                day=yesterday - timedelta(days=offset),
+                readings=readings,
+                value_sum=mean * readings,
+                value_sq_sum=(mean * mean + 900) * readings,
+                below_54=low // 2,
+                from_54_to_69=low - low // 2,
+                from_70_to_180=readings - low - high,
+                from_181_to_250=high // 2,
+                above_250=high - high // 2,
                 last_reading_at=timezone.now() - timedelta(hours=hours_ago) if readings else None,
             )
 
@@ -130,8 +146,9 @@ def test_sql_sorts_as_python_sorts(crowd, clinician, key, descending):
     now = timezone.now()
     rows = selectors.triage_rows(viewer=clinician, period_days=14, now=now)
     expected = [r.email for r in triage.sort_rows(rows, key=key, descending=descending)]
-    page = selectors.triage_page(viewer=clinician, period_days=14, sort=key, descending=descending,
-                                 page_size=100, now=now)
+    page = selectors.triage_page(
+        viewer=clinician, period_days=14, sort=key, descending=descending, page_size=100, now=now
+    )
     assert [r.email for r in page.page.object_list] == expected
 
 
@@ -167,12 +184,35 @@ def test_it_pages_by_100(client, clinician, make_user, make_share):
 
 # --- the cells show what the floatformat filters showed ------------------------------------------
 
+
 def test_fixed_formats_as_floatformat():
     from django.template.defaultfilters import floatformat
 
     rng = random.Random(3)
-    values = [None, 0, 0.0, -0.0, -0.04, -0.05, 0.05, 0.25, 0.35, 2.675, 1.005, 99.95, 100, 100.0,
-              -12.349999, 33.33333333333333, 1e-9, -1e-9, 66.66666666666667, 12.5, 13.5, -12.5]
+    values = [
+        None,
+        0,
+        0.0,
+        -0.0,
+        -0.04,
+        -0.05,
+        0.05,
+        0.25,
+        0.35,
+        2.675,
+        1.005,
+        99.95,
+        100,
+        100.0,
+        -12.349999,
+        33.33333333333333,
+        1e-9,
+        -1e-9,
+        66.66666666666667,
+        12.5,
+        13.5,
+        -12.5,
+    ]
     values += [rng.uniform(-100, 100) for _ in range(3000)]
     values += [round(rng.uniform(-100, 100), 2) for _ in range(3000)]  # many exact .x5 ties
     values += [rng.randint(0, 288) / rng.choice([288, 300, 4032, 1008]) * 100 for _ in range(3000)]
@@ -195,11 +235,15 @@ def test_the_rows_show_what_the_floatformat_template_showed(crowd, clinician):
         assert new.render(Context({"row": row})) == old.render(Context({"row": row})), row.email
 
 
-OLD_ROW = """<tr class="{% if row.flags %}needs-attention{% endif %}" data-patient-id="{{ row.patient_id }}">
+OLD_ROW = (
+    """<tr class="{% if row.flags %}needs-attention{% endif %}" data-patient-id="{{ row.patient_id }}">
     <td>{% for flag in row.flags %}<span class="flag">{{ flag }}</span> {% endfor %}</td>
     <td><a href="/patients/{{ row.patient_id }}/overview/?days={{ row.period.days }}&amp;end={{ row.period.last_day|date:'Y-m-d' }}" title="{{ row.period.label }}">{{ row.name }}</a></td>
     <td>{% if row.last_reading_at %}{{ row.last_reading_at|timesince }} ago{% else %}never{% endif %}</td>
-    """ + OLD_CELLS + "</tr>"
+    """
+    + OLD_CELLS
+    + "</tr>"
+)
 
 
 def test_the_rows_html_is_the_markup_the_template_wrote(crowd, clinician, make_user, make_share):
@@ -209,7 +253,9 @@ def test_the_rows_html_is_the_markup_the_template_wrote(crowd, clinician, make_u
 
     from apps.sharing.triage_table import rows_html
 
-    make_share(make_user("x@example.org", "patient", full_name='<b>"Bobby" & Tables</b>'), clinician=clinician)
+    make_share(
+        make_user("x@example.org", "patient", full_name='<b>"Bobby" & Tables</b>'), clinician=clinician
+    )
     old = Template(OLD_ROW)
     rows = selectors.triage_rows(viewer=clinician, period_days=14)
     squeeze = lambda html: re.sub(r">\s+<", "><", html.strip())  # noqa: E731

@@ -17,8 +17,11 @@ pytestmark = pytest.mark.django_db
 
 # Pages that change the patient's own data: only the patient may use them, sharees (read-only)
 # and staff get the same 404 as strangers.
-OWNER_ONLY = ["/patients/{patient_id}/import/", "/patients/{patient_id}/import/1/",
-              "/patients/{patient_id}/import/1/status.json"]
+OWNER_ONLY = [
+    "/patients/{patient_id}/import/",
+    "/patients/{patient_id}/import/1/",
+    "/patients/{patient_id}/import/1/status.json",
+]
 SAMPLE_VALUES = ["1", "x", "2026-01-01", str(uuid.uuid4()), "egvs"]
 PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
@@ -51,7 +54,7 @@ def patient_url_templates() -> list[str]:
             continue
         assert "(?P<" not in route, f"regex URL patterns are not swept yet: {route}"
 
-        def fill(match):
+        def fill(match, converters=converters):
             name = match.group("name")
             return "{patient_id}" if name == "patient_id" else _sample(converters, name)
 
@@ -73,12 +76,23 @@ def _with_data(patient):
     for minutes in range(0, 60, 5):
         at = now - timedelta(hours=2, minutes=minutes)
         Egv.objects.create(
-            patient=patient, record_id=f"r{minutes}", system_time=at, display_delta_seconds=0,
-            value=120 + minutes, status="ok", unit="mg/dL",
+            patient=patient,
+            record_id=f"r{minutes}",
+            system_time=at,
+            display_delta_seconds=0,
+            value=120 + minutes,
+            status="ok",
+            unit="mg/dL",
         )
     DailySummary.objects.create(
-        patient=patient, day=timezone.localdate(), readings=12, value_sum=12 * 147,
-        value_sq_sum=12 * 147 * 147, from_70_to_180=12, from_70_to_140=5, last_reading_at=now,
+        patient=patient,
+        day=timezone.localdate(),
+        readings=12,
+        value_sum=12 * 147,
+        value_sq_sum=12 * 147 * 147,
+        from_70_to_180=12,
+        from_70_to_140=5,
+        last_reading_at=now,
     )
     return patient
 

@@ -6,9 +6,9 @@ import pytest
 from django.db import connection as db_connection
 
 from apps.dexcom.models import DexcomConnection
+from apps.glucose.ingest import MODELS
 from apps.sync.models import SyncCursor
 from apps.sync.records import rows_from_records
-from apps.glucose.ingest import MODELS
 
 SANDBOX_USER = "SandboxUser1"
 
@@ -31,9 +31,10 @@ def emulator(live_server, settings):
 @pytest.fixture
 def connect(emulator, make_user):
     """connect(email, sandbox_user_key) -> a DexcomConnection made through the real token exchange."""
+    from django.conf import settings
+
     from apps.dexcom.services import connect_with_authorization_code
     from apps.sandbox.services import authorization_code_for
-    from django.conf import settings
 
     def _connect(email="patient@example.com", sandbox_user_key=SANDBOX_USER, days=None):
         user = make_user(email, "patient")
@@ -59,7 +60,7 @@ def connection(connect):
 
 
 def fields_of(row: dict) -> dict:
-    return {k: v for k, v in row.items()}
+    return dict(row.items())
 
 
 def assert_db_equals_truth(connection: DexcomConnection, *, sandbox_user_key: str = SANDBOX_USER):
@@ -68,13 +69,17 @@ def assert_db_equals_truth(connection: DexcomConnection, *, sandbox_user_key: st
     from apps.sandbox import truth
 
     patient_id = connection.user_id
-    cursors = dict(SyncCursor.objects.filter(patient_id=patient_id).values_list("record_type", "synced_until"))
+    cursors = dict(
+        SyncCursor.objects.filter(patient_id=patient_id).values_list("record_type", "synced_until")
+    )
     start = _backfill_start(connection)
     compared = {}
     for record_type, model in MODELS.items():
         end = cursors[record_type].replace(microsecond=0)
         raw = truth.records(sandbox_user_key=sandbox_user_key, record_type=record_type, start=start, end=end)
-        expected, bad = rows_from_records(record_type, raw, patient_id=patient_id, now=end + timedelta(days=1))
+        expected, bad = rows_from_records(
+            record_type, raw, patient_id=patient_id, now=end + timedelta(days=1)
+        )
         assert not bad, f"the emulator's clean data should parse: {bad[:1]}"
         stored = list(
             model.objects.filter(patient_id=patient_id, system_time__gte=start, system_time__lt=end).values(

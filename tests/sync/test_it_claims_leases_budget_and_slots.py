@@ -11,7 +11,9 @@ from apps.sync.models import ApiBudgetWindow
 
 @pytest.fixture
 def connection(patient):
-    return DexcomConnection.objects.create(user=patient, base_url="https://dexcom.test", refresh_token_encrypted="x")
+    return DexcomConnection.objects.create(
+        user=patient, base_url="https://dexcom.test", refresh_token_encrypted="x"
+    )
 
 
 def test_it_gives_the_lease_to_one_worker_at_a_time(connection):
@@ -23,7 +25,9 @@ def test_it_gives_the_lease_to_one_worker_at_a_time(connection):
 
 def test_it_lets_an_expired_lease_be_taken_over(connection):
     assert acquire_sync_lease(connection_id=connection.pk, owner="dead")
-    DexcomConnection.objects.filter(pk=connection.pk).update(sync_lease_until=timezone.now() - timedelta(seconds=1))
+    DexcomConnection.objects.filter(pk=connection.pk).update(
+        sync_lease_until=timezone.now() - timedelta(seconds=1)
+    )
     assert acquire_sync_lease(connection_id=connection.pk, owner="alive")
     with pytest.raises(LeaseLost):
         renew_sync_lease(connection_id=connection.pk, owner="dead")
@@ -64,7 +68,9 @@ def test_it_spreads_connections_over_the_interval():
 def test_it_queues_each_connection_once_per_interval(make_user, settings):
     settings.SYNC_INTERVAL_SECONDS = 300
     connections = [
-        DexcomConnection.objects.create(user=make_user(f"p{i}@example.com"), base_url="x", refresh_token_encrypted="x")
+        DexcomConnection.objects.create(
+            user=make_user(f"p{i}@example.com"), base_url="x", refresh_token_encrypted="x"
+        )
         for i in range(10)
     ]
     start = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

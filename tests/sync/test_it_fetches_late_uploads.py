@@ -24,7 +24,8 @@ def _latest_backfilled_gap():
 
     now = datetime.now(UTC)
     stretches = [
-        late for late in truth.late_uploads(sandbox_user_key=SANDBOX_USER, days=80, now=now - timedelta(hours=2))
+        late
+        for late in truth.late_uploads(sandbox_user_key=SANDBOX_USER, days=80, now=now - timedelta(hours=2))
         if not late.from_receiver
     ]
     assert stretches, "SandboxUser1 has late uploads in its history"
@@ -81,7 +82,9 @@ def test_an_idle_patient_costs_at_most_two_calls(connection):
 def test_backfill_starts_at_data_range_start_and_no_window_ends_past_its_end(connect, monkeypatch):
     from apps.sandbox import generator
 
-    history_days = (datetime.now(UTC).timestamp() - generator.history_start(int(datetime.now(UTC).timestamp()))) / 86400
+    history_days = (
+        datetime.now(UTC).timestamp() - generator.history_start(int(datetime.now(UTC).timestamp()))
+    ) / 86400
     connection = connect(days=int(history_days) + 20)  # a horizon before the patient's first data
     windows, ranges = [], []
     real_get_records, real_data_range = client.get_records, client.get_data_range
@@ -110,5 +113,7 @@ def test_backfill_starts_at_data_range_start_and_no_window_ends_past_its_end(con
     assert egv_windows[0][0] == data_range.egvs.start
     assert all(a[1] == b[0] for a, b in itertools.pairwise(egv_windows))  # contiguous
     assert egv_windows[-1][1] == data_range.egvs.end + timedelta(seconds=1)
-    print(f"backfill of {history_days:.0f} days of history: {run.api_calls} API calls, "
-          f"{len(egv_windows)} egv windows, {len(windows)} windows in all")
+    print(
+        f"backfill of {history_days:.0f} days of history: {run.api_calls} API calls, "
+        f"{len(egv_windows)} egv windows, {len(windows)} windows in all"
+    )

@@ -16,8 +16,13 @@ NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
 
 def egv_at(moment, record_id="a"):
-    return {"recordId": record_id, "systemTime": f"{moment:%Y-%m-%dT%H:%M:%S}Z",
-            "displayTime": f"{moment:%Y-%m-%dT%H:%M:%S}Z", "value": 120, "trend": "flat"}
+    return {
+        "recordId": record_id,
+        "systemTime": f"{moment:%Y-%m-%dT%H:%M:%S}Z",
+        "displayTime": f"{moment:%Y-%m-%dT%H:%M:%S}Z",
+        "value": 120,
+        "trend": "flat",
+    }
 
 
 @pytest.mark.parametrize("ahead", [timedelta(minutes=11), timedelta(hours=5), timedelta(days=1, hours=23)])
@@ -43,10 +48,14 @@ def test_a_cursor_in_the_future_is_reset_and_the_data_is_fetched(connection, cap
     run = services.sync_connection(connection_id=connection.pk)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     assert "in the future (clock skew); reset to" in caplog.text
-    cursors = dict(SyncCursor.objects.filter(patient=connection.user).values_list("record_type", "synced_until"))
+    cursors = dict(
+        SyncCursor.objects.filter(patient=connection.user).values_list("record_type", "synced_until")
+    )
     assert all(moment <= timezone.now() for moment in cursors.values())
     assert cursors["egvs"] > held
-    assert Egv.objects.filter(patient=connection.user).latest("system_time").system_time == newest  # refetched
+    assert (
+        Egv.objects.filter(patient=connection.user).latest("system_time").system_time == newest
+    )  # refetched
     from tests.sync.conftest import assert_db_equals_truth
 
     assert_db_equals_truth(connection)
@@ -71,8 +80,11 @@ def test_last_data_at_moves_only_when_readings_arrive(connection, settings):
 def test_the_page_says_when_readings_last_arrived_not_only_when_we_checked(client, patient):
     now = timezone.now()
     DexcomConnection.objects.create(
-        user=patient, base_url="http://example.invalid", last_sync_at=now - timedelta(minutes=3),
-        last_data_at=now - timedelta(hours=5), backfill_completed_at=now - timedelta(days=3),
+        user=patient,
+        base_url="http://example.invalid",
+        last_sync_at=now - timedelta(minutes=3),
+        last_data_at=now - timedelta(hours=5),
+        backfill_completed_at=now - timedelta(days=3),
     )
     client.force_login(patient)
     page = client.get(reverse("dexcom:status")).content.decode()
@@ -86,8 +98,11 @@ def test_the_page_says_when_readings_last_arrived_not_only_when_we_checked(clien
 def test_the_page_has_no_notice_while_readings_keep_coming(client, patient):
     now = timezone.now()
     DexcomConnection.objects.create(
-        user=patient, base_url="http://example.invalid", last_sync_at=now - timedelta(minutes=3),
-        last_data_at=now - timedelta(minutes=3), backfill_completed_at=now - timedelta(days=3),
+        user=patient,
+        base_url="http://example.invalid",
+        last_sync_at=now - timedelta(minutes=3),
+        last_data_at=now - timedelta(minutes=3),
+        backfill_completed_at=now - timedelta(days=3),
     )
     client.force_login(patient)
     page = client.get(reverse("dexcom:status")).content.decode()

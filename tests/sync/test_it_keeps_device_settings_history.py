@@ -3,8 +3,8 @@ import copy
 import pytest
 
 from apps.glucose.models import AlertSchedule, AlertSettingVersion, Device
-from apps.sync.records import BadRecord
 from apps.sync.devices import write_device
+from apps.sync.records import BadRecord
 
 DEVICE = {
     "transmitterGeneration": "g7",
@@ -25,13 +25,37 @@ DEVICE = {
                 "override": {"isOverrideEnabled": False, "mode": "quiet", "endTime": None},
             },
             "alertSettings": [
-                {"systemTime": "2026-01-05T17:53:03Z", "displayTime": "2026-01-05T10:52:48-06:59:59",
-                 "alertName": "high", "value": 200, "unit": "mg/dL", "snooze": 120, "enabled": True,
-                 "SecondaryTriggerCondition": 184, "soundTheme": "modern", "soundOutputMode": "match"},
-                {"systemTime": "2026-01-01T00:00:00Z", "displayTime": "2026-01-01T00:00:00Z",
-                 "alertName": "high", "value": 250, "unit": "mg/dL", "snooze": 120, "enabled": True},
-                {"systemTime": None, "displayTime": None, "alertName": "fixedLow", "value": 55,
-                 "unit": "mg/dL", "snooze": 30, "enabled": True, "secondaryTriggerCondition": None},
+                {
+                    "systemTime": "2026-01-05T17:53:03Z",
+                    "displayTime": "2026-01-05T10:52:48-06:59:59",
+                    "alertName": "high",
+                    "value": 200,
+                    "unit": "mg/dL",
+                    "snooze": 120,
+                    "enabled": True,
+                    "SecondaryTriggerCondition": 184,
+                    "soundTheme": "modern",
+                    "soundOutputMode": "match",
+                },
+                {
+                    "systemTime": "2026-01-01T00:00:00Z",
+                    "displayTime": "2026-01-01T00:00:00Z",
+                    "alertName": "high",
+                    "value": 250,
+                    "unit": "mg/dL",
+                    "snooze": 120,
+                    "enabled": True,
+                },
+                {
+                    "systemTime": None,
+                    "displayTime": None,
+                    "alertName": "fixedLow",
+                    "value": 55,
+                    "unit": "mg/dL",
+                    "snooze": 30,
+                    "enabled": True,
+                    "secondaryTriggerCondition": None,
+                },
             ],
         }
     ],
@@ -60,7 +84,9 @@ def test_it_adds_a_version_only_when_a_setting_changes(patient):
         value=180, systemTime="2026-01-08T08:00:00Z", displayTime="2026-01-08T01:00:01-06:59:59"
     )
     write_device(changed, patient_id=patient.pk)
-    history = list(AlertSettingVersion.objects.filter(alert_name="high").order_by("id").values_list("value", flat=True))
+    history = list(
+        AlertSettingVersion.objects.filter(alert_name="high").order_by("id").values_list("value", flat=True)
+    )
     assert history == [200, 180]
     assert Device.objects.count() == 1 and AlertSchedule.objects.count() == 1
 
@@ -92,10 +118,24 @@ def test_it_keeps_the_decimals_of_mmol_settings(patient):
     # A device set to mmol/L reports its thresholds in mmol/L: 3.9 and 0.11 must not become 3 and 0.
     device = copy.deepcopy(DEVICE)
     device["alertSchedules"][0]["alertSettings"] = [
-        {"systemTime": "2026-01-05T17:53:03Z", "displayTime": "2026-01-05T18:53:03+01:00",
-         "alertName": "low", "value": 3.9, "unit": "mmol/L", "snooze": 15, "enabled": True},
-        {"systemTime": "2026-01-05T17:53:03Z", "displayTime": "2026-01-05T18:53:03+01:00",
-         "alertName": "rise", "value": 0.11, "unit": "mmol/L/min", "snooze": None, "enabled": True},
+        {
+            "systemTime": "2026-01-05T17:53:03Z",
+            "displayTime": "2026-01-05T18:53:03+01:00",
+            "alertName": "low",
+            "value": 3.9,
+            "unit": "mmol/L",
+            "snooze": 15,
+            "enabled": True,
+        },
+        {
+            "systemTime": "2026-01-05T17:53:03Z",
+            "displayTime": "2026-01-05T18:53:03+01:00",
+            "alertName": "rise",
+            "value": 0.11,
+            "unit": "mmol/L/min",
+            "snooze": None,
+            "enabled": True,
+        },
     ]
     write_device(device, patient_id=patient.pk)
     values = dict(AlertSettingVersion.objects.values_list("alert_name", "value"))

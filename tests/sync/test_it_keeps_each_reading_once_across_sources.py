@@ -55,18 +55,27 @@ def import_export(patient, records, **options):
     """Read in the zone of the emulator's user, as its Clarity account would be."""
     patient.timezone = profile_for(SANDBOX_USER).timezone
     patient.save(update_fields=["timezone"])
-    return import_clarity_file(patient=patient, stream=io.BytesIO(clarity_export(records, **options)),
-                               tzinfo=patient.tzinfo)
+    return import_clarity_file(
+        patient=patient, stream=io.BytesIO(clarity_export(records, **options)), tzinfo=patient.tzinfo
+    )
 
 
 def stored_in(patient_id, start, end):
-    return list(Egv.objects.filter(patient_id=patient_id, system_time__gte=start, system_time__lt=end)
-                .values_list("record_id", flat=True))
+    return list(
+        Egv.objects.filter(patient_id=patient_id, system_time__gte=start, system_time__lt=end).values_list(
+            "record_id", flat=True
+        )
+    )
 
 
 def summary_rows(patient_id):
-    return list(DailySummary.objects.filter(patient_id=patient_id).order_by("day").values_list(
-        "day", "readings", "value_sum", "value_sq_sum", "below_54", "from_70_to_180", "last_reading_at"))
+    return list(
+        DailySummary.objects.filter(patient_id=patient_id)
+        .order_by("day")
+        .values_list(
+            "day", "readings", "value_sum", "value_sq_sum", "below_54", "from_70_to_180", "last_reading_at"
+        )
+    )
 
 
 def assert_summaries_equal_a_rebuild_from_scratch(patient_id):
@@ -125,7 +134,9 @@ def test_a_reimport_after_import_and_sync_changes_nothing(connect):
     services.sync_connection(connection_id=connection.pk)
 
     assert again.egvs_added == 0
-    assert sorted(Egv.objects.filter(patient=patient).values_list("record_id", "system_time", "value")) == stored
+    assert (
+        sorted(Egv.objects.filter(patient=patient).values_list("record_id", "system_time", "value")) == stored
+    )
     assert summary_rows(patient.pk) == before
 
 
@@ -138,17 +149,27 @@ NEW_YORK = -5 * 3600  # November
 
 def api_egv(record_id, at: datetime, value, ticks):
     return {
-        "recordId": record_id, "systemTime": at.strftime("%Y-%m-%dT%H:%M:%S"),
+        "recordId": record_id,
+        "systemTime": at.strftime("%Y-%m-%dT%H:%M:%S"),
         "displayTime": (at + timedelta(seconds=NEW_YORK)).strftime("%Y-%m-%dT%H:%M:%S-05:00"),
-        "transmitterId": API_TRANSMITTER, "transmitterTicks": ticks, "value": value,
-        "status": None, "trend": "flat", "trendRate": 0.1, "unit": "mg/dL", "rateUnit": "mg/dL/min",
-        "displayDevice": "android", "displayApp": "G7", "transmitterGeneration": "g7",
+        "transmitterId": API_TRANSMITTER,
+        "transmitterTicks": ticks,
+        "value": value,
+        "status": None,
+        "trend": "flat",
+        "trendRate": 0.1,
+        "unit": "mg/dL",
+        "rateUnit": "mg/dL/min",
+        "displayDevice": "android",
+        "displayApp": "G7",
+        "transmitterGeneration": "g7",
     }
 
 
 def clarity_row(wall: str, value, ticks):
-    return (HEADER + "1,,FirstName,,Pat,,,,,,,,,\n"
-            f"2,{wall},EGV,,,,Android G7,{value},,,,,{ticks},{SERIAL}\n").encode()
+    return (
+        HEADER + f"1,,FirstName,,Pat,,,,,,,,,\n2,{wall},EGV,,,,Android G7,{value},,,,,{ticks},{SERIAL}\n"
+    ).encode()
 
 
 def sync_rows(patient, records):
@@ -169,56 +190,81 @@ def test_two_readings_299_s_apart_from_two_sources_are_both_kept(new_yorker, ord
     clarity = clarity_row("2026-11-10T08:00:00", 120, 5000 if with_ticks else "")
     synced = [api_egv("api-later", at + timedelta(seconds=299), 125, 5299)]
     steps = [
-        lambda: import_clarity_file(patient=new_yorker, stream=io.BytesIO(clarity), tzinfo=new_yorker.tzinfo,
-                                    now=NOW),
+        lambda: import_clarity_file(
+            patient=new_yorker, stream=io.BytesIO(clarity), tzinfo=new_yorker.tzinfo, now=NOW
+        ),
         lambda: sync_rows(new_yorker, synced),
     ]
     for step in steps if order == "import first" else reversed(steps):
         step()
-    assert list(Egv.objects.filter(patient=new_yorker).order_by("system_time").values_list("value", flat=True)) == [120, 125]
+    assert list(
+        Egv.objects.filter(patient=new_yorker).order_by("system_time").values_list("value", flat=True)
+    ) == [120, 125]
     assert DailySummary.objects.get(patient=new_yorker).readings == 2
 
 
 @pytest.mark.parametrize("with_ticks", [True, False], ids=["transmitter time", "no transmitter time"])
 def test_the_synced_copy_replaces_the_imported_one(new_yorker, with_ticks):
     at = datetime(2026, 11, 10, 13, 0, 0, tzinfo=UTC)
-    import_clarity_file(patient=new_yorker, stream=io.BytesIO(clarity_row("2026-11-10T08:00:00", 120, 5000 if with_ticks else "")),
-                        tzinfo=new_yorker.tzinfo, now=NOW)
+    import_clarity_file(
+        patient=new_yorker,
+        stream=io.BytesIO(clarity_row("2026-11-10T08:00:00", 120, 5000 if with_ticks else "")),
+        tzinfo=new_yorker.tzinfo,
+        now=NOW,
+    )
     # Dexcom's systemTime of the same reading, a few seconds off the wall clock Clarity shows.
     stored = sync_rows(new_yorker, [api_egv("api-same", at + timedelta(seconds=7), 120, 5000)])
     assert stored.replaced == 1
-    assert list(Egv.objects.filter(patient=new_yorker).values_list("record_id", "transmitter_ticks")) == [("api-same", 5000)]
+    assert list(Egv.objects.filter(patient=new_yorker).values_list("record_id", "transmitter_ticks")) == [
+        ("api-same", 5000)
+    ]
     assert DailySummary.objects.get(patient=new_yorker).readings == 1
 
 
 def test_a_different_transmitter_time_is_a_different_reading(new_yorker):
     # Same wall-clock minute, other ticks: a second transmitter warming up, not the same reading.
     at = datetime(2026, 11, 10, 13, 0, 0, tzinfo=UTC)
-    import_clarity_file(patient=new_yorker, stream=io.BytesIO(clarity_row("2026-11-10T08:00:00", 120, 5000)),
-                        tzinfo=new_yorker.tzinfo, now=NOW)
+    import_clarity_file(
+        patient=new_yorker,
+        stream=io.BytesIO(clarity_row("2026-11-10T08:00:00", 120, 5000)),
+        tzinfo=new_yorker.tzinfo,
+        now=NOW,
+    )
     sync_rows(new_yorker, [api_egv("api-other", at + timedelta(seconds=20), 180, 90)])
     assert Egv.objects.filter(patient=new_yorker).count() == 2
 
 
 def api_event(record_id, at: datetime, event_type, value):
     return {
-        "recordId": record_id, "systemTime": at.strftime("%Y-%m-%dT%H:%M:%S"),
+        "recordId": record_id,
+        "systemTime": at.strftime("%Y-%m-%dT%H:%M:%S"),
         "displayTime": (at + timedelta(seconds=NEW_YORK)).strftime("%Y-%m-%dT%H:%M:%S-05:00"),
-        "eventStatus": "created", "eventType": event_type, "eventSubType": None, "value": value,
-        "unit": "grams" if event_type == "carbs" else "units", "transmitterId": API_TRANSMITTER,
-        "transmitterGeneration": "g7", "displayDevice": "android",
+        "eventStatus": "created",
+        "eventType": event_type,
+        "eventSubType": None,
+        "value": value,
+        "unit": "grams" if event_type == "carbs" else "units",
+        "transmitterId": API_TRANSMITTER,
+        "transmitterGeneration": "g7",
+        "displayDevice": "android",
     }
 
 
 def test_a_synced_event_replaces_its_imported_copy_and_no_other(new_yorker):
-    export = (HEADER + "1,,FirstName,,Pat,,,,,,,,,\n"
-              "2,2026-11-10T08:30:00,Carbs,,,,Android G7,,,45,,,,\n").encode()
+    export = (
+        HEADER + "1,,FirstName,,Pat,,,,,,,,,\n2,2026-11-10T08:30:00,Carbs,,,,Android G7,,,45,,,,\n"
+    ).encode()
     import_clarity_file(patient=new_yorker, stream=io.BytesIO(export), tzinfo=new_yorker.tzinfo, now=NOW)
     at = datetime(2026, 11, 10, 13, 30, 20, tzinfo=UTC)
-    rows, bad = rows_from_records("events", [api_event("api-carbs", at, "carbs", "45"),
-                                             api_event("api-insulin", at, "insulin", "4")],
-                                  patient_id=new_yorker.pk, now=NOW)
+    rows, bad = rows_from_records(
+        "events",
+        [api_event("api-carbs", at, "carbs", "45"), api_event("api-insulin", at, "insulin", "4")],
+        patient_id=new_yorker.pk,
+        now=NOW,
+    )
     assert not bad
     ingest.store_synced("events", rows, patient_id=new_yorker.pk)
     assert sorted(Event.objects.filter(patient=new_yorker).values_list("record_id", "event_type")) == [
-        ("api-carbs", "carbs"), ("api-insulin", "insulin")]
+        ("api-carbs", "carbs"),
+        ("api-insulin", "insulin"),
+    ]

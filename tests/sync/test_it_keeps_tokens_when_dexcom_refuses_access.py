@@ -16,8 +16,14 @@ from tests.sync.conftest import SANDBOX_USER, assert_db_equals_truth
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TOKEN_FIELDS = ("access_token_encrypted", "refresh_token_encrypted", "access_token_expires_at",
-                "refresh_claimed_until", "tokens_refreshed_at", "status")
+TOKEN_FIELDS = (
+    "access_token_encrypted",
+    "refresh_token_encrypted",
+    "access_token_expires_at",
+    "refresh_claimed_until",
+    "tokens_refreshed_at",
+    "status",
+)
 
 
 def _tokens(connection) -> dict:

@@ -40,13 +40,18 @@ def test_it_keeps_local_time_and_offset():
 
 
 def test_it_keeps_receiver_times_without_offset():
-    [row], _ = rows("egvs", [egv(systemTime="2026-01-01T12:00:00", displayTime="2026-01-01T04:00:07", displayDevice="receiver")])
+    [row], _ = rows(
+        "egvs",
+        [egv(systemTime="2026-01-01T12:00:00", displayTime="2026-01-01T04:00:07", displayDevice="receiver")],
+    )
     assert row["display_offset_seconds"] is None
     assert row["display_delta_seconds"] == -8 * 3600 + 7
 
 
 def test_it_keeps_low_and_high_with_their_status():
-    got, bad = rows("egvs", [egv(recordId="a", value=39, status="low"), egv(recordId="b", value=401, status="high")])
+    got, bad = rows(
+        "egvs", [egv(recordId="a", value=39, status="low"), egv(recordId="b", value=401, status="high")]
+    )
     assert not bad
     assert [(r["value"], r["status"]) for r in got] == [(39, "low"), (401, "high")]
 
@@ -57,7 +62,7 @@ def test_it_keeps_unknown_enum_values():
 
 
 @pytest.mark.parametrize(
-    "damage, reason",
+    ("damage", "reason"),
     [
         ({"recordId": None}, "recordId is missing"),
         ({"systemTime": None}, "systemTime is missing"),
@@ -82,15 +87,23 @@ def test_it_keeps_the_last_copy_of_a_repeated_record_id():
 
 
 def test_it_reads_event_values_given_as_text_or_numbers():
-    base = {"recordId": "e", "systemTime": "2026-01-01T12:00:00Z", "displayTime": "2026-01-01T12:00:00Z", "eventStatus": "created"}
-    got, bad = rows("events", [
-        {**base, "recordId": "e1", "eventType": "carbs", "value": "45", "unit": "grams"},
-        {**base, "recordId": "e2", "eventType": "insulin", "value": 4.5, "unit": "units"},
-        {**base, "recordId": "e3", "eventType": "notes", "value": "felt dizzy"},
-        {**base, "recordId": "e4", "eventType": "exercise", "value": "-1", "unit": "minutes"},
-        {**base, "recordId": "e5", "eventType": "insulin", "value": "-500", "unit": "units"},
-        {**base, "recordId": "e6", "eventType": "ketones", "eventStatus": "deleted", "value": "0.6"},
-    ])
+    base = {
+        "recordId": "e",
+        "systemTime": "2026-01-01T12:00:00Z",
+        "displayTime": "2026-01-01T12:00:00Z",
+        "eventStatus": "created",
+    }
+    got, bad = rows(
+        "events",
+        [
+            {**base, "recordId": "e1", "eventType": "carbs", "value": "45", "unit": "grams"},
+            {**base, "recordId": "e2", "eventType": "insulin", "value": 4.5, "unit": "units"},
+            {**base, "recordId": "e3", "eventType": "notes", "value": "felt dizzy"},
+            {**base, "recordId": "e4", "eventType": "exercise", "value": "-1", "unit": "minutes"},
+            {**base, "recordId": "e5", "eventType": "insulin", "value": "-500", "unit": "units"},
+            {**base, "recordId": "e6", "eventType": "ketones", "eventStatus": "deleted", "value": "0.6"},
+        ],
+    )
     by_id = {r["record_id"]: r for r in got}
     assert by_id["e1"]["value"] == "45" and by_id["e1"]["numeric_value"] == 45
     assert by_id["e2"]["numeric_value"] == 4.5

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import transaction
 
-from apps.glucose.models import Egv
 from apps.glucose import ingest
+from apps.glucose.models import Egv
 from apps.sync import quarantine
 from apps.sync.records import MAX_DISPLAY_DELTA, rows_from_records
 
@@ -18,9 +18,19 @@ NOW = datetime(2026, 1, 10, tzinfo=UTC)
 
 def egv(record_id, system, display, value=120):
     return {
-        "recordId": record_id, "systemTime": system, "displayTime": display, "transmitterId": "abc",
-        "transmitterTicks": 1000, "value": value, "status": None, "trend": "flat", "trendRate": 0.3,
-        "unit": "mg/dL", "rateUnit": "mg/dL/min", "displayDevice": "receiver", "transmitterGeneration": "g6",
+        "recordId": record_id,
+        "systemTime": system,
+        "displayTime": display,
+        "transmitterId": "abc",
+        "transmitterTicks": 1000,
+        "value": value,
+        "status": None,
+        "trend": "flat",
+        "trendRate": 0.3,
+        "unit": "mg/dL",
+        "rateUnit": "mg/dL/min",
+        "displayDevice": "receiver",
+        "transmitterGeneration": "g6",
     }
 
 
@@ -29,12 +39,14 @@ def many_good(count, start=datetime(2026, 1, 1, tzinfo=UTC)):
     records = []
     for n in range(count):
         at = start + timedelta(minutes=5 * n)
-        records.append(egv(f"good-{n}", f"{at:%Y-%m-%dT%H:%M:%S}", f"{at - timedelta(hours=6):%Y-%m-%dT%H:%M:%S}"))
+        records.append(
+            egv(f"good-{n}", f"{at:%Y-%m-%dT%H:%M:%S}", f"{at - timedelta(hours=6):%Y-%m-%dT%H:%M:%S}")
+        )
     return records
 
 
 @pytest.mark.parametrize(
-    "display, stored",
+    ("display", "stored"),
     [
         ("2026-01-02T02:00:00", 14 * 3600),  # Kiribati, +14 h
         ("2026-01-01T00:00:00", -12 * 3600),  # Baker Island, -12 h
@@ -45,11 +57,11 @@ def many_good(count, start=datetime(2026, 1, 1, tzinfo=UTC)):
 def test_it_keeps_every_real_offset_up_to_the_bound(display, stored):
     [row], bad = rows_from_records("egvs", [egv("a", "2026-01-01T12:00:00", display)], patient_id=1, now=NOW)
     assert not bad and row["display_delta_seconds"] == stored
-    assert MAX_DISPLAY_DELTA == timedelta(hours=24)
+    assert timedelta(hours=24) == MAX_DISPLAY_DELTA
 
 
 @pytest.mark.parametrize(
-    "display, words",
+    ("display", "words"),
     [
         ("2099-01-01T00:00:00", "+639,900.0 h"),  # would wrap int32 in the COPY path
         ("2024-01-01T00:00:00", "-17,556.0 h"),  # a receiver whose clock was reset

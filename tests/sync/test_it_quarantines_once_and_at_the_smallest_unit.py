@@ -38,10 +38,24 @@ def test_a_record_refused_again_with_a_changed_payload_is_one_entry(patient):
         raw = {**copy.deepcopy(DEVICE), "lastUploadDate": upload, "displayApp": 7}
         return Quarantined(raw=raw, record_id="device-1", reason="displayApp is not text")
 
-    assert quarantine.quarantine(patient_id=patient.pk, run_id=None, record_type="devices",
-                              bad=[bad_device("2026-01-09T15:57:34Z")]) == 1
-    assert quarantine.quarantine(patient_id=patient.pk, run_id=None, record_type="devices",
-                              bad=[bad_device("2026-01-09T16:02:34Z"), bad_device("2026-01-09T16:07:34Z")]) == 0
+    assert (
+        quarantine.quarantine(
+            patient_id=patient.pk,
+            run_id=None,
+            record_type="devices",
+            bad=[bad_device("2026-01-09T15:57:34Z")],
+        )
+        == 1
+    )
+    assert (
+        quarantine.quarantine(
+            patient_id=patient.pk,
+            run_id=None,
+            record_type="devices",
+            bad=[bad_device("2026-01-09T16:02:34Z"), bad_device("2026-01-09T16:07:34Z")],
+        )
+        == 0
+    )
     assert QuarantinedRecord.objects.filter(patient=patient).count() == 1
     # Another reason for the same record is another entry.
     other = Quarantined(raw={}, record_id="device-1", reason="lastUploadDate is not a time")
@@ -52,7 +66,9 @@ def test_one_malformed_setting_keeps_the_device_and_its_other_settings(patient):
     bad = devices.write_device(_with_setting(DEVICE, 2, value="250"), patient_id=patient.pk)
     device = Device.objects.get(patient=patient)
     assert AlertSchedule.objects.filter(device=device).count() == 1
-    assert list(AlertSettingVersion.objects.filter(device=device).values_list("alert_name", flat=True)) == ["high"]
+    assert list(AlertSettingVersion.objects.filter(device=device).values_list("alert_name", flat=True)) == [
+        "high"
+    ]
     [item] = bad
     assert item.raw["alertName"] == "fixedLow" and item.raw["value"] == "250"
     assert item.record_id == f"{device.device_key}//fixedLow"
@@ -61,8 +77,9 @@ def test_one_malformed_setting_keeps_the_device_and_its_other_settings(patient):
 
 def test_a_setting_that_turns_bad_leaves_its_last_good_version_current(patient):
     devices.write_device(copy.deepcopy(DEVICE), patient_id=patient.pk)
-    broken = _with_setting(DEVICE, 2, value="60", systemTime="2026-01-08T08:00:00Z",
-                           displayTime="2026-01-08T09:00:00+01:00")
+    broken = _with_setting(
+        DEVICE, 2, value="60", systemTime="2026-01-08T08:00:00Z", displayTime="2026-01-08T09:00:00+01:00"
+    )
     [item] = devices.write_device(broken, patient_id=patient.pk)
     assert item.raw["alertName"] == "fixedLow"
     fixed_low = AlertSettingVersion.objects.filter(alert_name="fixedLow").order_by("-id").first()

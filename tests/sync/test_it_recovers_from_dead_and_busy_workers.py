@@ -26,8 +26,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SYNC_INTERVAL = 30  # seconds, short for the test: the target is 2 x the interval
 
 
-def test_a_live_run_keeps_its_short_lease_through_slow_calls(connect, settings, close_thread_connections,
-                                                            monkeypatch):
+def test_a_live_run_keeps_its_short_lease_through_slow_calls(
+    connect, settings, close_thread_connections, monkeypatch
+):
     from apps.sandbox import faults
 
     connection = connect(days=2)
@@ -88,7 +89,9 @@ def test_a_task_that_finds_a_live_run_is_requeued_not_dropped(connection, emulat
             assert not SyncRun.objects.filter(connection=connection).exists()
             release_sync_lease(connection_id=connection.pk, owner=owner)
             _wait_for(
-                lambda: SyncRun.objects.filter(connection=connection, status=SyncRun.Status.SUCCEEDED).exists(),
+                lambda: SyncRun.objects.filter(
+                    connection=connection, status=SyncRun.Status.SUCCEEDED
+                ).exists(),
                 timeout=60,
                 what="the re-queued task's run",
             )
@@ -102,7 +105,9 @@ def test_a_task_that_finds_a_live_run_is_requeued_not_dropped(connection, emulat
 
 
 @pytest.mark.worker
-def test_after_kill_9_mid_backfill_the_next_worker_completes_within_two_intervals(connection, emulator, tmp_path):
+def test_after_kill_9_mid_backfill_the_next_worker_completes_within_two_intervals(
+    connection, emulator, tmp_path
+):
     from apps.sandbox import faults
     from apps.sync.tasks import backfill_connection_task, sync_connection_task
 
@@ -129,7 +134,9 @@ def test_after_kill_9_mid_backfill_the_next_worker_completes_within_two_interval
         try:
             sync_connection_task.apply_async(args=[connection.pk], queue=queue)
             _wait_for(
-                lambda: SyncRun.objects.filter(connection=connection, status=SyncRun.Status.SUCCEEDED).exists(),
+                lambda: SyncRun.objects.filter(
+                    connection=connection, status=SyncRun.Status.SUCCEEDED
+                ).exists(),
                 timeout=2 * SYNC_INTERVAL,
                 what="the successor's run, within 2 x the sync interval",
             )

@@ -32,7 +32,9 @@ def _database_url() -> str:
         return f"sqlite:///{db['NAME']}"
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    return (
+        f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    )
 
 
 def _subprocess_env(emulator_url: str, **extra) -> dict:
@@ -60,8 +62,21 @@ def _wait_for(predicate, *, timeout: float, what: str):
 
 def _start_worker(*, emulator_url: str, queue: str, log, **extra) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "dexweb", "worker", "--pool=solo", "-Q", queue,
-         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "dexweb",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
         cwd=PROJECT_DIR,
         env=_subprocess_env(emulator_url, **extra),
         stdout=log,
@@ -110,7 +125,7 @@ def test_it_loses_nothing_when_a_sync_process_is_killed_mid_run(connection, emul
     from apps.sandbox import faults
 
     faults.inject(kind="slow", endpoint="egvs", times=None, seconds=2)
-    log = open(tmp_path / "sync.log", "w")
+    log = open(tmp_path / "sync.log", "w")  # noqa: SIM115 - the subprocess writes it until it ends
     process = subprocess.Popen(
         [sys.executable, "manage.py", "dexcom_sync", "--user", connection.user.email],
         cwd=PROJECT_DIR,
@@ -165,7 +180,9 @@ def test_it_loses_nothing_when_a_celery_worker_is_killed_mid_sync(connection, em
         try:
             sync_connection_task.apply_async(args=[connection.pk], queue=queue)
             _wait_for(
-                lambda: SyncRun.objects.filter(connection=connection, status=SyncRun.Status.SUCCEEDED).exists(),
+                lambda: SyncRun.objects.filter(
+                    connection=connection, status=SyncRun.Status.SUCCEEDED
+                ).exists(),
                 timeout=180,
                 what="the successor's sync run",
             )

@@ -27,12 +27,18 @@ def _synced(minutes_ago: float, **fields) -> dict:
 
 
 def _candidates(count: int, *, start_id: int = 1, **fields) -> list[Candidate]:
-    return [Candidate(connection_id=start_id + i, **{"watched": False, **_synced(55), **fields}) for i in range(count)]
+    return [
+        Candidate(connection_id=start_id + i, **{"watched": False, **_synced(55), **fields})
+        for i in range(count)
+    ]
 
 
 def _advance(candidates, chosen_ids, now):
     """What a tick's runs do to the candidates: chosen ones are fresh as of now."""
-    return [replace(c, fresh_as_of=now, last_attempt_at=now) if c.connection_id in chosen_ids else c for c in candidates]
+    return [
+        replace(c, fresh_as_of=now, last_attempt_at=now) if c.connection_id in chosen_ids else c
+        for c in candidates
+    ]
 
 
 # --- pure decisions --------------------------------------------------------------------------
@@ -140,8 +146,14 @@ def test_backfills_take_a_bounded_share_and_still_progress():
 def test_it_picks_the_cheapest_plan_that_keeps_data_complete():
     base = Candidate(connection_id=1, watched=False, **_synced(55))
     assert scheduler.plan_for(base, NOW, POLICY) == scheduler.QUICK
-    assert scheduler.plan_for(replace(base, last_range_at=NOW - timedelta(hours=3)), NOW, POLICY) == scheduler.STANDARD
-    assert scheduler.plan_for(replace(base, last_full_at=NOW - timedelta(hours=7)), NOW, POLICY) == scheduler.FULL
+    assert (
+        scheduler.plan_for(replace(base, last_range_at=NOW - timedelta(hours=3)), NOW, POLICY)
+        == scheduler.STANDARD
+    )
+    assert (
+        scheduler.plan_for(replace(base, last_full_at=NOW - timedelta(hours=7)), NOW, POLICY)
+        == scheduler.FULL
+    )
     assert scheduler.plan_for(replace(base, backfilling=True), NOW, POLICY) == scheduler.BACKFILL
 
 
@@ -153,7 +165,9 @@ def make_connection(make_user):
     def _make(email):
         user = make_user(email, "patient")
         return DexcomConnection.objects.create(
-            user=user, base_url="https://dexcom.test", refresh_token_encrypted="x",
+            user=user,
+            base_url="https://dexcom.test",
+            refresh_token_encrypted="x",
             backfill_completed_at=timezone.now(),
         )
 
@@ -168,7 +182,10 @@ def test_two_ticks_at_once_never_queue_one_connection_twice(make_connection, set
     assert {c.connection_id for c in first} == {c.pk for c in connections}
     assert second == []
     assert not schedule.claim(
-        connection_id=connections[0].pk, plan="quick", now=timezone.now(), policy=schedule.policy_from_settings()
+        connection_id=connections[0].pk,
+        plan="quick",
+        now=timezone.now(),
+        policy=schedule.policy_from_settings(),
     )
 
 
@@ -189,10 +206,16 @@ def test_a_page_view_marks_the_patient_watched_with_few_writes(make_connection):
     connection = make_connection("watched@example.com")
     SyncSchedule.objects.create(connection=connection)  # the tick makes it
     now = timezone.now()
-    assert schedule.mark_watched(patient_ids=[connection.user_id], for_how_long=timedelta(minutes=15), now=now) == 1
+    assert (
+        schedule.mark_watched(patient_ids=[connection.user_id], for_how_long=timedelta(minutes=15), now=now)
+        == 1
+    )
     # viewed again a minute later: nothing to write
     later = now + timedelta(minutes=1)
-    assert schedule.mark_watched(patient_ids=[connection.user_id], for_how_long=timedelta(minutes=15), now=later) == 0
+    assert (
+        schedule.mark_watched(patient_ids=[connection.user_id], for_how_long=timedelta(minutes=15), now=later)
+        == 0
+    )
     candidates, _ = schedule.load_candidates(now=later, policy=schedule.policy_from_settings())
     assert [c.watched for c in candidates] == [True]
 
@@ -216,7 +239,9 @@ def test_backfill_calls_stop_at_their_share_while_steady_calls_go_on(db, setting
     assert (window.calls, window.backfill_calls) == (10, 2)
 
 
-def test_a_patient_page_view_asks_for_the_watched_pace_without_a_query(make_connection, django_assert_max_num_queries):
+def test_a_patient_page_view_asks_for_the_watched_pace_without_a_query(
+    make_connection, django_assert_max_num_queries
+):
     connection = make_connection("viewer@example.com")
     SyncSchedule.objects.create(connection=connection)
     now = timezone.now()
@@ -230,5 +255,7 @@ def test_a_patient_page_view_asks_for_the_watched_pace_without_a_query(make_conn
         assert viewed(now + timedelta(minutes=1)) is False
     SyncSchedule.objects.filter(connection=connection).update(waiting_since=now)
     assert viewed(now + timedelta(minutes=2)) is True
-    candidates, _ = schedule.load_candidates(now=now + timedelta(minutes=2), policy=schedule.policy_from_settings())
+    candidates, _ = schedule.load_candidates(
+        now=now + timedelta(minutes=2), policy=schedule.policy_from_settings()
+    )
     assert [c.watched for c in candidates] == [True]

@@ -8,8 +8,11 @@ from apps.sync.models import QuarantinedRecord, SyncRun
 @pytest.fixture
 def connection(patient):
     return DexcomConnection.objects.create(
-        user=patient, base_url="https://api.dexcom.com", refresh_token_encrypted=encrypt_token("r"),
-        access_token_encrypted=encrypt_token("a"), last_error="Dexcom's service is not responding",
+        user=patient,
+        base_url="https://api.dexcom.com",
+        refresh_token_encrypted=encrypt_token("r"),
+        access_token_encrypted=encrypt_token("a"),
+        last_error="Dexcom's service is not responding",
     )
 
 
@@ -20,11 +23,20 @@ def test_it_lists_connections_with_status_region_and_errors(admin_client, connec
 
 
 def test_it_shows_runs_and_quarantine_read_only(admin_client, connection):
-    run = SyncRun.objects.create(connection=connection, patient=connection.user, kind="incremental", api_calls=2, records={"egvs": 3})
-    record = QuarantinedRecord.objects.create(patient=connection.user, run=run, record_type="egvs", raw={"value": 1200}, raw_hash="h", reason="value 1200 is outside 39..401")
+    run = SyncRun.objects.create(
+        connection=connection, patient=connection.user, kind="incremental", api_calls=2, records={"egvs": 3}
+    )
+    record = QuarantinedRecord.objects.create(
+        patient=connection.user,
+        run=run,
+        record_type="egvs",
+        raw={"value": 1200},
+        raw_hash="h",
+        reason="value 1200 is outside 39..401",
+    )
     assert admin_client.get("/admin/sync/syncrun/").status_code == 200
     page = admin_client.get(f"/admin/sync/syncrun/{run.pk}/change/").content.decode()
-    assert "name=\"_save\"" not in page
+    assert 'name="_save"' not in page
     page = admin_client.get(f"/admin/sync/quarantinedrecord/{record.pk}/change/").content.decode()
     assert "1200" in page and 'name="_save"' not in page
     assert admin_client.get("/admin/sync/syncrun/add/").status_code == 403
@@ -40,8 +52,15 @@ def test_it_disconnects_from_the_admin(admin_client, connection):
     assert connection.status == "disconnected" and not connection.refresh_token_encrypted
 
 
-def test_it_queues_syncs_and_backfills_from_the_admin(admin_client, connection, django_capture_on_commit_callbacks):
+def test_it_queues_syncs_and_backfills_from_the_admin(
+    admin_client, connection, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
-        admin_client.post("/admin/dexcom/dexcomconnection/", {"action": "sync_now", "_selected_action": [connection.pk]})
-        admin_client.post("/admin/dexcom/dexcomconnection/", {"action": "full_backfill", "_selected_action": [connection.pk]})
+        admin_client.post(
+            "/admin/dexcom/dexcomconnection/", {"action": "sync_now", "_selected_action": [connection.pk]}
+        )
+        admin_client.post(
+            "/admin/dexcom/dexcomconnection/",
+            {"action": "full_backfill", "_selected_action": [connection.pk]},
+        )
     assert len(callbacks) == 2

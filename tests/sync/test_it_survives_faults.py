@@ -26,7 +26,9 @@ def _faults():
 def _refreshes_spent(sandbox_user_key=SANDBOX_USER) -> int:
     from apps.sandbox.models import RefreshToken
 
-    return RefreshToken.objects.filter(grant__sandbox_user__key=sandbox_user_key, used_at__isnull=False).count()
+    return RefreshToken.objects.filter(
+        grant__sandbox_user__key=sandbox_user_key, used_at__isnull=False
+    ).count()
 
 
 def test_it_honours_retry_after_in_a_burst_of_429s(connection):
@@ -91,7 +93,12 @@ def test_it_quarantines_bad_records_and_keeps_the_rest(connection):
     quarantined = QuarantinedRecord.objects.filter(patient=connection.user)
     # Per type: a record with fields missing and one out of range; the unknown enum is kept.
     assert run.quarantined == quarantined.count() >= 8
-    assert set(quarantined.values_list("record_type", flat=True)) >= {"egvs", "events", "calibrations", "alerts"}
+    assert set(quarantined.values_list("record_type", flat=True)) >= {
+        "egvs",
+        "events",
+        "calibrations",
+        "alerts",
+    }
     assert all(q.reason for q in quarantined)
     assert Egv.objects.filter(patient=connection.user, trend="tripleUp").count() == 1
     # Clean data later repairs what the damaged answers left out.
@@ -126,7 +133,9 @@ def test_it_refreshes_when_the_token_dies_between_windows(connection):
     from apps.sandbox.services import expire_access_tokens
 
     _faults().inject(kind="slow", endpoint="egvs", times=2, seconds=1)
-    killer = threading.Timer(1.5, lambda: (expire_access_tokens(sandbox_user_key=SANDBOX_USER), db_connection.close()))
+    killer = threading.Timer(
+        1.5, lambda: (expire_access_tokens(sandbox_user_key=SANDBOX_USER), db_connection.close())
+    )
     killer.start()
     run = services.sync_connection(connection_id=connection.pk)
     killer.join()
@@ -161,7 +170,9 @@ def test_it_refreshes_exactly_once_for_20_concurrent_syncs_with_an_expiring_toke
     from apps.sandbox.services import expire_access_tokens
 
     expire_access_tokens(sandbox_user_key=SANDBOX_USER)
-    DexcomConnection.objects.filter(pk=connection.pk).update(access_token_expires_at=timezone.now() + timedelta(seconds=30))
+    DexcomConnection.objects.filter(pk=connection.pk).update(
+        access_token_expires_at=timezone.now() + timedelta(seconds=30)
+    )
     spent_before = _refreshes_spent()
     results, errors = _in_threads(20, lambda: services.sync_connection(connection_id=connection.pk))
     assert not errors, errors

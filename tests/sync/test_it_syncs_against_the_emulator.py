@@ -7,7 +7,15 @@ from django.utils import timezone
 
 from apps.demo.services import connect_and_backfill_demo
 from apps.dexcom.models import DexcomConnection
-from apps.glucose.models import AlertSchedule, AlertSettingVersion, DailySummary, DataRange, Device, Egv, Event
+from apps.glucose.models import (
+    AlertSchedule,
+    AlertSettingVersion,
+    DailySummary,
+    DataRange,
+    Device,
+    Egv,
+    Event,
+)
 from apps.sync import services
 from apps.sync.models import SyncRun
 from tests.sync.conftest import assert_db_equals_truth
@@ -59,7 +67,11 @@ def test_it_fetches_only_what_is_new(connection, settings):
 def test_it_reflects_event_edits_and_deletions_of_the_last_24_hours(connection):
     services.sync_connection(connection_id=connection.pk)
     recent = timezone.now() - timedelta(hours=26)
-    statuses = set(Event.objects.filter(patient=connection.user, system_time__gte=recent).values_list("event_status", flat=True))
+    statuses = set(
+        Event.objects.filter(patient=connection.user, system_time__gte=recent).values_list(
+            "event_status", flat=True
+        )
+    )
     # The emulator edits and deletes some events after the fact; they arrive under the same id.
     assert statuses <= {"created", "updated", "deleted"}
     services.sync_connection(connection_id=connection.pk)

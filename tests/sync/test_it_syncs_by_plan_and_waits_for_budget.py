@@ -3,7 +3,6 @@
 import pytest
 from django.urls import reverse
 
-from apps.dexcom.models import DexcomConnection
 from apps.glucose.models import Egv
 from apps.sync import schedule, services
 from apps.sync.models import ApiBudgetWindow, SyncRun, SyncSchedule
@@ -47,7 +46,9 @@ def test_a_spent_budget_mid_sync_waits_and_says_so(connection, settings, client)
     settings.DEXCOM_RATE_LIMIT_PER_HOUR = 60  # one call a minute
     ApiBudgetWindow.objects.all().delete()
     SyncSchedule.objects.get_or_create(connection=connection)
-    schedule.claim(connection_id=connection.pk, plan="standard", now=_now(), policy=schedule.policy_from_settings())
+    schedule.claim(
+        connection_id=connection.pk, plan="standard", now=_now(), policy=schedule.policy_from_settings()
+    )
     result = sync_connection_task.apply(args=[connection.pk], kwargs={"plan": "standard"})
     assert result.successful() and result.get() is None
     run = SyncRun.objects.filter(connection=connection).first()

@@ -21,7 +21,10 @@ def test_it_syncs_one_user_then_all(connection):
 def test_it_backfills_again_on_request(connection):
     call_command("dexcom_sync", "--user", connection.user.email, stdout=io.StringIO())
     call_command("dexcom_sync", "--user", connection.user.email, "--backfill", stdout=io.StringIO())
-    assert list(SyncRun.objects.order_by("started_at").values_list("kind", flat=True)) == ["backfill", "backfill"]
+    assert list(SyncRun.objects.order_by("started_at").values_list("kind", flat=True)) == [
+        "backfill",
+        "backfill",
+    ]
 
 
 def test_it_names_a_user_without_connection(patient):

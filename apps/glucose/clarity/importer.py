@@ -87,8 +87,15 @@ def max_rows() -> int:
     return getattr(settings, "CLARITY_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)
 
 
-def import_clarity_file(*, patient, stream, tzinfo, now: datetime | None = None, size: int | None = None,
-                        progress: Callable[[str, float], None] | None = None) -> ClarityImportResult:
+def import_clarity_file(
+    *,
+    patient,
+    stream,
+    tzinfo,
+    now: datetime | None = None,
+    size: int | None = None,
+    progress: Callable[[str, float], None] | None = None,
+) -> ClarityImportResult:
     """Import a Clarity CSV export (a seekable binary stream of `size` bytes) for `patient`,
     all or nothing.
 
@@ -163,7 +170,8 @@ def _refuse_unless_importable(check: _Check, *, layout_unit: str) -> None:
         raise ClarityRefused(
             f"The glucose values look like {other} although the column header says "
             f"{layout_unit} (line {line}: {shown(text)}); nothing was imported. Export the file again "
-            "from Clarity without editing it.", check.bad,
+            "from Clarity without editing it.",
+            check.bad,
         )
     allowed = min(MAX_SKIPPED_ROWS, check.rows // SKIPPED_ROWS_PER)
     if check.bad_count > allowed:
@@ -171,7 +179,8 @@ def _refuse_unless_importable(check: _Check, *, layout_unit: str) -> None:
         raise ClarityRefused(
             f"The file was refused and nothing was imported: {check.bad_count} of {check.rows} "
             f"rows cannot be used (a file may have at most {allowed} such rows, which are then "
-            f"left out). {listed}", check.bad,
+            f"left out). {listed}",
+            check.bad,
         )
     if not check.records:
         raise ClarityRefused("The file has no glucose readings or events to import.")

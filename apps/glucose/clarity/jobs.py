@@ -57,14 +57,17 @@ class UploadReader(io.RawIOBase):
         if self._at >= len(self._piece) and not self._next_piece():
             return 0
         count = min(len(buffer), len(self._piece) - self._at)
-        buffer[:count] = self._piece[self._at:self._at + count]
+        buffer[:count] = self._piece[self._at : self._at + count]
         self._at += count
         self._position += count
         return count
 
     def _next_piece(self) -> bool:
-        data = ClarityUploadChunk.objects.filter(job_id=self.job_id, index=self._index).values_list(
-            "data", flat=True).first()
+        data = (
+            ClarityUploadChunk.objects.filter(job_id=self.job_id, index=self._index)
+            .values_list("data", flat=True)
+            .first()
+        )
         if data is None:
             return False
         self._piece, self._at, self._index = zlib.decompress(data), 0, self._index + 1
@@ -76,7 +79,9 @@ def clarity_job_create(*, patient, upload, timezone_name: str) -> ClarityImportJ
     creates and queues it)."""
     with transaction.atomic():
         job = ClarityImportJob.objects.create(
-            patient=patient, file_name=upload.name[:255], file_size=upload.size,
+            patient=patient,
+            file_name=upload.name[:255],
+            file_size=upload.size,
             timezone=timezone_name,
         )
         _store_upload(job, upload)
@@ -88,9 +93,7 @@ def _claimable():
     started. Running one again is safe: the write is one transaction, so a dead worker left
     nothing behind."""
     abandoned = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    return Q(status=Status.QUEUED) | Q(
-        status__in=[Status.CHECKING, Status.SAVING], started_at__lt=abandoned
-    )
+    return Q(status=Status.QUEUED) | Q(status__in=[Status.CHECKING, Status.SAVING], started_at__lt=abandoned)
 
 
 def clarity_job_run(*, job_id: int) -> None:
@@ -118,8 +121,11 @@ def clarity_job_run(*, job_id: int) -> None:
 def _import(job: ClarityImportJob):
     stream = io.BufferedReader(UploadReader(job.pk), buffer_size=64 * 1024)
     return import_clarity_file(
-        patient=job.patient, stream=stream, tzinfo=zoneinfo.ZoneInfo(job.timezone),
-        size=job.file_size, progress=_progress_writer(job.pk),
+        patient=job.patient,
+        stream=stream,
+        tzinfo=zoneinfo.ZoneInfo(job.timezone),
+        size=job.file_size,
+        progress=_progress_writer(job.pk),
     )
 
 
@@ -142,7 +148,10 @@ def _progress_writer(job_id: int):
 
 def _finish(job: ClarityImportJob, status: str, *, message: str, result: dict | None = None) -> None:
     ClarityImportJob.objects.filter(pk=job.pk).update(
-        status=status, message=message, result=result or {},
-        finished_at=timezone.now(), progress=100 if status == Status.DONE else job.progress,
+        status=status,
+        message=message,
+        result=result or {},
+        finished_at=timezone.now(),
+        progress=100 if status == Status.DONE else job.progress,
     )
     ClarityUploadChunk.objects.filter(job_id=job.pk).delete()  # the data is in the records now

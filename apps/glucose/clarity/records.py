@@ -31,9 +31,17 @@ from apps.glucose.units import MGDL_PER_MMOLL, MMOLL
 FUTURE_SLACK = localtime.CLOCK_SKEW
 EVENT_TYPES = {"carbs": "carbs", "insulin": "insulin", "exercise": "exercise", "health": "health"}
 SUBTYPES = {
-    "fast-acting": "fastActing", "long-acting": "longActing", "light": "light", "medium": "medium",
-    "heavy": "heavy", "illness": "illness", "stress": "stress", "high symptoms": "highSymptoms",
-    "low symptoms": "lowSymptoms", "cycle": "cycle", "alcohol": "alcohol",
+    "fast-acting": "fastActing",
+    "long-acting": "longActing",
+    "light": "light",
+    "medium": "medium",
+    "heavy": "heavy",
+    "illness": "illness",
+    "stress": "stress",
+    "high symptoms": "highSymptoms",
+    "low symptoms": "lowSymptoms",
+    "cycle": "cycle",
+    "alcohol": "alcohol",
 }
 # (column, unit, largest plausible value) per event type; the limits Tidepool validates.
 EVENT_VALUES = {
@@ -77,9 +85,11 @@ class RowReader:
         if utc > self.now + FUTURE_SLACK:
             return BadRow(raw.line, f"{raw.stamp} is in the future (read in {self.wall_clock.tzinfo})")
         common = {
-            "patient_id": self.patient_id, "system_time": utc,
+            "patient_id": self.patient_id,
+            "system_time": utc,
             "display_delta_seconds": clock.display_delta_seconds(raw.local, utc),
-            "display_device": "clarity", "display_app": "Clarity import",
+            "display_device": "clarity",
+            "display_app": "Clarity import",
             "transmitter_id": transmitter,
         }
         # What Clarity says the row is; the fold tells the two 01:30 of a repeated hour apart.
@@ -101,11 +111,19 @@ class RowReader:
         if isinstance(reading, BadRow):
             return reading
         value, status = reading
-        return Record(Egv, {
-            "record_id": record_id("egv", *identity), "value": value, "status": status,
-            "unit": "mg/dL", "trend_rate": self._rate(raw), "rate_unit": "mg/dL/min",
-            "transmitter_ticks": ticks, **common,
-        })
+        return Record(
+            Egv,
+            {
+                "record_id": record_id("egv", *identity),
+                "value": value,
+                "status": status,
+                "unit": "mg/dL",
+                "trend_rate": self._rate(raw),
+                "rate_unit": "mg/dL/min",
+                "transmitter_ticks": ticks,
+                **common,
+            },
+        )
 
     def _calibration(self, raw, identity, ticks, common):
         reading = self._glucose(raw)
@@ -113,10 +131,16 @@ class RowReader:
             return reading
         if reading[1] != "ok":
             return BadRow(raw.line, "a calibration must be a number, not Low or High")
-        return Record(Calibration, {
-            "record_id": record_id("calibration", *identity), "value": reading[0], "unit": "mg/dL",
-            "transmitter_ticks": ticks, **common,
-        })
+        return Record(
+            Calibration,
+            {
+                "record_id": record_id("calibration", *identity),
+                "value": reading[0],
+                "unit": "mg/dL",
+                "transmitter_ticks": ticks,
+                **common,
+            },
+        )
 
     def _rate(self, raw) -> float | None:
         rate = number_or_none(self.layout.get(raw.fields, self.rate_column)) if self.rate_column else None
@@ -134,12 +158,19 @@ class RowReader:
             if text and (numeric is None or not 0 <= numeric <= largest):
                 return BadRow(raw.line, f"{shown(text)} is not a plausible {raw.kind} value")
             value = "" if numeric is None else (f"{numeric:g}" if raw.kind == "exercise" else text)
-        return Record(Event, {
-            "record_id": record_id(raw.kind, *identity[:2], sub_type, value),
-            "event_status": "created", "event_type": EVENT_TYPES[raw.kind],
-            "event_sub_type": sub_type, "value": value, "numeric_value": numeric, "unit": unit,
-            **common,
-        })
+        return Record(
+            Event,
+            {
+                "record_id": record_id(raw.kind, *identity[:2], sub_type, value),
+                "event_status": "created",
+                "event_type": EVENT_TYPES[raw.kind],
+                "event_sub_type": sub_type,
+                "value": value,
+                "numeric_value": numeric,
+                "unit": unit,
+                **common,
+            },
+        )
 
 
 def _duration_minutes(text: str) -> float | None:

@@ -92,8 +92,7 @@ def text_lines(stream):
             number += 1
             if len(line) > MAX_LINE_CHARS:
                 raise ClarityFormatError(
-                    f"Line {number}: longer than {MAX_LINE_CHARS} characters; "
-                    "this is not a Clarity export."
+                    f"Line {number}: longer than {MAX_LINE_CHARS} characters; this is not a Clarity export."
                 )
             yield line
     finally:
@@ -182,9 +181,7 @@ def glucose(text: str, unit: str) -> tuple[int, str]:
         raise ValueError(f"{shown(text)} is not a glucose value")
     low, high = PLAUSIBLE[unit]
     if not low <= number <= high:
-        raise ValueError(
-            f"{shown(text)} {unit} is outside the sensor's range {low:g}–{high:g} {unit}"
-        )
+        raise ValueError(f"{shown(text)} {unit} is outside the sensor's range {low:g}–{high:g} {unit}")
     factor = MGDL_PER_MMOLL if unit == MMOLL else 1.0
     return round(number * factor), "ok"
 

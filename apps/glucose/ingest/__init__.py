@@ -96,7 +96,9 @@ def _imported_event_copies(rows: list[dict], patient_id: int) -> dict[str, int]:
     """record_id -> wall clock of the imported events of the same kind within a minute of
     wall clock of one of `rows` (the rule the import applies the other way round)."""
     fields = ("record_id", "system_time", "display_delta_seconds", "event_type")
-    imported = _stored_nearby(Event, patient_id, rows, Q(record_id__startswith=IMPORTED_PREFIX), fields=fields)
+    imported = _stored_nearby(
+        Event, patient_id, rows, Q(record_id__startswith=IMPORTED_PREFIX), fields=fields
+    )
     by_minute: dict[tuple, list] = {}
     for record_id, system_time, delta, kind in imported:
         epoch = int(system_time.timestamp())
@@ -122,7 +124,11 @@ def store_imported(rows_by_model: dict, *, patient_id: int) -> dict:
     added = {}
     with transaction.atomic():
         for model, rows in rows_by_model.items():
-            fresh = _new_readings(model, rows, patient_id) if model in READING_MODELS else _new_markers(model, rows, patient_id)
+            fresh = (
+                _new_readings(model, rows, patient_id)
+                if model in READING_MODELS
+                else _new_markers(model, rows, patient_id)
+            )
             bulk.insert_new(model, fresh)
             added[model] = fresh
         summaries.rebuild_local_days(patient_id=patient_id, days=_local_days(added.get(Egv, [])))
@@ -152,7 +158,9 @@ def _new_markers(model, rows: list[dict], patient_id: int) -> list[dict]:
     kind_field = "event_type" if model is Event else None
     extra = (kind_field,) if kind_field else ()
     ids, taken = set(), {}
-    stored = _stored_nearby(model, patient_id, rows, fields=("record_id", "system_time", "display_delta_seconds", *extra))
+    stored = _stored_nearby(
+        model, patient_id, rows, fields=("record_id", "system_time", "display_delta_seconds", *extra)
+    )
     for record_id, system_time, delta, *kind in stored:
         ids.add(record_id)
         _remember(taken, int(system_time.timestamp()), delta, kind[0] if kind else "")
@@ -176,7 +184,8 @@ def _seen(taken: dict, epoch: int, delta: int, kind: str) -> bool:
     minute = (epoch + delta) // MARKER_SECONDS
     return any(
         abs(other - epoch) < MARKER_DRIFT_SECONDS
-        for d in (-1, 0, 1) for other in taken.get((minute + d, kind), ())
+        for d in (-1, 0, 1)
+        for other in taken.get((minute + d, kind), ())
     )
 
 
@@ -185,7 +194,9 @@ def _seen(taken: dict, epoch: int, delta: int, kind: str) -> bool:
 STAMP_FIELDS = ("record_id", "system_time", "display_delta_seconds", "transmitter_id", "transmitter_ticks")
 
 
-def _stored_nearby(model, patient_id: int, rows: list[dict], condition: Q | None = None, *, fields=STAMP_FIELDS):
+def _stored_nearby(
+    model, patient_id: int, rows: list[dict], condition: Q | None = None, *, fields=STAMP_FIELDS
+):
     """Stored rows within an hour of the rows' time span (the widest a match can be apart)."""
     start = min(r["system_time"] for r in rows) - NEARBY
     end = max(r["system_time"] for r in rows) + NEARBY

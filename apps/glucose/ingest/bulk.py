@@ -208,8 +208,15 @@ def insert_new(model, rows: list[dict]) -> None:
     )
     with db_connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH_SIZE):
-            cursor.executemany(sql, [
-                [adapt(row[f.attname]) if f.attname in datetimes else row.get(f.attname, defaults[f.attname])
-                 for f in fields]
-                for row in rows[start:start + BATCH_SIZE]
-            ])
+            cursor.executemany(
+                sql,
+                [
+                    [
+                        adapt(row[f.attname])
+                        if f.attname in datetimes
+                        else row.get(f.attname, defaults[f.attname])
+                        for f in fields
+                    ]
+                    for row in rows[start : start + BATCH_SIZE]
+                ],
+            )

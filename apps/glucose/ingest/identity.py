@@ -50,7 +50,10 @@ def same_reading(stored: Stamp, new: Stamp) -> bool:
     sources the transmitter is recognised by its ticks; within one source the ids must agree."""
     if abs(stored.wall - new.wall) >= MATCH_SECONDS or abs(stored.epoch - new.epoch) >= MAX_DRIFT_SECONDS:
         return False
-    if _comparable_ids(stored.transmitter_id, new.transmitter_id) and stored.transmitter_id != new.transmitter_id:
+    if (
+        _comparable_ids(stored.transmitter_id, new.transmitter_id)
+        and stored.transmitter_id != new.transmitter_id
+    ):
         return False
     if stored.ticks is not None and new.ticks is not None:
         return abs(stored.ticks - new.ticks) <= TICKS_SLACK

@@ -31,13 +31,19 @@ class Command(BaseCommand):
         elif kind:
             params = dict(self._param(text) for text in param)
             fault = faults.inject(
-                kind=kind, endpoint=endpoint, times=None if forever else times, sandbox_user_key=user, **params
+                kind=kind,
+                endpoint=endpoint,
+                times=None if forever else times,
+                sandbox_user_key=user,
+                **params,
             )
             self.stdout.write(f"Injected {fault}.")
         elif not list:
             raise CommandError("give a fault kind, --clear or --list")
         for fault in Fault.objects.all():
-            self.stdout.write(f"  #{fault.pk} {fault} user={fault.sandbox_user_key or 'any'} {json.dumps(fault.params)}")
+            self.stdout.write(
+                f"  #{fault.pk} {fault} user={fault.sandbox_user_key or 'any'} {json.dumps(fault.params)}"
+            )
 
     def _param(self, text: str):
         name, sep, value = text.partition("=")

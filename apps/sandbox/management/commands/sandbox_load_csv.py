@@ -47,10 +47,14 @@ class Command(BaseCommand):
         RecordedReading.objects.filter(
             sandbox_user=sandbox_user, system_time__gte=start, system_time__lte=end
         ).delete()
-        trace = RecordedTrace.objects.create(sandbox_user=sandbox_user, source_name=str(file), start=start, end=end)
+        trace = RecordedTrace.objects.create(
+            sandbox_user=sandbox_user, source_name=str(file), start=start, end=end
+        )
         RecordedReading.objects.bulk_create(
             [
-                RecordedReading(trace=trace, sandbox_user=sandbox_user, system_time=r.system_time, value=r.value)
+                RecordedReading(
+                    trace=trace, sandbox_user=sandbox_user, system_time=r.system_time, value=r.value
+                )
                 for r in readings
             ],
             batch_size=2000,

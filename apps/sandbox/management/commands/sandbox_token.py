@@ -26,7 +26,9 @@ class Command(BaseCommand):
             code = services.authorization_code_for(
                 sandbox_user_key=user, client_id=client_id, redirect_uri=redirect_uri
             )
-            issued = services.exchange_authorization_code(client_id=client_id, code=code, redirect_uri=redirect_uri)
+            issued = services.exchange_authorization_code(
+                client_id=client_id, code=code, redirect_uri=redirect_uri
+            )
         except services.OAuthError as error:
             raise CommandError(f"{error.error}: {error.description}") from None
         end = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
