@@ -145,9 +145,17 @@ def series_for(profile, start, end, *, visible_until, trace: Trace | None, live:
 
 
 def alert_records(profile, start, end, *, visible_until, trace=None) -> list[dict]:
-    # The phone alarmed on what it had live: a stretch uploaded late was a gap then.
+    # The phone alarmed on what it had live: a stretch uploaded late was a gap then. A day on
+    # either side of the window: an alarm near its start needs the reading before (a gap's
+    # start), one near its end the readings after (a gap's end, whether a condition lasted), so
+    # the same alerts come out whichever window they are asked in.
     series = series_for(
-        profile, start - DAY_SECONDS, end, visible_until=visible_until, trace=trace, live=True
+        profile,
+        start - DAY_SECONDS,
+        end + DAY_SECONDS,
+        visible_until=visible_until,
+        trace=trace,
+        live=True,
     )
     found = generator.glucose_alerts(profile, series) + generator.gap_alerts(profile, series)
     found = sorted(

@@ -169,6 +169,25 @@ def test_it_returns_the_same_records_whichever_window_they_are_asked_in(connect,
 
 
 @pytest.mark.django_db
+def test_an_alarm_whose_end_lies_past_the_window_is_still_served_in_it(connect, get_data):
+    # Cut the window between each alarm and its end: the alarm must be served by the window it
+    # falls in, whatever comes after that window's end.
+    token = connect("SandboxUser4")["access_token"]
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    start = end - timedelta(days=6)
+    whole = get_data(token, "alerts", **window_params(start, end)).parsed["records"]
+    alarms = [record for record in whole if record["alertState"] == "activeAlarming"]
+    cuts = {parse_system_time(record["systemTime"]) + timedelta(seconds=1) for record in alarms}
+    assert any(record["alertName"] == "noReadings" for record in alarms)
+    for middle in sorted(cuts)[:: max(1, len(cuts) // 8)]:
+        halves = (
+            get_data(token, "alerts", **window_params(middle, end)).parsed["records"]
+            + get_data(token, "alerts", **window_params(start, middle)).parsed["records"]
+        )
+        assert whole == halves, middle
+
+
+@pytest.mark.django_db
 def test_it_accepts_and_ignores_a_window_on_devices(connect, get_data):
     token = connect("SandboxUser1")["access_token"]
     plain = get_data(token, "devices").parsed["records"]
