@@ -60,7 +60,7 @@ def gap_breaks(epoch_s: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.diff(epoch_s) > GAP_SECONDS) + 1
 
 
-def _unit_fields(unit: str) -> dict:
+def unit_fields(unit: str) -> dict:
     # The JS divides mg/dL by this one constant for mmol/L; mg/dL is shown as is.
     mmol = unit == MMOLL
     return {"unit": unit, "divisor": MGDL_PER_MMOLL if mmol else 1, "decimals": 1 if mmol else 0}
@@ -78,7 +78,7 @@ def trace_chart_data(series, *, unit: str, period, events=(), alerts=(), calibra
     step_hours = 3 if period.days <= 3 else 24
     positions = axis.positions(series.epoch_s)
     return {
-        **_unit_fields(unit),
+        **unit_fields(unit),
         "t0": axis.t0_local * 1000,
         "t": positions.astype(np.int32),
         # [index, seconds]: from that reading on, its wall clock is `seconds` from the axis.
@@ -185,7 +185,7 @@ def mini_trace_chart_data(series, *, unit: str) -> dict:
     else:
         epoch = local = values = np.array([], dtype=np.int64)
     return {
-        **_unit_fields(unit),
+        **unit_fields(unit),
         "t": (local * 1000).astype(np.int64),
         "v": values.astype(np.int16),
         "breaks": gap_breaks(epoch).astype(np.int32),
@@ -212,7 +212,7 @@ def agp_chart_data(series, *, unit: str, first_day, days: int) -> dict:
             }
         )
     return {
-        **_unit_fields(unit),
+        **unit_fields(unit),
         "agp": agp_percentiles(local, series.value),
         "profiles": profiles,
         "profiles_caption": daily_profiles_caption(first_day, days),

@@ -224,6 +224,9 @@
   });
   window.addEventListener("afterprint", function () { resizeFor(false); });
 
+  // For report-charts.js (the Daily overlay, Compare): the same reading, units and toolbar.
+  window.dexwebCharts = { readJson: readJson, shown: shown, config: CONFIG, band: BAND };
+
   document.addEventListener("DOMContentLoaded", function () {
     if (typeof Plotly === "undefined") { return; }
     drawTrace();
