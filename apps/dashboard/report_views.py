@@ -20,6 +20,7 @@ from apps.glucose import localtime, period_reports
 from apps.glucose.alert_kinds import alert_kind
 from apps.glucose.units import format_glucose, range_limits
 from apps.sharing.access import patient_for_viewer
+from apps.sync import completeness
 
 INSULIN_NAMES = {"fastActing": "Fast-acting", "longActing": "Long-acting"}
 
@@ -228,4 +229,100 @@ def compare(request, patient_id: int):
             second_bands=metric_display.range_bands(report.second.metrics, page.unit),
             chart_json=charts.to_json(chart),
         ),
+    )
+
+
+# One fixed colour per reason, on the chart and the hour strip.
+COMPLETENESS_COLOURS = {
+    "present": "#2e9d5b",
+    completeness.SENSOR_GAP: "#9aa5b1",
+    completeness.NOT_AT_DEXCOM: "#f0a800",
+    completeness.NOT_SYNCED: "#d9480f",
+    completeness.ACCESS_LOST: "#7a0019",
+    completeness.NO_DATA_YET: "#dfe3e8",
+}
+
+
+def _duration_text(readings: int) -> str:
+    minutes = readings * completeness.READING_SECONDS // 60
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def _completeness_day(day: completeness.DayCompleteness) -> dict:
+    return {
+        "day": day.day,
+        "expected": day.expected,
+        "present": day.present,
+        "percent": 100 * day.present / day.expected if day.expected else None,
+        "missing": [
+            {
+                "label": completeness.REASONS[reason],
+                "readings": count,
+                "time": _duration_text(count),
+                "reason": reason,
+            }
+            for reason, count in sorted(day.missing_by_reason.items(), key=lambda item: -item[1])
+        ],
+        "hours": [
+            {
+                "hour": hour.hour,
+                "colour": COMPLETENESS_COLOURS[hour.reason]
+                if hour.reason
+                else COMPLETENESS_COLOURS["present"],
+                "title": f"{hour.hour:02d}:00 {min(hour.present, hour.expected)} of {hour.expected}"
+                + (f", {completeness.REASONS[hour.reason]}" if hour.reason else ""),
+                "empty": hour.expected == 0,
+            }
+            for hour in day.hours
+        ],
+    }
+
+
+def completeness_chart_data(report: completeness.CompletenessReport) -> dict:
+    """Hours per day: held, and missing by reason (stacked bars, oldest day first)."""
+    days = list(reversed(report.days))
+    series = [("present", "Readings held", [d.present for d in days])]
+    for reason, label in completeness.REASONS.items():
+        series.append((reason, label, [d.missing_by_reason.get(reason, 0) for d in days]))
+    per_hour = 3600 / completeness.READING_SECONDS
+    return {
+        "dates": [d.day.isoformat() for d in days],
+        "series": [
+            {
+                "name": label,
+                "colour": COMPLETENESS_COLOURS[key],
+                "hours": [round(n / per_hour, 2) for n in counts],
+            }
+            for key, label, counts in series
+            if any(counts)
+        ],
+    }
+
+
+def _completeness_context(report: completeness.CompletenessReport, unit: str) -> dict:
+    facts, zone = report.facts, report.period.tzinfo
+    return {
+        "facts": facts,
+        "cursor_text": localtime.viewer_clock_text(facts.cursor, zone),
+        "dexcom_end_text": localtime.viewer_clock_text(facts.dexcom_end, zone),
+        "last_sync_text": localtime.viewer_clock_text(facts.last_sync_at, zone),
+        "rows": [_completeness_day(day) for day in report.days],
+        "reasons": [(completeness.REASONS[key], COMPLETENESS_COLOURS[key]) for key in completeness.REASONS],
+        "chart_json": charts.to_json(completeness_chart_data(report)),
+    }
+
+
+@login_required
+@require_GET
+def data_completeness(request, patient_id: int):
+    """For each day, where every missing reading went (rule in apps.sync.completeness)."""
+    return _period_page(
+        request,
+        patient_id,
+        name="completeness",
+        build=lambda *, patient, period, unit: completeness.completeness_report(
+            patient=patient, period=period
+        ),
+        present=_completeness_context,
     )

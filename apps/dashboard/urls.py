@@ -14,6 +14,7 @@ patient_patterns = [
     path("patients/<int:patient_id>/patterns/", report_views.patterns, name="patterns"),
     path("patients/<int:patient_id>/statistics/", report_views.statistics, name="statistics"),
     path("patients/<int:patient_id>/compare/", report_views.compare, name="compare"),
+    path("patients/<int:patient_id>/completeness/", report_views.data_completeness, name="completeness"),
     path("patients/<int:patient_id>/alerts/", views.alerts, name="alerts"),
     path("patients/<int:patient_id>/alarm-burden/", alarm_views.alarm_burden, name="alarm_burden"),
     path(

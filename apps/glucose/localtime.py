@@ -296,3 +296,13 @@ def time_axis(period: Period, *, epoch_s: np.ndarray, delta_s: np.ndarray) -> Ti
     positions = np.asarray(epoch_s, dtype=np.int64) - start_epoch
     segments = tuple((int(positions[i]) if k else 0, int(shift[i])) for k, i in enumerate(changes))
     return TimeAxis(start_epoch, end - int(delta_s[-1]), first, segments)
+
+
+def local_hour_utc_bounds(day: date, hour: int, tzinfo) -> tuple[datetime, datetime]:
+    """The real UTC span of one wall-clock hour of a local day in a zone: an hour the clocks
+    skip (DST starts) is empty, the hour they repeat (DST ends) lasts two hours."""
+    zone = tzinfo or UTC
+    start = datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC)
+    following = datetime.combine(day, time()) + timedelta(hours=hour + 1)
+    end = following.replace(tzinfo=zone).astimezone(UTC)
+    return start, max(start, end)

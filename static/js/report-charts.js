@@ -71,10 +71,25 @@
     Plotly.newPlot(el, traces, layout, CONFIG);
   }
 
+  function drawCompleteness() {
+    var data = readJson("completeness-data");
+    var el = document.getElementById("completeness-chart");
+    if (!data || !el) { return; }
+    var traces = data.series.map(function (s) {
+      return { x: data.dates, y: s.hours, type: "bar", name: s.name, marker: { color: s.colour },
+               hovertemplate: "%{x}: %{y:.1f} h<extra>" + s.name + "</extra>" };
+    });
+    Plotly.newPlot(el, traces, {
+      barmode: "stack", height: 280, margin: { l: 40, r: 10, t: 10, b: 40 },
+      legend: { orientation: "h", y: -0.25 }, yaxis: { title: { text: "hours" }, range: [0, 25], fixedrange: true }
+    }, CONFIG);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     if (typeof Plotly === "undefined" || !shared.readJson) { return; }
     drawOverlay(false);
     drawCompare();
+    drawCompleteness();
     document.querySelectorAll("input[name=overlay-colour]").forEach(function (input) {
       input.addEventListener("change", function () { drawOverlay(input.value === "weekday" && input.checked); });
     });

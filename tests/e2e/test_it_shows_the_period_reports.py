@@ -1,4 +1,4 @@
-"""Headless Chromium on the Clarity-style report pages (Patterns, Statistics, Daily, Compare) at
+"""Headless Chromium on the report pages (Patterns, Statistics, Daily, Compare, Completeness) at
 desktop width and at 390 px: charts drawn, no console errors, nothing wider than the screen."""
 
 from datetime import UTC, datetime, timedelta
@@ -47,6 +47,7 @@ def patient_with_days(make_user):
         ("statistics/?days=30", [], "By hour of the day"),
         ("daily/?days=14", ["#overlay-chart"], "Fast-acting 5 u"),
         ("compare/?a_days=14&b_days=14", ["#compare-agp-chart"], "Period B"),
+        ("completeness/?days=14", ["#completeness-chart"], "Readings held"),
     ],
 )
 def test_the_report_pages_draw_and_fit(login_as, patient_with_days, path, charts, text, width):
