@@ -1,4 +1,5 @@
-"""The Clarity-style report pages: Patterns, Statistics, Daily and Compare.
+"""The report pages: Patterns, Statistics, Daily, Compare, Data completeness, and the
+clinician's weekly digest.
 
 Each view: access check (apps.sharing.access.patient_for_viewer: the patient, or someone they
 share with, every look by someone else audited) -> one report from apps.glucose.period_reports
@@ -9,16 +10,20 @@ from datetime import timedelta
 
 import numpy as np
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
 
-from apps.dashboard import charts, metric_display
+from apps.dashboard import charts, digest, metric_display
 from apps.dashboard.patient_page import load_patient_page
 from apps.dashboard.periods import PERIOD_CHOICES, last_day_from_request, parse_days, period_ending
 from apps.dashboard.views import _context, _page_period
 from apps.glucose import localtime, period_reports
 from apps.glucose.alert_kinds import alert_kind
 from apps.glucose.units import format_glucose, range_limits
+from apps.sharing import selectors as sharing_selectors
+from apps.sharing import services as sharing_services
 from apps.sharing.access import patient_for_viewer
 from apps.sync import completeness
 
@@ -326,3 +331,38 @@ def data_completeness(request, patient_id: int):
         ),
         present=_completeness_context,
     )
+
+
+def _clinician_or_404(request):
+    if not request.user.is_clinician:
+        raise Http404("the digest is for clinicians")
+    return request.user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def digest_page(request):
+    """The clinician's weekly digest: download it now, or have it emailed every Monday."""
+    clinician = _clinician_or_404(request)
+    if request.method == "POST":
+        sharing_services.digest_subscribe(clinician=clinician, subscribed=request.POST.get("email") == "on")
+        return redirect("digest")
+    return render(
+        request,
+        "dashboard/digest.html",
+        {"subscribed": sharing_selectors.is_digest_subscriber(clinician), "days": digest.DIGEST_DAYS},
+    )
+
+
+@login_required
+@require_GET
+def digest_download(request):
+    """The digest as a PDF, one page per patient shared with the clinician."""
+    clinician = _clinician_or_404(request)
+    now = timezone.now()
+    patients = digest.digest_patients(clinician=clinician, now=now)
+    body = digest.digest_pdf(clinician=clinician, patients=patients, now=now)
+    digest.record_digest_views(clinician=clinician, patients=patients, how=request.get_full_path()[:500])
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="dexweb-digest-{now:%Y-%m-%d}.pdf"'
+    return response

@@ -32,6 +32,8 @@ patient_patterns = [
         views.import_job_status,
         name="import_job_status",
     ),
+    path("digest/", report_views.digest_page, name="digest"),
+    path("digest.pdf", report_views.digest_download, name="digest_pdf"),
     path("", views.home, name="home"),
 ]
 
