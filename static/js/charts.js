@@ -208,8 +208,9 @@
     }, CONFIG);
   }
 
-  // Printing: shrink the AGP charts so the report fits one landscape page (print.css).
-  var PRINT_HEIGHTS = { "agp-chart": 200, "agp-daily": 150, "trace-chart": 330 };
+  // Printing: size the AGP charts so the report fits one portrait page (print.css, 85 and
+  // 62 mm at 96 px per inch).
+  var PRINT_HEIGHTS = { "agp-chart": 320, "agp-daily": 234, "trace-chart": 330 };
   function resizeFor(print) {
     Object.keys(PRINT_HEIGHTS).forEach(function (id) {
       var el = document.getElementById(id);
