@@ -276,7 +276,7 @@ def _completeness_day(day: completeness.DayCompleteness) -> dict:
                 if hour.reason
                 else COMPLETENESS_COLOURS["present"],
                 "title": f"{hour.hour:02d}:00 {min(hour.present, hour.expected)} of {hour.expected}"
-                + (f", {completeness.REASONS[hour.reason]}" if hour.reason else ""),
+                + "".join(f", {n} {completeness.REASONS[r]}" for r, n in hour.missing_by_reason.items()),
                 "empty": hour.expected == 0,
             }
             for hour in day.hours

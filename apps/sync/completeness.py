@@ -2,8 +2,9 @@
 
 Dexcom sends one reading every 5 minutes while a sensor runs. For each wall-clock hour of a
 day (the patient's zone; a DST day has 23 or 25 hours) we expect one reading per 5 real
-minutes already past, count the readings we hold, and give the missing ones one reason, the
-first that applies:
+minutes already past and count the readings we hold in it. The hour is cut where the reason
+changes (at the first Dexcom data, at our cursor, at Dexcom's newest reading), and the readings
+missing in each piece get one reason, the first that applies:
   * **no Dexcom data yet**: before the first reading Dexcom reports for the patient (dataRange);
   * **access lost**: after what we last synced, while there is no active Dexcom connection (never
     connected, permission withdrawn or expired, or disconnected): we cannot ask;
@@ -63,11 +64,18 @@ class HourCompleteness:
     hour: int
     expected: int
     present: int
-    reason: str | None  # why the missing readings are missing; None when none is
+    missing_by_reason: dict  # reason -> readings missing for it
 
     @property
     def missing(self) -> int:
-        return max(0, self.expected - self.present)
+        return sum(self.missing_by_reason.values())
+
+    @property
+    def reason(self) -> str | None:
+        """The reason of most of the hour's missing readings (the hour strip's colour)."""
+        if not self.missing_by_reason:
+            return None
+        return max(self.missing_by_reason.items(), key=lambda item: item[1])[0]
 
 
 @dataclass(frozen=True)
@@ -87,8 +95,8 @@ class DayCompleteness:
     def missing_by_reason(self) -> dict[str, int]:
         totals: dict[str, int] = {}
         for hour in self.hours:
-            if hour.missing and hour.reason:
-                totals[hour.reason] = totals.get(hour.reason, 0) + hour.missing
+            for reason, count in hour.missing_by_reason.items():
+                totals[reason] = totals.get(reason, 0) + count
         return totals
 
 
@@ -123,12 +131,11 @@ def sync_facts(patient) -> SyncFacts:
 
 
 def missing_reason(start: datetime, end: datetime, facts: SyncFacts) -> str:
-    """The reason (rule above) for readings missing in the real span [start, end). An hour gets
-    one reason, decided by where its end lies."""
+    """The reason (rule above) for readings missing in a real span [start, end) that lies on
+    one side of each of the facts' instants (spans_of cuts an hour there)."""
     if facts.dexcom_start is not None and end <= facts.dexcom_start:
         return NO_DATA_YET
-    asked = facts.cursor is not None and end <= facts.cursor
-    if asked:
+    if facts.cursor is not None and end <= facts.cursor:
         return SENSOR_GAP
     if not facts.connection_active:
         return ACCESS_LOST
@@ -137,15 +144,32 @@ def missing_reason(start: datetime, end: datetime, facts: SyncFacts) -> str:
     return NOT_SYNCED
 
 
-def _hour(
-    day, hour: int, tzinfo, now: datetime, local_hours: np.ndarray, facts: SyncFacts
-) -> HourCompleteness:
+def spans_of(start: datetime, end: datetime, facts: SyncFacts) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut at the first Dexcom data, our cursor and Dexcom's newest reading, so
+    each piece has one reason."""
+    cuts = sorted({t for t in (facts.dexcom_start, facts.cursor, facts.dexcom_end) if t and start < t < end})
+    edges = [start, *cuts, end]
+    return list(zip(edges, edges[1:], strict=False))
+
+
+def _hour(day, hour: int, tzinfo, now: datetime, epoch_s: np.ndarray, facts: SyncFacts) -> HourCompleteness:
     start, end = localtime.local_hour_utc_bounds(day, hour, tzinfo)
-    past_end = min(end, now)
-    expected = max(0, int((past_end - start).total_seconds() // READING_SECONDS)) if past_end > start else 0
-    present = int(np.count_nonzero(local_hours == hour))
-    reason = missing_reason(start, past_end, facts) if present < expected else None
-    return HourCompleteness(hour, expected, present, reason)
+    end = max(start, min(end, now))
+    expected = present = 0
+    missing: dict[str, int] = {}
+
+    def slots_before(moment: datetime) -> int:  # 5-minute slots of the hour begun before `moment`
+        return -(-int((moment - start).total_seconds()) // READING_SECONDS)
+
+    for span_start, span_end in spans_of(start, end, facts):
+        first, last = np.searchsorted(epoch_s, [span_start.timestamp(), span_end.timestamp()])
+        span_expected = slots_before(span_end) - slots_before(span_start)
+        span_present = int(last - first)
+        expected, present = expected + span_expected, present + span_present
+        if span_present < span_expected:
+            reason = missing_reason(span_start, span_end, facts)
+            missing[reason] = missing.get(reason, 0) + span_expected - span_present
+    return HourCompleteness(hour, expected, present, missing)
 
 
 def completeness_report(
@@ -158,13 +182,10 @@ def completeness_report(
     series = selectors.egv_series_for_local_days(
         patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
     )
-    local = series.local_epoch_s
-    day_numbers = local // localtime.SECONDS_PER_DAY
-    hours_of_day = (local % localtime.SECONDS_PER_DAY) // 3600
+    epoch_s = np.sort(series.epoch_s)
     days = []
     for offset in range(period.days):
         day = period.last_day - timedelta(days=offset)
-        local_hours = hours_of_day[day_numbers == localtime.day_number(day)]
-        hours = tuple(_hour(day, hour, period.tzinfo, now, local_hours, facts) for hour in range(24))
+        hours = tuple(_hour(day, hour, period.tzinfo, now, epoch_s, facts) for hour in range(24))
         days.append(DayCompleteness(day, hours))
     return CompletenessReport(period=period, facts=facts, days=tuple(days))

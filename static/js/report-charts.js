@@ -80,8 +80,8 @@
                hovertemplate: "%{x}: %{y:.1f} h<extra>" + s.name + "</extra>" };
     });
     Plotly.newPlot(el, traces, {
-      barmode: "stack", height: 280, margin: { l: 40, r: 10, t: 10, b: 40 },
-      legend: { orientation: "h", y: -0.25 }, yaxis: { title: { text: "hours" }, range: [0, 25], fixedrange: true }
+      barmode: "stack", height: 260, margin: { l: 40, r: 10, t: 10, b: 40 }, showlegend: false,  // the page's legend
+      yaxis: { title: { text: "hours" }, range: [0, 25], fixedrange: true }
     }, CONFIG);
   }
 

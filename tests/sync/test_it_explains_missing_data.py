@@ -134,3 +134,19 @@ def test_a_stranger_gets_a_404(client, patient_with_gaps, other_patient):
     client.force_login(other_patient)
     url = reverse("completeness", kwargs={"patient_id": patient_with_gaps.pk})
     assert client.get(url).status_code == 404
+
+
+def test_an_hour_cut_by_the_cursor_gives_each_piece_its_own_reason(patient):
+    """Readings up to 17:45, asked and Dexcom holding up to 17:47: the hour 17:00 holds 10 and
+    misses 2 (17:50, 17:55), not yet at Dexcom; nothing is called a sensor gap or our sync."""
+    factories.make_egvs(patient, MIDNIGHT, [130] * (17 * 12 + 10))
+    _connection(patient, last_sync_at=MIDNIGHT + timedelta(hours=18, minutes=47))
+    edge = MIDNIGHT + timedelta(hours=17, minutes=47)
+    SyncCursor.objects.create(patient=patient, record_type="egvs", synced_until=edge)
+    DataRange.objects.create(patient=patient, egvs_start=MIDNIGHT - timedelta(days=30), egvs_end=edge)
+    (day,) = _day_report(patient, now=MIDNIGHT + timedelta(hours=18, minutes=47)).days
+    seventeen = day.hours[17]
+    assert (seventeen.expected, seventeen.present) == (12, 10)
+    assert seventeen.missing_by_reason == {completeness.NOT_AT_DEXCOM: 2}
+    assert day.hours[18].missing_by_reason == {completeness.NOT_AT_DEXCOM: 10}  # 18:00-18:45 begun
+    assert day.missing_by_reason == {completeness.NOT_AT_DEXCOM: 12}
