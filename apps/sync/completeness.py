@@ -153,18 +153,23 @@ def spans_of(start: datetime, end: datetime, facts: SyncFacts) -> list[tuple[dat
 
 
 def _hour(day, hour: int, tzinfo, now: datetime, epoch_s: np.ndarray, facts: SyncFacts) -> HourCompleteness:
+    """One wall-clock hour: its 5-minute slots begun before `now`; a reading counts for the
+    piece (spans_of) where its slot begins, so a reading just past a cut is not counted twice."""
     start, end = localtime.local_hour_utc_bounds(day, hour, tzinfo)
     end = max(start, min(end, now))
+    origin = int(start.timestamp())
+
+    def slots_before(moment: datetime) -> int:  # slots of the hour begun before `moment`
+        return -(-(int(moment.timestamp()) - origin) // READING_SECONDS)
+
+    first, last = np.searchsorted(epoch_s, [origin, end.timestamp()])
+    slot_starts = origin + (epoch_s[first:last] - origin) // READING_SECONDS * READING_SECONDS
     expected = present = 0
     missing: dict[str, int] = {}
-
-    def slots_before(moment: datetime) -> int:  # 5-minute slots of the hour begun before `moment`
-        return -(-int((moment - start).total_seconds()) // READING_SECONDS)
-
     for span_start, span_end in spans_of(start, end, facts):
-        first, last = np.searchsorted(epoch_s, [span_start.timestamp(), span_end.timestamp()])
         span_expected = slots_before(span_end) - slots_before(span_start)
-        span_present = int(last - first)
+        inside = (slot_starts >= span_start.timestamp()) & (slot_starts < span_end.timestamp())
+        span_present = int(np.count_nonzero(inside))
         expected, present = expected + span_expected, present + span_present
         if span_present < span_expected:
             reason = missing_reason(span_start, span_end, facts)
