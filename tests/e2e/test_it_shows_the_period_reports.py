@@ -74,3 +74,23 @@ def test_the_overlay_colours_by_weekday_on_request(login_as, patient_with_days):
     )
     assert sorted(legend) == sorted(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_clinician_reaches_the_digest_from_the_triage_list(
+    login_as, patient_with_days, clinician, make_share, width
+):
+    make_share(patient_with_days, clinician=clinician)
+    page = login_as(clinician)
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+    page.goto("/sharing/triage/")
+    page.click("text=Weekly digest")
+    page.wait_for_selector("#digest-download")
+    assert_no_horizontal_overflow(page)
+    with page.expect_download() as download:
+        page.click("#digest-download")
+    assert download.value.suggested_filename.startswith("dexweb-digest-")
+    page.check("#digest-email-form input[name=email]")
+    page.click("#digest-email-form button")
+    page.wait_for_selector("text=You get the digest by email every Monday.")
+    assert page.console_errors == []
