@@ -12,6 +12,7 @@ from pathlib import Path
 
 import environ
 
+from apps.dashboard.beat import BEAT_SCHEDULE as DASHBOARD_BEAT_SCHEDULE
 from apps.sync.beat import BEAT_SCHEDULE as SYNC_BEAT_SCHEDULE
 from dexweb import config_checks
 from dexweb.dexcom_regions import resolve_dexcom_base_url
@@ -293,7 +294,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=150
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE = {**SYNC_BEAT_SCHEDULE}  # apps/sync/beat.py: queue due syncs every minute
+# apps/sync/beat.py: queue due syncs every minute; apps/dashboard/beat.py: the weekly digests
+CELERY_BEAT_SCHEDULE = {**SYNC_BEAT_SCHEDULE, **DASHBOARD_BEAT_SCHEDULE}
 CELERY_TIMEZONE = "UTC"
 
 # --- Security -----------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def gap_breaks(epoch_s: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.diff(epoch_s) > GAP_SECONDS) + 1
 
 
-def _unit_fields(unit: str) -> dict:
+def unit_fields(unit: str) -> dict:
     # The JS divides mg/dL by this one constant for mmol/L; mg/dL is shown as is.
     mmol = unit == MMOLL
     return {"unit": unit, "divisor": MGDL_PER_MMOLL if mmol else 1, "decimals": 1 if mmol else 0}
@@ -78,7 +78,7 @@ def trace_chart_data(series, *, unit: str, period, events=(), alerts=(), calibra
     step_hours = 3 if period.days <= 3 else 24
     positions = axis.positions(series.epoch_s)
     return {
-        **_unit_fields(unit),
+        **unit_fields(unit),
         "t0": axis.t0_local * 1000,
         "t": positions.astype(np.int32),
         # [index, seconds]: from that reading on, its wall clock is `seconds` from the axis.
@@ -176,17 +176,22 @@ MINI_TRACE_SECONDS = 24 * 3600
 def mini_trace_chart_data(series, *, unit: str) -> dict:
     """The last 24 h before the newest reading, for the overview's small trace.
 
-    Times go out as the readings' own wall clock (naive local ms, as the AGP's), so the axis
-    reads what the device showed; on the night DST ends the repeated hour overlaps itself, a
-    small price for a 24 h glance (the trace page has the real-time axis)."""
+    Like the trace, the axis runs with real time (localtime.records_time_axis), labelled with
+    the readings' wall clock: on the night DST ends the repeated hour is drawn after the first,
+    not on top of it, and the hover label shows each reading's own clock (`shifts`)."""
     if series.epoch_s.size:
         keep = series.epoch_s > series.epoch_s[-1] - MINI_TRACE_SECONDS
-        epoch, local, values = series.epoch_s[keep], series.local_epoch_s[keep], series.value[keep]
+        epoch, delta, values = series.epoch_s[keep], series.delta_s[keep], series.value[keep]
     else:
-        epoch = local = values = np.array([], dtype=np.int64)
+        epoch = delta = values = np.array([], dtype=np.int64)
+    axis = localtime.records_time_axis(epoch_s=epoch, delta_s=delta)
+    positions = axis.positions(epoch)
     return {
-        **_unit_fields(unit),
-        "t": (local * 1000).astype(np.int64),
+        **unit_fields(unit),
+        "t0": axis.t0_local * 1000,
+        "t": positions.astype(np.int32),
+        "shifts": [[int(np.searchsorted(positions, start)), shift] for start, shift in axis.segments],
+        "ticks": axis.ticks(step_hours=3),
         "v": values.astype(np.int16),
         "breaks": gap_breaks(epoch).astype(np.int32),
         "limits": [LOW_LIMIT_MGDL, HIGH_LIMIT_MGDL],
@@ -212,7 +217,7 @@ def agp_chart_data(series, *, unit: str, first_day, days: int) -> dict:
             }
         )
     return {
-        **_unit_fields(unit),
+        **unit_fields(unit),
         "agp": agp_percentiles(local, series.value),
         "profiles": profiles,
         "profiles_caption": daily_profiles_caption(first_day, days),

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from apps.dashboard import alarm_views, views
+from apps.dashboard import alarm_views, report_views, views
 
 # The patient's pages, reachable by plain names ("overview") and, for code that prefers
 # namespaces, as "dashboard:overview": the same views under both.
@@ -10,6 +10,11 @@ patient_patterns = [
     path("patients/<int:patient_id>/trace/day/<str:day>/", views.trace_day, name="trace_day"),
     path("patients/<int:patient_id>/agp/", views.agp, name="agp"),
     path("patients/<int:patient_id>/agp.pdf", views.agp_pdf, name="agp_pdf"),
+    path("patients/<int:patient_id>/daily/", report_views.daily, name="daily"),
+    path("patients/<int:patient_id>/patterns/", report_views.patterns, name="patterns"),
+    path("patients/<int:patient_id>/statistics/", report_views.statistics, name="statistics"),
+    path("patients/<int:patient_id>/compare/", report_views.compare, name="compare"),
+    path("patients/<int:patient_id>/completeness/", report_views.data_completeness, name="completeness"),
     path("patients/<int:patient_id>/alerts/", views.alerts, name="alerts"),
     path("patients/<int:patient_id>/alarm-burden/", alarm_views.alarm_burden, name="alarm_burden"),
     path(
@@ -27,6 +32,8 @@ patient_patterns = [
         views.import_job_status,
         name="import_job_status",
     ),
+    path("digest/", report_views.digest_page, name="digest"),
+    path("digest.pdf", report_views.digest_download, name="digest_pdf"),
     path("", views.home, name="home"),
 ]
 

@@ -272,7 +272,8 @@ class TimeAxis:
         values, text = [], []
         step = step_hours * 3600
         last_clock = self.t0_local + self.length + (self.segments[-1][1] if self.segments else 0)
-        for clock in range(self.t0_local, last_clock + 1, step):
+        first_clock = -(-self.t0_local // step) * step  # whole hours (a period's axis starts at midnight)
+        for clock in range(first_clock, last_clock + 1, step):
             position = self.position_of_clock(clock)
             if position is None:
                 continue
@@ -291,8 +292,39 @@ def time_axis(period: Period, *, epoch_s: np.ndarray, delta_s: np.ndarray) -> Ti
         return TimeAxis(int(zone_start.timestamp()), int(zone_end.timestamp()), first)
     delta_s = np.asarray(delta_s, dtype=np.int64)
     start_epoch = first - int(delta_s[0])
+    return TimeAxis(
+        start_epoch, end - int(delta_s[-1]), first, _clock_segments(epoch_s, delta_s, start_epoch)
+    )
+
+
+def _clock_segments(epoch_s, delta_s: np.ndarray, start_epoch: int) -> tuple:
+    """[axis position, shift] wherever the records' wall clock changes its offset."""
     shift = delta_s - delta_s[0]
     changes = np.flatnonzero(np.diff(shift, prepend=shift[0] - 1))
     positions = np.asarray(epoch_s, dtype=np.int64) - start_epoch
-    segments = tuple((int(positions[i]) if k else 0, int(shift[i])) for k, i in enumerate(changes))
-    return TimeAxis(start_epoch, end - int(delta_s[-1]), first, segments)
+    return tuple((int(positions[i]) if k else 0, int(shift[i])) for k, i in enumerate(changes))
+
+
+def records_time_axis(*, epoch_s: np.ndarray, delta_s: np.ndarray) -> TimeAxis:
+    """The real-time axis from the first record to the last (the overview's last 24 h), on the
+    first record's wall clock: on the night DST ends the repeated hour follows the first."""
+    if not len(epoch_s):
+        return TimeAxis(0, 0, 0)
+    delta_s = np.asarray(delta_s, dtype=np.int64)
+    start_epoch = int(epoch_s[0])
+    return TimeAxis(
+        start_epoch,
+        int(epoch_s[-1]),
+        start_epoch + int(delta_s[0]),
+        _clock_segments(epoch_s, delta_s, start_epoch),
+    )
+
+
+def local_hour_utc_bounds(day: date, hour: int, tzinfo) -> tuple[datetime, datetime]:
+    """The real UTC span of one wall-clock hour of a local day in a zone: an hour the clocks
+    skip (DST starts) is empty, the hour they repeat (DST ends) lasts two hours."""
+    zone = tzinfo or UTC
+    start = datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC)
+    following = datetime.combine(day, time()) + timedelta(hours=hour + 1)
+    end = following.replace(tzinfo=zone).astimezone(UTC)
+    return start, max(start, end)

@@ -380,3 +380,42 @@ def best_and_worst_days(
     best = max(ranked, key=lambda d: (d.tir_percent, -d.mean_mgdl))
     worst = min(ranked, key=lambda d: (d.tir_percent, -d.mean_mgdl))
     return best, worst
+
+
+HOURLY_PERCENTILES = (10, 25, 50, 75, 90)
+
+
+def hourly_statistics(local_epoch_s, values_mgdl, *, unit: str = MGDL) -> list[dict]:
+    """Per hour of the local day (0-23): readings, mean, sample SD, the 10/25/50/75/90th
+    percentiles (numpy's linear, as agp_percentiles) in mg/dL, and % below range (<70), in range
+    (70-180) and above range (>180) as `unit` reads the limits. Hours without readings carry
+    None. The same clamping (LOW = 40, HIGH = 400) as every other metric."""
+    values = clamp_to_sensor_range(values_mgdl)
+    hours = (np.asarray(local_epoch_s, dtype=np.int64) % 86400) // 3600
+    masks = _band_masks(values, unit)
+    below = masks["very_low"] | masks["low"]
+    above = masks["high"] | masks["very_high"]
+    table = []
+    for hour in range(24):
+        in_hour = hours == hour
+        chunk = values[in_hour]
+        readings = int(chunk.size)
+        row = {"hour": hour, "readings": readings}
+        if readings:
+            row["mean_mgdl"] = float(chunk.mean())
+            row["sd_mgdl"] = float(chunk.std(ddof=1)) if readings > 1 else None
+            row.update(
+                {
+                    f"p{p}_mgdl": float(q)
+                    for p, q in zip(HOURLY_PERCENTILES, np.percentile(chunk, HOURLY_PERCENTILES), strict=True)
+                }
+            )
+        else:
+            row.update(
+                {"mean_mgdl": None, "sd_mgdl": None, **{f"p{p}_mgdl": None for p in HOURLY_PERCENTILES}}
+            )
+        row["tbr_percent"] = _percent(int(np.count_nonzero(below & in_hour)), readings)
+        row["tir_percent"] = _percent(int(np.count_nonzero(masks["in_range"] & in_hour)), readings)
+        row["tar_percent"] = _percent(int(np.count_nonzero(above & in_hour)), readings)
+        table.append(row)
+    return table

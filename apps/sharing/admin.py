@@ -5,7 +5,7 @@ Secrets never appear: invitations and codes store only a hash, and the hash is n
 
 from django.contrib import admin
 
-from apps.sharing.models import AuditEntry, Clinic, Invitation, Share, ShareCode
+from apps.sharing.models import AuditEntry, Clinic, DigestSubscription, Invitation, Share, ShareCode
 
 
 @admin.register(Clinic)
@@ -80,3 +80,15 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(DigestSubscription)
+class DigestSubscriptionAdmin(admin.ModelAdmin):
+    """Who gets the weekly digest email, and when it last went (an admin may turn one off)."""
+
+    list_display = ("clinician", "created_at", "last_sent_at")
+    readonly_fields = ("clinician", "created_at", "last_sent_at")
+    search_fields = ("clinician__email",)
+
+    def has_add_permission(self, request):
+        return False  # only the clinician asks for it, on the digest page

@@ -191,6 +191,20 @@ class ShareCodeAttempt(models.Model):
         indexes = [models.Index(fields=["clinician", "at"])]
 
 
+class DigestSubscription(models.Model):
+    """A clinician who asked for the weekly digest by email (one page per patient shared with
+    them, sent by the dashboard.send_weekly_digests beat task). No row: no email."""
+
+    clinician = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_subscription"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Weekly digest for {self.clinician}"
+
+
 class AuditQuerySet(models.QuerySet):
     """The trail is append-only: bulk edits and deletes through the ORM are refused too.
 

@@ -12,7 +12,7 @@ from apps.accounts.models import User
 from apps.glucose import localtime, snapshots
 from apps.glucose.models import TriageSnapshot
 from apps.sharing import triage
-from apps.sharing.models import AuditEntry, Invitation, Share, ShareCode
+from apps.sharing.models import AuditEntry, DigestSubscription, Invitation, Share, ShareCode
 from apps.sharing.triage import TriageRow
 
 VIEW_ALL_PERMISSION = "sharing.view_all_patient_data"
@@ -151,3 +151,12 @@ def triage_page(
             localtime.period_ending(group["last_day"], days=period_days).label for group in per_period
         ),
     )
+
+
+def is_digest_subscriber(clinician: User) -> bool:
+    return DigestSubscription.objects.filter(clinician=clinician).exists()
+
+
+def digest_subscribers():
+    """Active clinicians who asked for the weekly digest email."""
+    return User.objects.filter(digest_subscription__isnull=False, is_active=True, role=User.Role.CLINICIAN)

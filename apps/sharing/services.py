@@ -18,6 +18,7 @@ from apps.sharing.audit_context import AuditContext
 from apps.sharing.models import (
     AuditEntry,
     Clinic,
+    DigestSubscription,
     Invitation,
     Share,
     ShareCode,
@@ -344,3 +345,15 @@ def share_code_revoke(*, audit: AuditContext, share_code: ShareCode) -> ShareCod
             action=AuditEntry.Action.SHARE_CODE_REVOKED,
         )
     return share_code
+
+
+# --- weekly digest --------------------------------------------------------------------------------
+
+
+def digest_subscribe(*, clinician: User, subscribed: bool) -> bool:
+    """Turn the clinician's weekly digest email on or off; returns whether it is on."""
+    if subscribed:
+        DigestSubscription.objects.get_or_create(clinician=clinician)
+    else:
+        DigestSubscription.objects.filter(clinician=clinician).delete()
+    return subscribed

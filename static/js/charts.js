@@ -60,23 +60,31 @@
     });
   }
 
+  // The readings on an axis that runs with real time (it never goes back on the night DST
+  // ends); each hover label shows the reading's own wall clock, `shift` seconds from the axis.
+  // A gap of more than 15 minutes is a gap: never interpolated.
+  function realTimeLine(data) {
+    var breaks = {}, shiftAt = {}, shift = 0, x = [], y = [], clocks = [], i;
+    for (i = 0; i < data.breaks.length; i++) { breaks[data.breaks[i]] = true; }
+    for (i = 0; i < data.shifts.length; i++) { shiftAt[data.shifts[i][0]] = data.shifts[i][1]; }
+    for (i = 0; i < data.t.length; i++) {
+      var ms = data.t0 + data.t[i] * 1000;
+      if (shiftAt[i] !== undefined) { shift = shiftAt[i]; }
+      if (breaks[i]) { x.push(ms - 1); y.push(null); clocks.push(""); }
+      x.push(ms); y.push(shown(data, Math.min(Math.max(data.v[i], data.limits[0]), data.limits[1])));
+      clocks.push(clock(ms + shift * 1000));
+    }
+    return { x: x, y: y, clocks: clocks };
+  }
+
   function drawTrace() {
     var data = readJson("trace-data");
     var el = document.getElementById("trace-chart");
     if (!data || !el) { return; }
-    var n = data.t.length, breaks = {}, shiftAt = {}, shift = 0, i;
-    for (i = 0; i < data.breaks.length; i++) { breaks[data.breaks[i]] = true; }
-    for (i = 0; i < data.shifts.length; i++) { shiftAt[data.shifts[i][0]] = data.shifts[i][1]; }
-    var x = [], y = [], clocks = [], lowX = [], lowY = [], highX = [], highY = [];
-    var lo = data.limits[0], hi = data.limits[1];
-    for (i = 0; i < n; i++) {
-      // The axis runs with real time (it never goes back on the day DST ends); the hover
-      // label shows the reading's own wall clock, `shift` seconds from the axis.
+    var line = realTimeLine(data), x = line.x, y = line.y, clocks = line.clocks, i;
+    var lowX = [], lowY = [], highX = [], highY = [], lo = data.limits[0], hi = data.limits[1];
+    for (i = 0; i < data.t.length; i++) {
       var ms = data.t0 + data.t[i] * 1000, v = data.v[i];
-      if (shiftAt[i] !== undefined) { shift = shiftAt[i]; }
-      if (breaks[i]) { x.push(ms - 1); y.push(null); clocks.push(""); }  // a gap is a gap: never interpolated
-      var drawn = Math.min(Math.max(v, lo), hi);
-      x.push(ms); y.push(shown(data, drawn)); clocks.push(clock(ms + shift * 1000));
       if (v < lo) { lowX.push(ms); lowY.push(shown(data, lo)); }
       if (v > hi) { highX.push(ms); highY.push(shown(data, hi)); }
     }
@@ -121,16 +129,11 @@
     var data = readJson("mini-data");
     var el = document.getElementById("mini-chart");
     if (!data || !el) { return; }
-    var breaks = {}, x = [], y = [], i;
-    for (i = 0; i < data.breaks.length; i++) { breaks[data.breaks[i]] = true; }
-    for (i = 0; i < data.t.length; i++) {
-      if (breaks[i]) { x.push(data.t[i] - 1); y.push(null); }
-      x.push(data.t[i]); y.push(shown(data, Math.min(Math.max(data.v[i], data.limits[0]), data.limits[1])));
-    }
-    Plotly.newPlot(el, [{ x: x, y: y, type: "scatter", mode: "lines", connectgaps: false,
-      line: { color: "#0b3d91", width: 1.5 }, hovertemplate: "%{y} " + data.unit + "<br>%{x|%a %H:%M}<extra></extra>" }], {
+    var line = realTimeLine(data);
+    Plotly.newPlot(el, [{ x: line.x, y: line.y, customdata: line.clocks, type: "scatter", mode: "lines", connectgaps: false,
+      line: { color: "#0b3d91", width: 1.5 }, hovertemplate: "%{y} " + data.unit + "<br>%{customdata}<extra></extra>" }], {
       margin: { l: 40, r: 8, t: 6, b: 28 }, height: 170, showlegend: false,
-      xaxis: { type: "date", tickformat: "%H:%M", fixedrange: true },
+      xaxis: { type: "date", tickvals: data.ticks.values, ticktext: data.ticks.text, fixedrange: true },
       yaxis: { range: yRange(data), fixedrange: true, title: { text: data.unit } },
       shapes: [targetBand(data)].concat(referenceLines(data))
     }, { displayModeBar: false, responsive: true });
@@ -205,8 +208,9 @@
     }, CONFIG);
   }
 
-  // Printing: shrink the AGP charts so the report fits one landscape page (print.css).
-  var PRINT_HEIGHTS = { "agp-chart": 200, "agp-daily": 150, "trace-chart": 330 };
+  // Printing: size the AGP charts so the report fits one portrait page (print.css, 85 and
+  // 62 mm at 96 px per inch).
+  var PRINT_HEIGHTS = { "agp-chart": 320, "agp-daily": 234, "trace-chart": 330 };
   function resizeFor(print) {
     Object.keys(PRINT_HEIGHTS).forEach(function (id) {
       var el = document.getElementById(id);
@@ -223,6 +227,9 @@
     resizeFor(true);
   });
   window.addEventListener("afterprint", function () { resizeFor(false); });
+
+  // For report-charts.js (the Daily overlay, Compare): the same reading, units and toolbar.
+  window.dexwebCharts = { readJson: readJson, shown: shown, config: CONFIG, band: BAND };
 
   document.addEventListener("DOMContentLoaded", function () {
     if (typeof Plotly === "undefined") { return; }

@@ -55,7 +55,25 @@ def test_the_overview_shows_mini_trace_best_worst_and_the_readings_device(client
     html = client.get(f"/patients/{patient_with_data.pk}/overview/?days=14").content.decode()
     data = json.loads(html.split('id="mini-data">')[1].split("</script>")[0])
     assert 280 <= len(data["t"]) <= 288  # the 24 h before the newest reading
-    assert (data["t"][-1] - data["t"][0]) <= 24 * 3600 * 1000
+    assert (data["t"][-1] - data["t"][0]) <= 24 * 3600  # seconds on a real-time axis
     assert "Best day" in html and "Worst day" in html and "highest time in range" in html
     assert "min old" in html and "from Dexcom G7 · Android app (G7Android)" in html
     assert 'src="/static/js/charts.js"' in html
+
+
+def test_the_mini_trace_draws_the_repeated_dst_hour_after_the_first():
+    """The night DST ends in New York (1 Nov 2026): 01:00-01:55 happens twice on the device's
+    clock. On the real-time axis the second pass comes after the first, and ticks read the clock."""
+    import numpy as np
+
+    from apps.dashboard.charts import mini_trace_chart_data
+    from apps.glucose.selectors import EgvSeries
+
+    start = int(datetime(2026, 11, 1, 4, 0, tzinfo=UTC).timestamp())  # 00:00 EDT
+    epoch = start + 300 * np.arange(72)  # 6 real hours: 00:00 EDT to 04:55 EST
+    delta = np.where(epoch < start + 2 * 3600, -4 * 3600, -5 * 3600)
+    data = mini_trace_chart_data(EgvSeries(epoch, delta, np.full(72, 120)), unit="mg/dL")
+    assert list(np.diff(data["t"])) == [300] * 71  # never back, never on top of itself
+    assert data["shifts"] == [[0, 0], [24, -3600]]
+    assert data["ticks"]["text"] == ["00:00", "03:00"]
+    assert data["breaks"].size == 0

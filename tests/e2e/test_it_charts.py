@@ -1,6 +1,7 @@
 """Headless Chromium loads the trace, the AGP and the alerts and their Plotly charts draw, with
 no console errors (CSP: scripts only from our own static files, chart data as JSON elements)."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
@@ -50,6 +51,9 @@ def test_it_prints_the_agp_on_one_page(login_as, patient_with_charts):
     page.wait_for_timeout(300)
     pdf = page.pdf(prefer_css_page_size=True)
     assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1
+    # Portrait A4 (595 x 842 pt), as the AGP v4 report and the PDF download.
+    width, height = (float(n) for n in re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf).groups())
+    assert round(width) == 595 and round(height) == 842
     assert page.console_errors == []
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from apps.dexcom.models import DexcomConnection
 from apps.sharing.models import AuditEntry
+from tests.e2e.layout import assert_no_horizontal_overflow
 from tests.glucose import factories
 
 WIDTHS = {"desktop": 1280, "phone": 390}
@@ -54,10 +55,6 @@ def patient_with_everything(make_user, make_share):
     return patient
 
 
-def _overflow(page) -> dict:
-    return page.evaluate("() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
-
-
 @pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
 @pytest.mark.parametrize(("path", "charts"), PAGES)
 def test_the_page_fits_and_draws(login_as, patient_with_everything, width, path, charts):
@@ -68,8 +65,7 @@ def test_the_page_fits_and_draws(login_as, patient_with_everything, width, path,
     for selector in charts:
         page.wait_for_selector(f"{selector} .plot-container svg.main-svg")
         assert page.locator(f"{selector} .plot-container path").count() > 0
-    sizes = _overflow(page)
-    assert sizes["scroll"] <= sizes["inner"], sizes
+    assert_no_horizontal_overflow(page)
     if width < 600:
         assert page.locator(".modebar").count() == 0  # no toolbar over the chart on a phone
     assert page.console_errors == []

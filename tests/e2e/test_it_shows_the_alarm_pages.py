@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.e2e.layout import assert_no_horizontal_overflow
 from tests.glucose import factories
 
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
@@ -30,11 +31,6 @@ def patient_with_alarms(make_user):
     return patient
 
 
-def _no_horizontal_overflow(page) -> None:
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"page {widths[0]} px wide in a {widths[1]} px window"
-
-
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize(
     ("path", "charts"),
@@ -55,7 +51,7 @@ def test_the_alarm_pages_draw_and_fit(login_as, patient_with_alarms, path, chart
         assert page.locator(f"{selector} .plot-container path").count() > 0
     if "High alert 200 → 250 mg/dL" not in page.content() and path != "alerts/":
         raise AssertionError("the settings change is not shown")
-    _no_horizontal_overflow(page)
+    assert_no_horizontal_overflow(page)
     assert page.console_errors == []
 
 
