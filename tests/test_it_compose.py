@@ -184,3 +184,11 @@ def test_the_compose_environment_passes_production_settings_and_check_deploy(com
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_workers_scale_out_and_beat_stays_single(compose):
+    worker, beat = compose["services"]["worker"], compose["services"]["beat"]
+    assert str(worker["deploy"]["replicas"]).startswith("${DEXWEB_WORKER_REPLICAS:-")
+    assert int(str(worker["deploy"]["replicas"]).split(":-")[1].rstrip("}")) >= 2
+    assert "replicas" not in beat.get("deploy", {})  # two beats would queue every tick twice
+    assert worker["environment"] == compose["services"]["web"]["environment"]  # same Redis
