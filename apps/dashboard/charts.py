@@ -12,7 +12,8 @@ import orjson
 
 from apps.glucose import localtime
 from apps.glucose.alert_kinds import alert_colour, alert_label
-from apps.glucose.metrics import HIGH_LIMIT_MGDL, LOW_LIMIT_MGDL, agp_percentiles
+from apps.glucose.metrics import HIGH_LIMIT_MGDL, LOW_LIMIT_MGDL
+from apps.glucose.reports.agp import AgpReport, daily_profile_day_numbers
 from apps.glucose.units import MGDL_PER_MMOLL, MMOLL
 
 # The consensus says never interpolate: a break of more than 15 minutes (3 missed readings)
@@ -25,7 +26,6 @@ REFERENCE_LINES_MGDL = (54, 250)
 # Beyond two weeks one marker per event would cover the trace (90 days: thousands of
 # diamonds): markers then become one per local day, sized and labelled by their count.
 MARKERS_PER_RECORD_MAX_DAYS = 14
-DAILY_PROFILE_DAYS = 14
 
 EVENT_LABELS = {
     "carbs": "Carbs",
@@ -200,37 +200,26 @@ def mini_trace_chart_data(series, *, unit: str) -> dict:
     }
 
 
-def agp_chart_data(series, *, unit: str, first_day, days: int) -> dict:
+def agp_chart_data(report: AgpReport) -> dict:
     """AGP modal day (percentiles per 5-minute slot) and the daily profiles (last 14 days)."""
-    local = series.local_epoch_s
-    profiles = []
-    day_numbers = localtime.local_day_numbers(local)
-    for number in daily_profile_day_numbers(first_day, days):
-        mask = day_numbers == number
-        day = localtime.date_of_day_number(number)
-        profiles.append(
-            {
-                "date": day.isoformat(),
-                "label": f"{day:%a} {day.day} {day:%b}",
-                "t": (local[mask] % 86400 // 60).astype(np.int32),
-                "v": series.value[mask].astype(np.int16),
-            }
-        )
+    profiles = [
+        {
+            "date": profile.day.isoformat(),
+            "label": f"{profile.day:%a} {profile.day.day} {profile.day:%b}",
+            "t": profile.minutes,
+            "v": profile.values.astype(np.int16),
+        }
+        for profile in report.profiles
+    ]
     return {
-        **unit_fields(unit),
-        "agp": agp_percentiles(local, series.value),
+        **unit_fields(report.unit),
+        "agp": report.percentiles,
         "profiles": profiles,
-        "profiles_caption": daily_profiles_caption(first_day, days),
+        "profiles_caption": daily_profiles_caption(report.period.first_day, report.days),
         "reference_lines": list(REFERENCE_LINES_MGDL),
         "limits": [LOW_LIMIT_MGDL, HIGH_LIMIT_MGDL],
         "target": [TARGET_LOW_MGDL, TARGET_HIGH_MGDL],
     }
-
-
-def daily_profile_day_numbers(first_day, days: int) -> range:
-    """The local days the daily profiles show: the last 14 of the period (all if shorter)."""
-    first = localtime.day_number(first_day)
-    return range(max(first, first + days - DAILY_PROFILE_DAYS), first + days)
 
 
 def daily_profiles_caption(first_day, days: int) -> str:

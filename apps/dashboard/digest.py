@@ -15,8 +15,8 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from apps.glucose import reports
 from apps.glucose.localtime import viewer_clock_text
+from apps.glucose.reports.patient import unit_for
 from apps.glucose.units import format_glucose
 from apps.sharing import selectors, services
 from apps.sharing.audit_context import AuditContext
@@ -48,9 +48,7 @@ def digest_patients(*, clinician, now: datetime) -> list[DigestPatient]:
     rows = selectors.triage_rows(viewer=clinician, period_days=DIGEST_DAYS, now=now)
     rows.sort(key=lambda row: (row.attention, row.name.lower()), reverse=True)
     users = {user.pk: user for user in selectors.patients_shared_with(clinician)}
-    return [
-        DigestPatient(row, reports.unit_for(users[row.patient_id])) for row in rows if row.patient_id in users
-    ]
+    return [DigestPatient(row, unit_for(users[row.patient_id])) for row in rows if row.patient_id in users]
 
 
 def record_digest_views(*, clinician, patients: list[DigestPatient], how: str) -> None:

@@ -1,18 +1,16 @@
-"""What every patient page needs: the patient, their unit, their sync state and newest reading."""
+"""What every patient page needs: the patient header of apps.glucose.reports.patient (unit,
+newest reading, local clock) with the sync state, and the words the pages say about them."""
 
+import dataclasses
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
 from apps.dexcom.models import DexcomConnection
-from apps.glucose import localtime, reports, selectors
-from apps.glucose.models import Egv
+from apps.glucose.reports.patient import PatientHeader, patient_header
 from apps.glucose.units import format_glucose
 from apps.sync import schedule
-
-# Dexcom publishes readings with a delay of 1 h (US) to 3 h (elsewhere); older than this is stale.
-STALE_AFTER = timedelta(hours=4)
 
 TREND_ARROWS = {
     "doubleUp": "⇈",
@@ -61,27 +59,12 @@ def age_text(age: timedelta) -> str:
     return f"{minutes // 1440} days old"
 
 
-@dataclass
-class PatientPage:
-    patient: object
-    unit: str
+@dataclass(frozen=True)
+class PatientPage(PatientHeader):
+    """The patient header (apps.glucose.reports.patient) with the Dexcom sync state."""
+
     connection: DexcomConnection | None
-    latest: Egv | None
-    now: datetime
-    local_now: datetime
     waiting_for_dexcom: bool = False  # due for a sync, queued until the Dexcom budget allows
-
-    @property
-    def today(self) -> date:
-        return self.local_now.date()
-
-    @property
-    def latest_age(self) -> timedelta | None:
-        return self.now - self.latest.system_time if self.latest else None
-
-    @property
-    def is_stale(self) -> bool:
-        return self.latest is not None and self.latest_age > STALE_AFTER
 
     @property
     def last_attempt_failed(self) -> bool:
@@ -132,20 +115,10 @@ def load_patient_page(patient, *, now: datetime | None = None) -> PatientPage:
     """Two or three queries: the connection, the newest reading, the device unit if needed."""
     now = now or timezone.now()
     connection = DexcomConnection.objects.filter(user_id=patient.pk).select_related("schedule").first()
-    latest = selectors.latest_egv(patient_id=patient.pk, now=now)
-    local_now = localtime.local_now(
-        patient, now=now, latest_delta_seconds=latest.display_delta_seconds if latest else None
-    )
     waiting = False
     if connection is not None:
         # Someone is looking: sync at the watched pace (no extra query; an UPDATE a few times an hour).
         waiting = schedule.note_page_view(connection=connection, now=now)
-    return PatientPage(
-        patient=patient,
-        unit=reports.unit_for(patient),
-        connection=connection,
-        latest=latest,
-        now=now,
-        local_now=local_now,
-        waiting_for_dexcom=waiting,
-    )
+    header = patient_header(patient, now=now)
+    fields = {field.name: getattr(header, field.name) for field in dataclasses.fields(header)}
+    return PatientPage(**fields, connection=connection, waiting_for_dexcom=waiting)

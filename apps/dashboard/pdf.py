@@ -1,6 +1,6 @@
 """The AGP report as a one-page PDF in the AGP v4 layout, drawn with reportlab's canvas (pure
-Python: no browser, no kaleido/Chrome, no system service), from the same context the AGP page
-renders.
+Python: no browser, no kaleido/Chrome, no system service), from the same typed report the AGP
+page renders (apps.glucose.reports.agp.AgpReport).
 
 AGP v4 (Battelino et al., Diabetes Care 2019; the 2023 report) is one portrait page, top to
 bottom: time in ranges as one stacked bar with its targets beside the glucose statistics, the
@@ -14,7 +14,10 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
+from apps.dashboard.charts import agp_chart_data
 from apps.dashboard.metric_display import WEAR_LABEL
+from apps.dashboard.presenters import metrics_rows
+from apps.glucose.reports.agp import AgpReport
 from apps.glucose.units import MMOLL, format_glucose
 
 Y_MAX = 350  # mg/dL shown on the AGP axis, as the standard report does
@@ -26,25 +29,26 @@ MARGIN = 40
 LEFT_AXIS = 56  # room for the glucose scale left of the charts
 
 
-def agp_pdf(context: dict, *, compress: bool = True) -> bytes:
+def agp_pdf(report: AgpReport, *, patient_name: str, compress: bool = True) -> bytes:
     """`compress=False` leaves the page's drawing readable (tests look for the labels)."""
     buffer = io.BytesIO()
     # None: reportlab's own setting (rl_config.pageCompression, on by default)
     pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=None if compress else 0)
-    patient, period, unit = context["patient"], context["period"], context["unit"]
+    period, unit = report.period, report.unit
+    rows = metrics_rows(report.metrics, unit, days=report.days)
     top = PAGE_HEIGHT - MARGIN
     pdf.setTitle("AGP report")
     pdf.setFont("Helvetica-Bold", 14)
-    pdf.drawString(MARGIN, top, f"AGP report: {patient.display_name}")
+    pdf.drawString(MARGIN, top, f"AGP report: {patient_name}")
     pdf.setFont("Helvetica", 8.5)
     pdf.drawString(
         MARGIN,
         top - 14,
         f"{period.label} · values in {unit} · LOW counted as 40 and HIGH as 400 mg/dL · sample SD",
     )
-    _tir_bar(pdf, context["bands"], x=MARGIN, top=top - 40, h=190)
-    _metrics_block(pdf, context, x=310, top=top - 40)
-    chart = context["chart_data"]
+    _tir_bar(pdf, rows["bands"], x=MARGIN, top=top - 40, h=190)
+    _metrics_block(pdf, rows, days=report.days, x=310, top=top - 40)
+    chart = agp_chart_data(report)
     width = PAGE_WIDTH - LEFT_AXIS - MARGIN
     _modal_day(pdf, chart, unit, x=LEFT_AXIS, y=330, w=width, h=170)
     _daily_profiles(pdf, chart, unit, x=LEFT_AXIS, y=MARGIN, w=width, h=230)
@@ -80,24 +84,24 @@ def _tir_bar(pdf, bands, *, x, top, h):
         pdf.setFillColor(colors.black)
 
 
-def _metrics_block(pdf, context, *, x, top):
+def _metrics_block(pdf, rows, *, days: int, x, top):
     y = top
     pdf.setFont("Helvetica-Bold", 10)
     pdf.drawString(x, y, "Glucose statistics and targets")
     y -= 16
     pdf.setFont("Helvetica", 9)
-    metrics = context["metrics"]
+    metrics = rows["metrics"]
     wear = metrics["wear_percent"]
     pdf.drawString(x, y, f"{WEAR_LABEL}: {wear:.0f}%" if wear is not None else f"{WEAR_LABEL}: —")
     y -= 13
-    pdf.drawString(x, y, f"Days with data: {metrics['days_with_data']} of {context['days']}")
+    pdf.drawString(x, y, f"Days with data: {metrics['days_with_data']} of {days}")
     y -= 13
-    for row in context["summary"]:
+    for row in rows["summary"]:
         pdf.drawString(x, y, f"{row['label']}: {row['value']}")
         y -= 13
-    if context["wear_warning"]:
+    if rows["wear_warning"]:
         pdf.setFillColor(colors.HexColor("#c98a00"))
-        for part in _wrap(context["wear_warning"], 50):
+        for part in _wrap(rows["wear_warning"], 50):
             pdf.drawString(x, y, part)
             y -= 11
         pdf.setFillColor(colors.black)

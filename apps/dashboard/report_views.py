@@ -2,7 +2,7 @@
 clinician's weekly digest.
 
 Each view: access check (apps.sharing.access.patient_for_viewer: the patient, or someone they
-share with, every look by someone else audited) -> one report from apps.glucose.period_reports
+share with, every look by someone else audited) -> one report from apps.glucose.reports.periods
 -> render. The presenters below only turn report numbers into text in the patient's unit.
 """
 
@@ -19,8 +19,9 @@ from apps.dashboard import charts, digest, metric_display
 from apps.dashboard.patient_page import load_patient_page
 from apps.dashboard.periods import PERIOD_CHOICES, last_day_from_request, parse_days, period_ending
 from apps.dashboard.views import _context, _page_period
-from apps.glucose import localtime, period_reports
+from apps.glucose import localtime
 from apps.glucose.alert_kinds import alert_kind
+from apps.glucose.reports import periods as period_reports
 from apps.glucose.units import format_glucose, range_limits
 from apps.sharing import selectors as sharing_selectors
 from apps.sharing import services as sharing_services

@@ -1,19 +1,20 @@
-"""The patient's pages. Each view asks apps.sharing.access.patient_for_viewer first."""
+"""The patient's pages. Each view asks apps.sharing.access.patient_for_viewer first, then its
+one report of apps.glucose.reports, and renders it (apps.dashboard.presenters)."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apps.dashboard import charts, device_display, exports, metric_display, pdf
+from apps.dashboard import charts, exports, pdf, presenters
 from apps.dashboard.forms import ClarityUploadForm, max_upload_bytes, too_large_message
-from apps.dashboard.patient_page import load_patient_page
+from apps.dashboard.patient_page import PatientPage, load_patient_page
 from apps.dashboard.periods import (
     PERIOD_CHOICES,
     TRACE_CHOICES,
@@ -21,13 +22,16 @@ from apps.dashboard.periods import (
     parse_days,
     period_ending,
 )
-from apps.glucose import alarm_report, alert_settings, reports, selectors
+from apps.glucose import alarm_report
 from apps.glucose import tasks as glucose_tasks
 from apps.glucose.alert_kinds import ALERT_NAMES, alert_kind
-from apps.glucose.models import ClarityImportJob
+from apps.glucose.reports.agp import AgpReport, agp_report
+from apps.glucose.reports.devices import devices_report
+from apps.glucose.reports.events import EVENT_TYPES, events_report
+from apps.glucose.reports.imports import import_job_of, recent_import_jobs
+from apps.glucose.reports.overview import overview_report
+from apps.glucose.reports.trace import trace_report
 from apps.sharing.access import patient_for_viewer
-
-EVENT_TYPES = ("carbs", "insulin", "exercise", "health", "notes", "bloodGlucose")
 
 
 def _context(page, patient, name: str, **extra) -> dict:
@@ -67,16 +71,7 @@ def overview(request, patient_id: int):
     patient = patient_for_viewer(request, patient_id, page="overview")
     page = load_patient_page(patient)
     days, period = _page_period(request, page, default_days=14)
-    previous = period.previous()
-    rows = selectors.daily_summaries(
-        patient_id=patient.pk, first_day=previous.first_day, end_day=period.end_day
-    )
-    current = reports.summary_metrics(patient=patient, period=period, unit=page.unit, rows=rows)
-    before = reports.summary_metrics(patient=patient, period=previous, unit=page.unit, rows=rows)
-    best, worst = reports.best_and_worst_days(patient=patient, period=period, unit=page.unit, rows=rows)
-    mini = charts.mini_trace_chart_data(
-        reports.last_day_of_readings(patient=patient, latest=page.latest), unit=page.unit
-    )
+    report = overview_report(patient=patient, period=period, unit=page.unit, latest=page.latest)
     return render(
         request,
         "dashboard/overview.html",
@@ -87,47 +82,15 @@ def overview(request, patient_id: int):
             period=period,
             days=days,
             choices=PERIOD_CHOICES,
-            metrics=current,
-            bands=metric_display.range_bands(current, page.unit),
-            summary=metric_display.summary_rows(current, page.unit),
-            wear_warning=metric_display.wear_warning(current, period_days=days),
-            comparison=metric_display.comparison_rows(current, before, page.unit),
-            previous=previous,
-            has_previous=bool(before["readings"]),
-            best_day=metric_display.ranked_day(best, page.unit),
-            worst_day=metric_display.ranked_day(worst, page.unit),
-            mini_json=charts.to_json(mini) if len(mini["t"]) else "",
+            **presenters.overview_context(report, page.unit),
         ),
     )
 
 
-def _trace_response(request, patient, page, *, last_day: date, days: int, day_view: bool):
+def _trace_response(request, page, *, last_day: date, days: int, day_view: bool):
+    patient = page.patient
     period = period_ending(last_day, days=days, local_now=page.local_now, tzinfo=patient.tzinfo)
-    series = selectors.egv_series_for_local_days(
-        patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
-    )
-    events = selectors.marker_rows(
-        selectors.events_in(patient_id=patient.pk, period=period),
-        "event_type",
-        "event_sub_type",
-        "value",
-        "unit",
-    )
-    alerts = selectors.marker_rows(
-        selectors.alerts_in(patient_id=patient.pk, period=period), "alert_name", "alert_state"
-    )
-    calibrations = selectors.marker_rows(
-        selectors.calibrations_in(patient_id=patient.pk, period=period), "value"
-    )
-    data = charts.trace_chart_data(
-        series,
-        unit=page.unit,
-        period=period,
-        events=events,
-        alerts=alerts,
-        calibrations=calibrations,
-    )
-    one_day = timedelta(days=1)
+    report = trace_report(patient=patient, period=period)
     return render(
         request,
         "dashboard/trace.html",
@@ -139,10 +102,7 @@ def _trace_response(request, patient, page, *, last_day: date, days: int, day_vi
             days=days,
             choices=TRACE_CHOICES,
             day_view=day_view,
-            readings=len(series),
-            chart_json=charts.to_json(data),
-            previous_day=period.first_day - one_day,
-            next_day=period.last_day + one_day if period.last_day < page.today else None,
+            **presenters.trace_context(report, page.unit, today=page.today),
         ),
     )
 
@@ -158,7 +118,7 @@ def trace(request, patient_id: int):
         return redirect("trace_day", patient_id=patient.pk, day=last_day.isoformat())
     days = parse_days(request.GET.get("days"), default=1)
     last_day = last_day_from_request(request.GET.get("end"), today=page.today)
-    return _trace_response(request, patient, page, last_day=last_day, days=days, day_view=False)
+    return _trace_response(request, page, last_day=last_day, days=days, day_view=False)
 
 
 @login_required
@@ -171,30 +131,13 @@ def trace_day(request, patient_id: int, day: str):
         last_day = date.fromisoformat(day)
     except ValueError:
         raise Http404("not a date") from None
-    return _trace_response(request, patient, page, last_day=last_day, days=1, day_view=True)
+    return _trace_response(request, page, last_day=last_day, days=1, day_view=True)
 
 
-def _agp_context(request, patient, page):
-    days, period = _page_period(request, page, default_days=14)
-    series = selectors.egv_series_for_local_days(
-        patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
-    )
-    metrics = reports.reading_metrics(series=series, period=period, unit=page.unit)
-    data = charts.agp_chart_data(series, unit=page.unit, first_day=period.first_day, days=days)
-    return _context(
-        page,
-        patient,
-        "agp",
-        period=period,
-        days=days,
-        choices=PERIOD_CHOICES,
-        metrics=metrics,
-        bands=metric_display.range_bands(metrics, page.unit),
-        summary=metric_display.summary_rows(metrics, page.unit),
-        wear_warning=metric_display.wear_warning(metrics, period_days=days),
-        chart_data=data,
-        profiles_caption=data["profiles_caption"],
-    )
+def _agp_report(request, patient) -> tuple[PatientPage, AgpReport]:
+    page = load_patient_page(patient)
+    _days, period = _page_period(request, page, default_days=14)
+    return page, agp_report(patient=patient, period=period, unit=page.unit)
 
 
 @login_required
@@ -202,8 +145,16 @@ def _agp_context(request, patient, page):
 def agp(request, patient_id: int):
     """The AGP report: metrics, modal day percentiles, 14 daily profiles; prints on one page."""
     patient = patient_for_viewer(request, patient_id, page="agp")
-    context = _agp_context(request, patient, load_patient_page(patient))
-    context["chart_json"] = charts.to_json(context.pop("chart_data"))
+    page, report = _agp_report(request, patient)
+    context = _context(
+        page,
+        patient,
+        "agp",
+        period=report.period,
+        days=report.days,
+        choices=PERIOD_CHOICES,
+        **presenters.agp_context(report),
+    )
     return render(request, "dashboard/agp.html", context)
 
 
@@ -212,10 +163,10 @@ def agp(request, patient_id: int):
 def agp_pdf(request, patient_id: int):
     """The AGP report as a PDF file, drawn with reportlab (no browser or system service)."""
     patient = patient_for_viewer(request, patient_id, page="agp-pdf")
-    context = _agp_context(request, patient, load_patient_page(patient))
-    period = context["period"]
-    response = HttpResponse(pdf.agp_pdf(context), content_type="application/pdf")
-    filename = f"agp-{period.first_day}-{period.last_day}.pdf"
+    _page, report = _agp_report(request, patient)
+    body = pdf.agp_pdf(report, patient_name=patient.display_name)
+    response = HttpResponse(body, content_type="application/pdf")
+    filename = f"agp-{report.period.first_day}-{report.period.last_day}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -258,10 +209,7 @@ def events(request, patient_id: int):
     patient = patient_for_viewer(request, patient_id, page="events")
     page = load_patient_page(patient)
     days, period = _page_period(request, page, default_days=14)
-    types = [t for t in request.GET.getlist("type") if t]
-    rows = list(
-        selectors.events_in(patient_id=patient.pk, period=period, types=types).order_by("-system_time")
-    )
+    report = events_report(patient=patient, period=period, types=request.GET.getlist("type"))
     return render(
         request,
         "dashboard/events.html",
@@ -273,8 +221,8 @@ def events(request, patient_id: int):
             days=days,
             choices=PERIOD_CHOICES,
             event_types=EVENT_TYPES,
-            selected=types,
-            rows=rows,
+            selected=report.types,
+            rows=report.events,
             value_units={"mg/dL", "mmol/L"},
         ),
     )
@@ -287,11 +235,8 @@ def devices(request, patient_id: int):
     and every change as from -> to, in the device's local time."""
     patient = patient_for_viewer(request, patient_id, page="devices")
     page = load_patient_page(patient)
-    histories = alert_settings.display_histories(selectors.devices_with_settings(patient_id=patient.pk))
-    device_list = [
-        device_display.display_item(history, unit=page.unit, tzinfo=patient.tzinfo) for history in histories
-    ]
-    return render(request, "dashboard/devices.html", _context(page, patient, "devices", devices=device_list))
+    context = presenters.devices_context(devices_report(patient=patient), page.unit, tzinfo=patient.tzinfo)
+    return render(request, "dashboard/devices.html", _context(page, patient, "devices", **context))
 
 
 @login_required
@@ -368,6 +313,13 @@ def _importing_patient(request, patient_id: int):
     return patient
 
 
+def _import_job(patient, job_id: int):
+    job = import_job_of(patient=patient, job_id=job_id)
+    if job is None:
+        raise Http404
+    return job
+
+
 def _declared_length(request) -> int:
     try:
         return int(request.META.get("CONTENT_LENGTH") or 0)
@@ -392,7 +344,7 @@ def _import_form(request, patient):
 
 def _render_import(request, patient, form, *, refusal: str = "", status: int = 200):
     page = load_patient_page(patient)
-    jobs = ClarityImportJob.objects.filter(patient=patient).order_by("-created_at")[:5]
+    jobs = recent_import_jobs(patient=patient)
     return render(
         request,
         "dashboard/import.html",
@@ -414,7 +366,7 @@ def _render_import(request, patient, form, *, refusal: str = "", status: int = 2
 def import_job(request, patient_id: int, job_id: int):
     """One import's progress (polled by static/js/import-progress.js) and its outcome."""
     patient = _importing_patient(request, patient_id)
-    job = get_object_or_404(ClarityImportJob, pk=job_id, patient=patient)
+    job = _import_job(patient, job_id)
     page = load_patient_page(patient)
     return render(request, "dashboard/import_job.html", _context(page, patient, "import", job=job))
 
@@ -424,7 +376,7 @@ def import_job(request, patient_id: int, job_id: int):
 def import_job_status(request, patient_id: int, job_id: int):
     """The job's status as JSON, for the progress bar."""
     patient = _importing_patient(request, patient_id)
-    job = get_object_or_404(ClarityImportJob, pk=job_id, patient=patient)
+    job = _import_job(patient, job_id)
     return JsonResponse(
         {
             "status": job.status,

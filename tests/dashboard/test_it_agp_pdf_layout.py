@@ -2,19 +2,21 @@
 metrics, AGP, 14 daily profiles labelled with weekday and date on a glucose scale."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from django.test import RequestFactory
+from django.utils import timezone
 
-from apps.dashboard import pdf, views
-from apps.dashboard.patient_page import load_patient_page
+from apps.dashboard import pdf
+from apps.glucose.localtime import period_ending
+from apps.glucose.reports.agp import agp_report
+from apps.glucose.reports.patient import patient_header
 from tests.glucose import factories
 
 
-def _context(patient, query="?days=14&end=2026-11-05"):
-    request = RequestFactory().get(f"/patients/{patient.pk}/agp.pdf{query}")
-    request.user = patient
-    return views._agp_context(request, patient, load_patient_page(patient))
+def _report(patient, end=date(2026, 11, 5)):
+    header = patient_header(patient, now=timezone.now())
+    period = period_ending(end, days=14, local_now=header.local_now, tzinfo=patient.tzinfo)
+    return agp_report(patient=patient, period=period, unit=header.unit)
 
 
 def test_the_pdf_is_one_portrait_page(client, patient):
@@ -28,7 +30,9 @@ def test_the_pdf_is_one_portrait_page(client, patient):
 
 def test_the_pdf_has_the_agp_v4_sections_in_order(patient):
     factories.make_egvs(patient, datetime(2026, 11, 1, tzinfo=UTC), [90 + i % 150 for i in range(288 * 3)])
-    drawing = pdf.agp_pdf(_context(patient), compress=False).decode("latin-1")
+    drawing = pdf.agp_pdf(_report(patient), patient_name=patient.display_name, compress=False).decode(
+        "latin-1"
+    )
     order = [
         drawing.index(f"({text}")
         for text in (

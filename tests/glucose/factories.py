@@ -8,6 +8,7 @@ from apps.glucose.models import (
     AlertSchedule,
     AlertSettingVersion,
     Calibration,
+    ClarityImportJob,
     Device,
     Egv,
     Event,
@@ -64,13 +65,20 @@ def make_egvs(
 
 
 def make_days(
-    patient, *, last_day_start: datetime, days: int, value_for=None, delta_seconds: int = 0
+    patient,
+    *,
+    last_day_start: datetime,
+    days: int,
+    value_for=None,
+    delta_seconds: int = 0,
+    summaries: bool = True,
 ) -> list[Egv]:
     """`days` full local days of 288 readings ending with the local day starting at
     `last_day_start` (a UTC instant of local midnight when delta is 0)."""
     value_for = value_for or (lambda i: 100 + (i % 288) // 2)
     start = last_day_start - timedelta(days=days - 1) - timedelta(seconds=delta_seconds)
-    return make_egvs(patient, start, [value_for(i) for i in range(288 * days)], delta_seconds=delta_seconds)
+    values = [value_for(i) for i in range(288 * days)]
+    return make_egvs(patient, start, values, delta_seconds=delta_seconds, summaries=summaries)
 
 
 def recent_day_start(days_ago: int = 1) -> datetime:
@@ -190,4 +198,11 @@ def setting(device, alert_name, value, valid_from, *, unit="mg/dL", schedule="",
         display_delta_seconds=0,
         content_hash=f"{schedule}-{alert_name}-{value}-{valid_from}",
         valid_from=valid_from,
+    )
+
+
+def make_import_job(patient, file_name: str = "clarity.csv", **fields) -> ClarityImportJob:
+    """A Clarity import job as the upload leaves it (queued), without a stored file."""
+    return ClarityImportJob.objects.create(
+        patient=patient, file_name=file_name, file_size=fields.pop("file_size", 1), timezone="UTC", **fields
     )

@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.glucose.localtime import BadPeriod, period_from_dates
-from apps.glucose.reports import local_now_for, period_metrics_report
+from apps.glucose.reports.patient import local_now_for
+from apps.glucose.reports.period_metrics import period_metrics_report
 
 
 class Command(BaseCommand):

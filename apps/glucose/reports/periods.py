@@ -8,8 +8,9 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from apps.glucose import alarm_report, episodes, localtime, metrics, reports, selectors
+from apps.glucose import alarm_report, episodes, localtime, metrics, selectors
 from apps.glucose.alarms import Alarm
+from apps.glucose.reports.period_metrics import reading_metrics
 
 # What the Patterns page shows around an episode: the events logged in the 3 hours before it
 # (a meal, a bolus, exercise) and the alarms from 30 minutes before it to its end.
@@ -122,7 +123,7 @@ def statistics_report(*, patient, period: localtime.Period, unit: str) -> Statis
     return StatisticsReport(
         period=period,
         unit=unit,
-        metrics=reports.reading_metrics(series=series, period=period, unit=unit),
+        metrics=reading_metrics(series=series, period=period, unit=unit),
         hours=tuple(metrics.hourly_statistics(series.local_epoch_s, series.value, unit=unit)),
     )
 
@@ -217,7 +218,7 @@ def _compared(patient, period: localtime.Period, unit: str) -> ComparedPeriod:
     series = _period_series(patient, period)
     return ComparedPeriod(
         period=period,
-        metrics=reports.reading_metrics(series=series, period=period, unit=unit),
+        metrics=reading_metrics(series=series, period=period, unit=unit),
         agp=metrics.agp_percentiles(series.local_epoch_s, series.value),
     )
 

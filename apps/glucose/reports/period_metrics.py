@@ -1,25 +1,11 @@
 """Metrics reports of one patient and period, the one place the pages, the PDF, the API and
 `manage.py glucose_metrics` get their numbers from (all through apps.glucose.metrics)."""
 
-from datetime import datetime, timedelta
-
-import numpy as np
+from datetime import timedelta
 
 from apps.glucose import localtime, metrics, selectors
-from apps.glucose.units import MGDL_PER_MMOLL, effective_unit
-
-
-def local_now_for(patient, *, now: datetime) -> datetime:
-    latest = selectors.latest_egv(patient_id=patient.pk, now=now)
-    return localtime.local_now(
-        patient, now=now, latest_delta_seconds=latest.display_delta_seconds if latest else None
-    )
-
-
-def unit_for(patient) -> str:
-    """The unit the patient reads (their choice, else their device's): it decides the bands."""
-    device_unit = None if patient.glucose_unit else selectors.device_glucose_unit(patient_id=patient.pk)
-    return effective_unit(patient, device_unit=device_unit)
+from apps.glucose.reports.patient import unit_for
+from apps.glucose.units import MGDL_PER_MMOLL
 
 
 def summary_metrics(*, patient, period: localtime.Period, unit: str, rows=None) -> dict:
@@ -40,18 +26,6 @@ def best_and_worst_days(*, patient, period: localtime.Period, unit: str, rows=No
         )
     rows = [row for row in rows if period.contains(row.day)]
     return metrics.best_and_worst_days(rows, unit=unit, local_now=period.local_now, tzinfo=period.tzinfo)
-
-
-def last_day_of_readings(*, patient, latest) -> selectors.EgvSeries:
-    """The readings of the 24 h before the newest one (the overview's mini trace)."""
-    if latest is None:
-        empty = np.array([], dtype=np.int64)
-        return selectors.EgvSeries(empty, empty, empty)
-    return selectors.egv_series(
-        patient_id=patient.pk,
-        start=latest.system_time - timedelta(hours=24),
-        end=latest.system_time + timedelta(seconds=1),
-    )
 
 
 def reading_metrics(*, series: selectors.EgvSeries, period: localtime.Period, unit: str) -> dict:
