@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from apps.dexcom import client
+from apps.dexcom.api import HTTP_API, DexcomApi
 from apps.dexcom.crypto import decrypt_token, encrypt_token
 from apps.dexcom.models import DexcomConnection
 
@@ -84,7 +85,7 @@ def _is_fresh(connection: DexcomConnection) -> bool:
 
 
 @sensitive_variables()
-def current_access_token(*, connection_id: int) -> tuple[str, str]:
+def current_access_token(*, connection_id: int, api: DexcomApi = HTTP_API) -> tuple[str, str]:
     """(clear access token, its ciphertext as stored); refreshes first when it is about to expire.
 
     The ciphertext identifies which token a caller used, so a 401 can ask for a refresh of
@@ -94,11 +95,13 @@ def current_access_token(*, connection_id: int) -> tuple[str, str]:
     if _is_fresh(connection):
         return decrypt_token(connection.access_token_encrypted), connection.access_token_encrypted
     return refresh_access_token(
-        connection_id=connection_id, stale_access_encrypted=connection.access_token_encrypted
+        connection_id=connection_id, stale_access_encrypted=connection.access_token_encrypted, api=api
     )
 
 
-def refresh_access_token(*, connection_id: int, stale_access_encrypted: str) -> tuple[str, str]:
+def refresh_access_token(
+    *, connection_id: int, stale_access_encrypted: str, api: DexcomApi = HTTP_API
+) -> tuple[str, str]:
     """A new access token replacing `stale_access_encrypted`, spending the refresh token at most
     once across all workers."""
     deadline = time.monotonic() + 3 * _claim_seconds()
@@ -110,7 +113,7 @@ def refresh_access_token(*, connection_id: int, stale_access_encrypted: str) -> 
         if (pause := _pause_left(connection)) is not None:
             raise RefreshOutcomeUnknown(retry_after=pause)
         if _claim_refresh(connection):
-            return _spend_refresh_token(connection)
+            return _spend_refresh_token(connection, api=api)
         if time.monotonic() > deadline:
             raise client.DexcomUnavailable("another worker's token refresh did not finish")
         time.sleep(POLL_SECONDS)
@@ -142,12 +145,12 @@ def _claim_refresh(connection: DexcomConnection) -> bool:
 
 
 @sensitive_variables("refresh_token", "pair")
-def _spend_refresh_token(connection: DexcomConnection) -> tuple[str, str]:
+def _spend_refresh_token(connection: DexcomConnection, *, api: DexcomApi) -> tuple[str, str]:
     # Still in flight from an earlier attempt: that answer was lost, this token may be spent.
     answer_was_lost = connection.refresh_started_at is not None
     refresh_token = decrypt_token(connection.refresh_token_encrypted)
     try:
-        pair = client.refresh_tokens(refresh_token=refresh_token, base_url=connection.base_url)
+        pair = api.refresh_tokens(refresh_token=refresh_token, base_url=connection.base_url)
     except client.DexcomGrantRefused as error:
         logger.warning(
             "Dexcom refused the refresh for connection %s (%s%s): needs re-authorization",
@@ -246,9 +249,10 @@ def mark_refresh_lost(*, connection_id: int) -> None:
     )
 
 
-def call_with_access_token(*, connection_id: int, call):
-    """`call(access_token)` with a valid token; on a 401 refresh once and retry once."""
-    access_token, access_encrypted = current_access_token(connection_id=connection_id)
+def call_with_access_token(*, connection_id: int, call, api: DexcomApi = HTTP_API):
+    """`call(access_token)` with a valid token; on a 401 refresh once and retry once. `api`
+    spends the refresh token when one is needed."""
+    access_token, access_encrypted = current_access_token(connection_id=connection_id, api=api)
     try:
         return call(access_token)
     except client.DexcomGrantRefused:
@@ -256,6 +260,6 @@ def call_with_access_token(*, connection_id: int, call):
     except client.DexcomAuthError:
         logger.info("Dexcom answered 401 for connection %s: refreshing once", connection_id)
     access_token, _ = refresh_access_token(
-        connection_id=connection_id, stale_access_encrypted=access_encrypted
+        connection_id=connection_id, stale_access_encrypted=access_encrypted, api=api
     )
     return call(access_token)

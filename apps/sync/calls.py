@@ -9,6 +9,7 @@ import time
 from datetime import datetime
 
 from apps.dexcom import client, tokens
+from apps.dexcom.api import HTTP_API, DexcomApi
 from apps.sync.budget import STEADY, take_api_call
 
 logger = logging.getLogger(__name__)
@@ -19,8 +20,17 @@ BACKOFF_SECONDS = (0.5, 2.0, 5.0)
 
 
 class RunCalls:
-    def __init__(self, *, connection_id: int, base_url: str, heartbeat=None, lane: str = STEADY):
+    def __init__(
+        self,
+        *,
+        connection_id: int,
+        base_url: str,
+        heartbeat=None,
+        lane: str = STEADY,
+        api: DexcomApi = HTTP_API,
+    ):
         self.connection_id = connection_id
+        self.api = api  # the HTTP client in production, an in-memory fake in most tests
         self.lane = lane  # backfills spend only their share of the budget
         self.base_url = base_url
         self.count = 0
@@ -30,14 +40,14 @@ class RunCalls:
 
     def data_range(self, *, last_sync_time: datetime | None) -> client.DataRange:
         return self._call(
-            lambda token: client.get_data_range(
+            lambda token: self.api.get_data_range(
                 access_token=token, last_sync_time=last_sync_time, base_url=self.base_url
             )
         )
 
     def records(self, *, record_type: str, start: datetime, end: datetime) -> client.RecordsPage:
         return self._call(
-            lambda token: client.get_records(
+            lambda token: self.api.get_records(
                 access_token=token,
                 record_type=record_type,
                 start=start,
@@ -47,7 +57,7 @@ class RunCalls:
         )
 
     def devices(self) -> client.RecordsPage:
-        return self._call(lambda token: client.get_devices(access_token=token, base_url=self.base_url))
+        return self._call(lambda token: self.api.get_devices(access_token=token, base_url=self.base_url))
 
     def _counted(self, request):
         def call(token):
@@ -62,7 +72,9 @@ class RunCalls:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             self.heartbeat()
             try:
-                return tokens.call_with_access_token(connection_id=self.connection_id, call=counted)
+                return tokens.call_with_access_token(
+                    connection_id=self.connection_id, call=counted, api=self.api
+                )
             except tokens.RefreshOutcomeUnknown:
                 raise  # the token may be spent: only after its pause, from the task's retry
             except client.DexcomRateLimited as error:

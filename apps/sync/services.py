@@ -25,6 +25,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.dexcom import client, tokens
+from apps.dexcom.api import HTTP_API, DexcomApi
 from apps.dexcom.models import DexcomConnection
 from apps.glucose import ingest
 from apps.glucose.models import DataRange, Egv
@@ -92,8 +93,12 @@ class RunState:
 # --- Public services ----------------------------------------------------------------------------
 
 
-def sync_connection(*, connection_id: int, plan: FetchPlan = FULL) -> SyncRun | None:
+def sync_connection(
+    *, connection_id: int, plan: FetchPlan = FULL, api: DexcomApi = HTTP_API
+) -> SyncRun | None:
     """One run for one connection; None when another run holds it or it is not active.
+
+    `api` is what answers for Dexcom: the HTTP client unless a caller (a test) passes another.
 
     Dexcom errors are recorded on the run and the connection, then raised so the caller (the
     Celery task) can decide to retry; a refused grant is recorded and not raised.
@@ -103,19 +108,19 @@ def sync_connection(*, connection_id: int, plan: FetchPlan = FULL) -> SyncRun | 
         logger.info("Sync of connection %s skipped: running elsewhere or not active", connection_id)
         return None
     try:
-        return _run(connection_id=connection_id, owner=owner, plan=plan)
+        return _run(connection_id=connection_id, owner=owner, plan=plan, api=api)
     finally:
         release_sync_lease(connection_id=connection_id, owner=owner)
 
 
 def backfill_connection(
-    *, connection_id: int, days: int | None = None, restart: bool = False
+    *, connection_id: int, days: int | None = None, restart: bool = False, api: DexcomApi = HTTP_API
 ) -> SyncRun | None:
     """Fetch history (SYNC_BACKFILL_DAYS by default). restart=True refetches everything."""
     connection = DexcomConnection.objects.get(pk=connection_id)
     if restart or not SyncCursor.objects.filter(patient_id=connection.user_id).exists():
         reset_sync_state(connection_id=connection_id, days=days)
-    return sync_connection(connection_id=connection_id)
+    return sync_connection(connection_id=connection_id, api=api)
 
 
 def reset_sync_state(*, connection_id: int, days: int | None = None) -> None:
@@ -139,7 +144,7 @@ def reset_sync_state(*, connection_id: int, days: int | None = None) -> None:
 # --- One run ------------------------------------------------------------------------------------
 
 
-def _run(*, connection_id: int, owner: str, plan: FetchPlan = FULL) -> SyncRun:
+def _run(*, connection_id: int, owner: str, plan: FetchPlan, api: DexcomApi) -> SyncRun:
     connection = DexcomConnection.objects.select_related("user").get(pk=connection_id)
     # We hold the lease, so a run still marked running was cut short (worker killed, time limit).
     SyncRun.objects.filter(connection=connection, status=SyncRun.Status.RUNNING).update(
@@ -164,6 +169,7 @@ def _run(*, connection_id: int, owner: str, plan: FetchPlan = FULL) -> SyncRun:
             base_url=connection.base_url,
             heartbeat=lambda: renew_sync_lease(connection_id=connection_id, owner=owner),
             lane=BACKFILL_LANE if run.kind == SyncRun.Kind.BACKFILL else STEADY_LANE,
+            api=api,
         ),
         now=timezone.now(),
         plan=plan,

@@ -1,6 +1,13 @@
-"""Fixtures for syncing against the emulator over real HTTP (pytest-django's live_server)."""
+"""Fixtures for syncing: against the in-memory fake (most tests) or the emulator over real HTTP.
 
-from datetime import timedelta
+`api` is a tests.fakes.dexcom_api.FakeDexcomApi holding the emulator's truth for SandboxUser1
+and `api_connection` a connection whose tokens it issued: pass `api=api` to the engine. The
+`emulator` fixtures serve the same truth over HTTP (pytest-django's live_server), for the few
+tests about OAuth, faults on the wire, a full backfill and late uploads.
+"""
+
+import functools
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection as db_connection
@@ -9,8 +16,92 @@ from apps.dexcom.models import DexcomConnection
 from apps.glucose.ingest import MODELS
 from apps.sync.models import SyncCursor
 from apps.sync.records import rows_from_records
+from tests.fakes.dexcom_api import FakeDexcomApi
 
 SANDBOX_USER = "SandboxUser1"
+TRUTH_TYPES = ("egvs", "events", "calibrations", "alerts", "devices")
+
+
+def load_truth(api: FakeDexcomApi, *, sandbox_user_key: str = SANDBOX_USER, now=None) -> FakeDexcomApi:
+    """Put the emulator's records of a sandbox user, as published at `now`, into the fake
+    (records already there are replaced by recordId, as Dexcom replaces edited events)."""
+    now = now or datetime.now(UTC)
+    published = _published(sandbox_user_key, int(now.timestamp()) // 60 * 60)
+    api.devices_replaced(published["devices"])
+    for record_type in TRUTH_TYPES[:-1]:
+        api.add(record_type, published[record_type])
+    return api
+
+
+@functools.lru_cache(maxsize=8)
+def _published(sandbox_user_key: str, epoch: int) -> dict[str, list[dict]]:
+    # Generated once per user and minute (about a second): tests only read these records.
+    from apps.sandbox import generator, truth
+
+    now = datetime.fromtimestamp(epoch, UTC)
+    start = datetime.fromtimestamp(generator.history_start(epoch), UTC)
+    return {
+        record_type: truth.records(
+            sandbox_user_key=sandbox_user_key, record_type=record_type, start=start, end=now, now=now
+        )
+        for record_type in TRUTH_TYPES
+    }
+
+
+def api_as_of(now: datetime) -> FakeDexcomApi:
+    """A fake Dexcom holding what the emulator had published of SandboxUser1 at `now`."""
+    return load_truth(FakeDexcomApi(), now=now)
+
+
+@pytest.fixture
+def api(db):
+    """A fake Dexcom holding SandboxUser1's history as the emulator publishes it now."""
+    return load_truth(FakeDexcomApi())
+
+
+@pytest.fixture
+def quick_backoff(monkeypatch):
+    """The inline backoff's pauses shortened, for tests that count retries, not seconds."""
+    from apps.sync import calls
+
+    monkeypatch.setattr(calls, "BACKOFF_SECONDS", (0.01, 0.01, 0.01))
+
+
+@pytest.fixture
+def connect_fake(make_user):
+    """connect_fake(api, email, days) -> a DexcomConnection with tokens the fake issued."""
+    from apps.dexcom.crypto import encrypt_token
+    from apps.dexcom.services import store_connection
+
+    def _connect(api, email="patient@example.com", days=None):
+        user = make_user(email, "patient")
+        pair = api.issue_tokens()
+        connection = store_connection(
+            user=user,
+            dexcom_user_id=api.user_id,
+            access_token_encrypted=encrypt_token(pair.access_token),
+            refresh_token_encrypted=encrypt_token(pair.refresh_token),
+            expires_at=pair.expires_at,
+            start_sync=False,
+        )
+        return _backfilling(connection, days=days)
+
+    return _connect
+
+
+def _backfilling(connection: DexcomConnection, *, days: int | None) -> DexcomConnection:
+    """The connection, its backfill set `days` back first when given."""
+    from apps.sync.services import reset_sync_state
+
+    if days:
+        reset_sync_state(connection_id=connection.pk, days=days)
+    connection.refresh_from_db()
+    return connection
+
+
+@pytest.fixture
+def api_connection(api, connect_fake):
+    return connect_fake(api)
 
 
 @pytest.fixture
@@ -44,12 +135,7 @@ def connect(emulator, make_user):
             redirect_uri=settings.DEXCOM_REDIRECT_URI,
         )
         connection = connect_with_authorization_code(user=user, code=code, start_sync=False)
-        if days:
-            from apps.sync.services import reset_sync_state
-
-            reset_sync_state(connection_id=connection.pk, days=days)
-        connection.refresh_from_db()
-        return connection
+        return _backfilling(connection, days=days)
 
     return _connect
 
@@ -63,10 +149,18 @@ def fields_of(row: dict) -> dict:
     return dict(row.items())
 
 
-def assert_db_equals_truth(connection: DexcomConnection, *, sandbox_user_key: str = SANDBOX_USER):
-    """Every record type: same record ids as the emulator's truth (no gaps, no extras, no
-    duplicates) and the same values, over what the cursors say is complete."""
+def assert_db_equals_truth(
+    connection: DexcomConnection, *, sandbox_user_key: str = SANDBOX_USER, api: FakeDexcomApi | None = None
+):
+    """Every record type: same record ids as the truth (no gaps, no extras, no duplicates) and
+    the same values, over what the cursors say is complete. The truth is the emulator's, or
+    what the fake `api` serves."""
     from apps.sandbox import truth
+
+    def served(record_type, start, end):
+        if api is not None:
+            return api.records_between(record_type, start, end)
+        return truth.records(sandbox_user_key=sandbox_user_key, record_type=record_type, start=start, end=end)
 
     patient_id = connection.user_id
     cursors = dict(
@@ -76,7 +170,7 @@ def assert_db_equals_truth(connection: DexcomConnection, *, sandbox_user_key: st
     compared = {}
     for record_type, model in MODELS.items():
         end = cursors[record_type].replace(microsecond=0)
-        raw = truth.records(sandbox_user_key=sandbox_user_key, record_type=record_type, start=start, end=end)
+        raw = served(record_type, start, end)
         expected, bad = rows_from_records(
             record_type, raw, patient_id=patient_id, now=end + timedelta(days=1)
         )

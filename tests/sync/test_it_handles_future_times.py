@@ -37,15 +37,16 @@ def test_it_accepts_a_few_minutes_of_clock_skew():
     assert not bad and rows[0]["system_time"] == NOW + FUTURE_TOLERANCE
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_cursor_in_the_future_is_reset_and_the_data_is_fetched(connection, caplog):
-    services.sync_connection(connection_id=connection.pk)
+@pytest.mark.django_db
+def test_a_cursor_in_the_future_is_reset_and_the_data_is_fetched(api, api_connection, caplog):
+    connection = api_connection
+    services.sync_connection(connection_id=connection.pk, api=api)
     newest = Egv.objects.filter(patient=connection.user).latest("system_time").system_time
     # A worker whose clock ran two days fast wrote cursors in the future; readings went missing.
     Egv.objects.filter(patient=connection.user, system_time__gte=newest - timedelta(hours=6)).delete()
     held = Egv.objects.filter(patient=connection.user).latest("system_time").system_time
     SyncCursor.objects.filter(patient=connection.user).update(synced_until=timezone.now() + timedelta(days=2))
-    run = services.sync_connection(connection_id=connection.pk)
+    run = services.sync_connection(connection_id=connection.pk, api=api)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     assert "in the future (clock skew); reset to" in caplog.text
     cursors = dict(
@@ -58,20 +59,25 @@ def test_a_cursor_in_the_future_is_reset_and_the_data_is_fetched(connection, cap
     )  # refetched
     from tests.sync.conftest import assert_db_equals_truth
 
-    assert_db_equals_truth(connection)
+    assert_db_equals_truth(connection, api=api)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_last_data_at_moves_only_when_readings_arrive(connection, settings):
-    services.sync_connection(connection_id=connection.pk)
+@pytest.mark.django_db
+def test_last_data_at_moves_only_when_readings_arrive(connect_fake):
+    from tests.sync.conftest import api_as_of, load_truth
+
+    now = timezone.now()
+    api = api_as_of(now - timedelta(minutes=30))
+    connection = connect_fake(api)
+    services.sync_connection(connection_id=connection.pk, api=api)
     connection.refresh_from_db()
     first_data, first_sync = connection.last_data_at, connection.last_sync_at
     assert first_data is not None
-    services.sync_connection(connection_id=connection.pk)  # nothing new
+    services.sync_connection(connection_id=connection.pk, api=api)  # nothing new
     connection.refresh_from_db()
     assert connection.last_sync_at > first_sync and connection.last_data_at == first_data
-    settings.EMULATOR_DATA_DELAY_MINUTES -= 30  # the next half hour of readings is published
-    services.sync_connection(connection_id=connection.pk)
+    load_truth(api, now=now)  # the next half hour of readings is published
+    services.sync_connection(connection_id=connection.pk, api=api)
     connection.refresh_from_db()
     assert connection.last_data_at > first_data
 

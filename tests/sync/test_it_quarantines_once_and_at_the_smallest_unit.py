@@ -1,6 +1,7 @@
 """A bad record is quarantined once, and only the bad part of a device is left out."""
 
 import copy
+import functools
 
 import pytest
 
@@ -17,17 +18,19 @@ def _with_setting(device, index, **fields):
     return changed
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_syncs_over_the_same_bad_records_quarantine_them_once(connection):
+@pytest.mark.django_db
+def test_two_syncs_over_the_same_bad_records_quarantine_them_once(api, api_connection):
     from apps.sandbox import faults
 
+    connection = api_connection
     # Every events answer comes back damaged; the 24 h re-read sees the newest ones again.
-    faults.inject(kind="bad_records", endpoint="events", times=None, count=3)
-    first = services.sync_connection(connection_id=connection.pk)
+    damage = functools.partial(faults.damage_records, record_type="events", count=3)
+    api.inject("bad_records", "events", times=None, damage=damage)
+    first = services.sync_connection(connection_id=connection.pk, api=api)
     assert first.status == SyncRun.Status.SUCCEEDED, first.errors
     entries = QuarantinedRecord.objects.filter(patient=connection.user, record_type="events").count()
     assert first.quarantined == entries > 0
-    second = services.sync_connection(connection_id=connection.pk)
+    second = services.sync_connection(connection_id=connection.pk, api=api)
     assert second.status == SyncRun.Status.SUCCEEDED, second.errors
     assert second.quarantined == 0
     assert QuarantinedRecord.objects.filter(patient=connection.user, record_type="events").count() == entries
@@ -102,19 +105,13 @@ def test_a_malformed_schedule_keeps_the_device_and_the_other_schedules(patient):
     assert AlertSchedule.objects.count() == 1 and AlertSettingVersion.objects.count() == 2
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_sync_quarantines_the_one_setting_and_stores_the_device(connection, monkeypatch):
-    from apps.dexcom import client
-
-    real_get_devices = client.get_devices
-
-    def devices_with_a_string_value(**kwargs):
-        page = real_get_devices(**kwargs)
-        page.records[0]["alertSchedules"][0]["alertSettings"][0]["value"] = "250"
-        return page
-
-    monkeypatch.setattr(client, "get_devices", devices_with_a_string_value)
-    run = services.sync_connection(connection_id=connection.pk)
+@pytest.mark.django_db
+def test_the_sync_quarantines_the_one_setting_and_stores_the_device(api, api_connection):
+    connection = api_connection
+    listed = copy.deepcopy(api.records_between("devices", None, None))
+    listed[0]["alertSchedules"][0]["alertSettings"][0]["value"] = "250"
+    api.devices_replaced(listed)
+    run = services.sync_connection(connection_id=connection.pk, api=api)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     devices = Device.objects.filter(patient=connection.user)
     # The emulator lists the phone app once per transmitter, plus the retired receiver.

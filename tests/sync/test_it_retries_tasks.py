@@ -21,7 +21,7 @@ def test_it_retries_after_dexcom_asks_to_wait(connection):
     assert_db_equals_truth(connection)
 
 
-def test_it_retries_when_dexcom_keeps_failing(connection):
+def test_it_retries_when_dexcom_keeps_failing(connection, quick_backoff):
     from apps.sandbox import faults
 
     # Five 500s exhaust the run's own four attempts; the task's retry then succeeds.

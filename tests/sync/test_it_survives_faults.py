@@ -1,5 +1,11 @@
-"""429 bursts, 5xx, malformed payloads, bad records, revoked grants and expiring tokens."""
+"""429 bursts, 5xx, malformed payloads, bad records, revoked grants and expiring tokens.
 
+Faults whose handling lives above the wire (long Retry-After, 5xx retries, resuming, damaged
+records) run against the in-memory fake; those that need the wire or the emulator's token
+store (a burst of 429s, a truncated body, a revoked grant, expired and concurrent refreshes)
+run over real HTTP."""
+
+import functools
 import threading
 from datetime import timedelta
 
@@ -14,7 +20,7 @@ from apps.sync import services
 from apps.sync.models import QuarantinedRecord, SyncRun
 from tests.sync.conftest import SANDBOX_USER, assert_db_equals_truth
 
-pytestmark = pytest.mark.django_db(transaction=True)
+live = pytest.mark.django_db(transaction=True)
 
 
 def _faults():
@@ -31,6 +37,7 @@ def _refreshes_spent(sandbox_user_key=SANDBOX_USER) -> int:
     ).count()
 
 
+@live
 def test_it_honours_retry_after_in_a_burst_of_429s(connection):
     _faults().inject(kind="rate_limit", endpoint="egvs", times=3, retry_after=1)
     started = timezone.now()
@@ -40,44 +47,51 @@ def test_it_honours_retry_after_in_a_burst_of_429s(connection):
     assert_db_equals_truth(connection)
 
 
-def test_it_hands_long_retry_afters_to_the_task_queue(connection):
-    _faults().inject(kind="rate_limit", endpoint="dataRange", times=1, retry_after=600)
+def test_it_hands_long_retry_afters_to_the_task_queue(api, api_connection):
+    connection = api_connection
+    api.inject("rate_limit", "dataRange", retry_after=600)
     with pytest.raises(client.DexcomRateLimited) as raised:
-        services.sync_connection(connection_id=connection.pk)
+        services.sync_connection(connection_id=connection.pk, api=api)
     assert raised.value.retry_after == 600
+    assert api.calls == {"dataRange": 1}  # not retried inline
     connection.refresh_from_db()
     assert "too many requests" in connection.last_error
     assert connection.sync_lease_until is None  # the lease is released for the retry
 
 
-def test_it_retries_5xx_and_finishes(connection):
-    _faults().inject(kind="server_error", endpoint="egvs", times=2)
-    _faults().inject(kind="unavailable", endpoint="events", times=1)
-    run = services.sync_connection(connection_id=connection.pk)
+def test_it_retries_5xx_and_finishes(api, api_connection, quick_backoff):
+    connection = api_connection
+    api.inject("server_error", "egvs", times=2)
+    api.inject("unavailable", "events", times=1)
+    run = services.sync_connection(connection_id=connection.pk, api=api)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
-    assert_db_equals_truth(connection)
+    assert run.api_calls == sum(api.calls.values())  # the three failed attempts counted too
+    assert api.calls["egvs"] == len([w for w in api.windows if w[0] == "egvs"]) + 2
+    assert_db_equals_truth(connection, api=api)
 
 
-def test_it_resumes_after_dexcom_stays_down_mid_backfill(connection):
+def test_it_resumes_after_dexcom_stays_down_mid_backfill(api, api_connection, quick_backoff):
+    connection = api_connection
     # The first egvs window commits, then Dexcom fails for good: the run stops...
-    _faults().inject(kind="server_error", endpoint="calibrations", times=None)
+    api.inject("server_error", "calibrations", times=None)
     with pytest.raises(client.DexcomServerError):
-        services.sync_connection(connection_id=connection.pk)
+        services.sync_connection(connection_id=connection.pk, api=api)
     run = SyncRun.objects.get()
     assert run.status == SyncRun.Status.FAILED and run.errors
     connection.refresh_from_db()
     assert "not responding" in connection.last_error
     assert Egv.objects.filter(patient=connection.user).count() > 20000  # egvs were committed
     # ...and the rerun completes without losing or duplicating anything.
-    _faults().clear()
-    run = services.sync_connection(connection_id=connection.pk)
+    api.clear_faults()
+    run = services.sync_connection(connection_id=connection.pk, api=api)
     assert run.status == SyncRun.Status.SUCCEEDED
     connection.refresh_from_db()
     assert connection.last_error == ""
-    assert_db_equals_truth(connection)
+    assert_db_equals_truth(connection, api=api)
 
 
-def test_it_rereads_a_malformed_payload(connection):
+@live
+def test_it_rereads_a_malformed_payload(connection, quick_backoff):
     _faults().inject(kind="malformed_json", endpoint="egvs", times=1)
     _faults().inject(kind="malformed_json", endpoint="dataRange", times=1)
     run = services.sync_connection(connection_id=connection.pk)
@@ -85,10 +99,13 @@ def test_it_rereads_a_malformed_payload(connection):
     assert_db_equals_truth(connection)
 
 
-def test_it_quarantines_bad_records_and_keeps_the_rest(connection):
+def test_it_quarantines_bad_records_and_keeps_the_rest(api, api_connection):
+    connection = api_connection
     for endpoint in ("egvs", "events", "calibrations", "alerts", "devices"):
-        _faults().inject(kind="bad_records", endpoint=endpoint, times=1, count=3)
-    run = services.sync_connection(connection_id=connection.pk)
+        # The emulator's damage: a required field missing, a value out of range, an unknown enum.
+        damage = functools.partial(_faults().damage_records, record_type=endpoint, count=3)
+        api.inject("bad_records", endpoint, damage=damage)
+    run = services.sync_connection(connection_id=connection.pk, api=api)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     quarantined = QuarantinedRecord.objects.filter(patient=connection.user)
     # Per type: a record with fields missing and one out of range; the unknown enum is kept.
@@ -102,11 +119,12 @@ def test_it_quarantines_bad_records_and_keeps_the_rest(connection):
     assert all(q.reason for q in quarantined)
     assert Egv.objects.filter(patient=connection.user, trend="tripleUp").count() == 1
     # Clean data later repairs what the damaged answers left out.
-    services.backfill_connection(connection_id=connection.pk, restart=True)
-    assert_db_equals_truth(connection)
+    services.backfill_connection(connection_id=connection.pk, restart=True, api=api)
+    assert_db_equals_truth(connection, api=api)
     assert Egv.objects.filter(patient=connection.user, trend="tripleUp").count() == 0
 
 
+@live
 def test_it_stops_and_asks_to_reconnect_when_the_grant_is_revoked(connection):
     _faults().inject(kind="revoked", times=1, sandbox_user_key=SANDBOX_USER)
     run = services.sync_connection(connection_id=connection.pk)
@@ -118,6 +136,7 @@ def test_it_stops_and_asks_to_reconnect_when_the_grant_is_revoked(connection):
     assert services.sync_connection(connection_id=connection.pk) is None  # syncing stopped
 
 
+@live
 def test_it_refreshes_a_token_that_expires_mid_sync(connection):
     from apps.sandbox.services import expire_access_tokens
 
@@ -129,6 +148,7 @@ def test_it_refreshes_a_token_that_expires_mid_sync(connection):
     assert_db_equals_truth(connection)
 
 
+@live
 def test_it_refreshes_when_the_token_dies_between_windows(connection):
     from apps.sandbox.services import expire_access_tokens
 
@@ -165,6 +185,7 @@ def _in_threads(count, target):
     return results, errors
 
 
+@live
 def test_it_refreshes_exactly_once_for_20_concurrent_syncs_with_an_expiring_token(connection):
     services.sync_connection(connection_id=connection.pk)
     from apps.sandbox.services import expire_access_tokens
@@ -184,6 +205,7 @@ def test_it_refreshes_exactly_once_for_20_concurrent_syncs_with_an_expiring_toke
     assert_db_equals_truth(connection)
 
 
+@live
 def test_it_refreshes_exactly_once_for_20_concurrent_token_requests(connection):
     from apps.dexcom import tokens
     from apps.sandbox.services import expire_access_tokens
@@ -203,3 +225,25 @@ def test_it_refreshes_exactly_once_for_20_concurrent_token_requests(connection):
     assert _refreshes_spent() == 1  # no invalid_grant: the single-use token was spent once
     connection.refresh_from_db()
     assert connection.status == DexcomConnection.Status.ACTIVE
+
+
+def test_a_grant_revoked_between_calls_stops_the_run_without_spending_more(api, api_connection):
+    connection = api_connection
+    api.inject("revoked", "egvs")
+    run = services.sync_connection(connection_id=connection.pk, api=api)
+    assert run.status == SyncRun.Status.FAILED
+    assert api.calls["token"] == 1 and api.refreshes_spent == 0  # one refresh tried, refused
+    connection.refresh_from_db()
+    assert connection.status == DexcomConnection.Status.NEEDS_REAUTH
+    assert not connection.refresh_token_encrypted and not connection.access_token_encrypted
+    calls = sum(api.calls.values())
+    assert services.sync_connection(connection_id=connection.pk, api=api) is None
+    assert sum(api.calls.values()) == calls  # syncing stopped: Dexcom is not asked again
+
+
+def test_an_access_token_expired_early_is_refreshed_once(api, api_connection):
+    api.expire_access_tokens()
+    run = services.sync_connection(connection_id=api_connection.pk, api=api)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert api.refreshes_spent == 1
+    assert_db_equals_truth(api_connection, api=api)

@@ -1,15 +1,18 @@
 """The fetch plans against the emulator over HTTP, and a spent budget shown as waiting, not failing."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.glucose.models import Egv
 from apps.sync import schedule, services
 from apps.sync.models import ApiBudgetWindow, SyncRun, SyncSchedule
 from apps.sync.tasks import sync_connection_task
-from tests.sync.conftest import assert_db_equals_truth
+from tests.sync.conftest import api_as_of, assert_db_equals_truth, load_truth
 
-pytestmark = pytest.mark.django_db(transaction=True)
+live = pytest.mark.django_db(transaction=True)
 
 
 def _publish_more(settings, minutes: int) -> None:
@@ -17,29 +20,38 @@ def _publish_more(settings, minutes: int) -> None:
     settings.EMULATOR_DATA_DELAY_MINUTES = settings.EMULATOR_DATA_DELAY_MINUTES - minutes
 
 
-def test_a_quick_sync_fetches_new_readings_in_one_call(connection, settings):
-    services.sync_connection(connection_id=connection.pk)
+@pytest.mark.django_db
+def test_a_quick_sync_fetches_new_readings_in_one_call(connect_fake):
+    now = timezone.now()
+    api = api_as_of(now - timedelta(minutes=30))
+    connection = connect_fake(api)
+    services.sync_connection(connection_id=connection.pk, api=api)
     before = Egv.objects.filter(patient=connection.user).count()
-    _publish_more(settings, 30)
-    run = services.sync_connection(connection_id=connection.pk, plan=services.QUICK)
+    load_truth(api, now=now)  # Dexcom has published the next 30 minutes
+    api.calls.clear()
+    run = services.sync_connection(connection_id=connection.pk, plan=services.QUICK, api=api)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
-    assert run.api_calls == 1
+    assert run.api_calls == 1 and api.calls == {"egvs": 1}
     assert 5 <= Egv.objects.filter(patient=connection.user).count() - before <= 7
     # A standard run afterwards (dataRange first) finds nothing missing and the data equals truth.
-    run = services.sync_connection(connection_id=connection.pk, plan=services.STANDARD)
+    run = services.sync_connection(connection_id=connection.pk, plan=services.STANDARD, api=api)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     assert run.api_calls <= 2
-    run = services.sync_connection(connection_id=connection.pk)  # full: events, alerts caught up
-    assert_db_equals_truth(connection)
+    run = services.sync_connection(connection_id=connection.pk, api=api)  # full: events, alerts caught up
+    assert_db_equals_truth(connection, api=api)
 
 
-def test_a_standard_sync_with_nothing_new_costs_one_call(connection):
-    services.sync_connection(connection_id=connection.pk)
-    run = services.sync_connection(connection_id=connection.pk, plan=services.STANDARD)
+@pytest.mark.django_db
+def test_a_standard_sync_with_nothing_new_costs_one_call(api, api_connection):
+    connection = api_connection
+    services.sync_connection(connection_id=connection.pk, api=api)
+    api.calls.clear()
+    run = services.sync_connection(connection_id=connection.pk, plan=services.STANDARD, api=api)
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
-    assert run.api_calls == 1  # dataRange only: no events re-read, no alerts
+    assert run.api_calls == 1 and api.calls == {"dataRange": 1}  # no events re-read, no alerts
 
 
+@live
 def test_a_spent_budget_mid_sync_waits_and_says_so(connection, settings, client):
     services.sync_connection(connection_id=connection.pk)
     _publish_more(settings, 30)
@@ -69,6 +81,7 @@ def _now():
     return timezone.now()
 
 
+@live
 def test_a_sync_asked_directly_counts_as_fresh_for_the_scheduler(connection):
     SyncSchedule.objects.create(connection=connection)
     result = sync_connection_task.apply(args=[connection.pk])
