@@ -341,16 +341,15 @@ def broker_outage(connections, workers: Workers, proxy: TcpProxy, seconds: int, 
 
 
 def _outage(what: str, connections, workers: Workers, proxy: TcpProxy, seconds: int, interval: int) -> dict:
-    from apps.dexcom.models import DexcomConnection
     from apps.sandbox import faults
-    from apps.sync.models import SyncRun
+    from apps.sync.models import SyncRun, SyncSchedule
 
     ids = [c.pk for c in connections]
     before_log = workers.log_text()
     # Slow answers keep runs in flight when the database goes away.
     faults.inject(kind="slow", endpoint="dataRange", times=len(ids), seconds=3)
     # A fresh round in flight: every connection due now, the next beat queues them all.
-    DexcomConnection.objects.filter(pk__in=ids).update(last_sync_enqueued_at=None)
+    SyncSchedule.objects.filter(connection_id__in=ids).update(queued_at=None, fresh_as_of=None)
     round_started = timezone.now()
     wait_for(
         lambda: SyncRun.objects.filter(connection_id__in=ids, started_at__gte=round_started).exists(),

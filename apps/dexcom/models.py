@@ -51,7 +51,6 @@ class DexcomConnection(models.Model):
     last_data_at = models.DateTimeField(null=True, blank=True)
     last_sync_attempt_at = models.DateTimeField(null=True, blank=True)
     # When beat last queued a sync: at most one queued per interval slot, however many beats run.
-    last_sync_enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
     tokens_refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, help_text="in plain words, shown to the patient")
     backfill_total_days = models.IntegerField(default=0)

@@ -177,7 +177,7 @@ def send_sync(*, connection_id: int) -> bool:
             connection_id,
             type(error).__name__,
         )
-        schedule.release_claims(connection_ids=[connection_id])
+        schedule.release_claim(connection_id=connection_id)
         return False
     return True
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from apps.dexcom.models import DexcomConnection
 from apps.sync import schedule
+from apps.sync.models import SyncSchedule
 from tests.dexcom.test_it_connects_through_allauth import _decide, _path, _to_consent
 from tests.dexcom.test_it_shows_the_connection_page import connection  # noqa: F401  (fixture)
 from tests.sync.conftest import emulator  # noqa: F401  (fixture)
@@ -36,15 +37,21 @@ def broker_down(monkeypatch):
     _use(working)
 
 
+def _next_tick_queues(connection_id: int) -> bool:
+    return connection_id in [choice.connection_id for choice in schedule.plan_tick()[0]]
+
+
 def test_sync_now_says_the_sync_will_start_on_its_own(client, connection, broker_down):  # noqa: F811
-    DexcomConnection.objects.filter(pk=connection.pk).update(last_sync_enqueued_at=timezone.now())
+    schedule.load_candidates(now=timezone.now(), policy=schedule.policy_from_settings())  # its row
+    SyncSchedule.objects.filter(connection=connection).update(queued_at=timezone.now())
     client.force_login(connection.user)
     response = client.post("/dexcom/sync/", follow=True)
     assert response.status_code == 200
     page = response.content.decode()
     assert "briefly unavailable" in page and "will start on its own" in page
-    # Left to beat: the next tick claims it although this slot was already queued once.
-    assert connection.pk in schedule.claim_due_connections()
+    # Left to beat: the claim is released, so the next tick queues it at once.
+    assert SyncSchedule.objects.get(connection=connection).queued_at is None
+    assert _next_tick_queues(connection.pk)
 
 
 def test_the_beat_task_un_claims_what_it_could_not_send(connection, broker_down):  # noqa: F811
@@ -52,8 +59,9 @@ def test_the_beat_task_un_claims_what_it_could_not_send(connection, broker_down)
 
     result = enqueue_due_syncs_task.apply()
     assert result.failed()  # retried, then given up: beat sends a fresh one next minute
-    connection.refresh_from_db()
-    assert connection.last_sync_enqueued_at is None  # so that next tick queues it
+    # Claimed by the tick, then un-claimed when the broker refused it: the next tick queues it.
+    row = SyncSchedule.objects.get(connection=connection)
+    assert row.last_attempt_at is not None and row.queued_at is None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -65,4 +73,4 @@ def test_the_oauth_callback_connects_without_a_500(emulator, patient, broker_dow
     assert response.status_code == 302
     made = DexcomConnection.objects.get(user=patient)
     assert made.status == DexcomConnection.Status.ACTIVE and made.has_tokens
-    assert made.pk in schedule.claim_due_connections()
+    assert _next_tick_queues(made.pk)

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -59,33 +59,31 @@ def test_it_forgets_old_budget_windows(db):
     assert budget.forget_old_windows() == 1
 
 
-def test_it_spreads_connections_over_the_interval():
-    offsets = {schedule.offset_seconds(connection_id=i, interval=300) for i in range(1, 101)}
-    assert len(offsets) > 80  # not all at :00
-    assert all(0 <= o < 300 for o in offsets)
+def _chosen(now):
+    return [choice.connection_id for choice in schedule.plan_tick(now=now)[0]]
 
 
-def test_it_queues_each_connection_once_per_interval(make_user, settings):
-    settings.SYNC_INTERVAL_SECONDS = 300
+def test_it_queues_each_connection_once_until_its_run_reports(make_user):
     connections = [
         DexcomConnection.objects.create(
             user=make_user(f"p{i}@example.com"), base_url="x", refresh_token_encrypted="x"
         )
         for i in range(10)
     ]
-    start = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-    queued = []
-    for minute in range(10):  # ten beats, one per minute, over two intervals
-        queued += schedule.claim_due_connections(now=start + timedelta(minutes=minute))
-    counts = {c.pk: queued.count(c.pk) for c in connections}
-    assert all(2 <= n <= 3 for n in counts.values()), counts
-    # A second beat in the same minute queues nothing more.
-    assert schedule.claim_due_connections(now=start + timedelta(minutes=9)) == []
+    now = timezone.now()
+    first = _chosen(now)
+    assert sorted(first) == sorted(c.pk for c in connections)  # never synced: all due
+    # A second beat in the same minute, or the next minute, queues nothing more: the claims hold.
+    assert _chosen(now) == []
+    assert _chosen(now + timedelta(minutes=1)) == []
+    # A claim the broker refused is released: the next tick takes it again.
+    schedule.release_claim(connection_id=connections[0].pk)
+    assert _chosen(now + timedelta(minutes=2)) == [connections[0].pk]
 
 
 def test_it_does_not_queue_inactive_connections(patient):
     DexcomConnection.objects.create(user=patient, base_url="x", status=DexcomConnection.Status.NEEDS_REAUTH)
-    assert schedule.claim_due_connections() == []
+    assert _chosen(timezone.now()) == []
 
 
 def test_it_registers_the_beat_entry(settings):
