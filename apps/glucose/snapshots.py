@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.glucose import localtime, metrics, selectors
-from apps.glucose.models import DailySummary, TriageSnapshot
+from apps.glucose.models import TRIAGE_SORT_COLUMNS, DailySummary, TriageSnapshot
 from apps.glucose.units import effective_unit
 
 logger = logging.getLogger(__name__)
@@ -30,18 +30,9 @@ logger = logging.getLogger(__name__)
 # The periods the triage list offers; the summaries rebuild keeps these current.
 TRIAGE_PERIOD_DAYS = (7, 14, 30, 90)
 SUMMED = [*metrics.SUM_COLUMNS, *metrics.COUNT_COLUMNS]
-# The current period's figures stored as columns (the list sorts by them).
-SORT_COLUMNS = (
-    "wear_percent",
-    "tir_70_180_percent",
-    "tbr_below_70_percent",
-    "tbr_below_54_percent",
-    "tar_above_180_percent",
-    "tar_above_250_percent",
-    "gmi_percent",
-    "cv_percent",
-    "gri",
-)
+# The current period's figures stored as columns (the list sorts by them), defined once with
+# the model; tir_change is the one that compares with the period before (_snapshot).
+SORT_COLUMNS = tuple(column for column in TRIAGE_SORT_COLUMNS if column != "tir_change")
 BATCH = 1000  # patients per build query: bounded IN lists, bounded memory
 
 
