@@ -26,8 +26,8 @@ DOTENV_FILE = Path(env.str("DEXWEB_DOTENV", default=str(BASE_DIR / ".env")))
 if DOTENV_FILE.is_file():
     environ.Env.read_env(DOTENV_FILE)
 
+# Made when Django starts (dexweb/local_dirs.py, from AccountsConfig.ready), not here.
 VAR_DIR = Path(env.str("DEXWEB_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEXWEB_ENV = env.str("DEXWEB_ENV", default="development")
 PRODUCTION = DEXWEB_ENV == "production"
@@ -207,7 +207,6 @@ STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
 ]
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start when it is missing
 # Hashed, compressed names in production. The image runs collectstatic at build time, where the
 # production checks cannot pass, so it asks for the manifest with STATIC_MANIFEST=true instead.
 STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=PRODUCTION)

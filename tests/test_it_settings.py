@@ -178,3 +178,17 @@ def test_x_forwarded_proto_is_trusted_only_behind_a_trusted_proxy(tmp_path, prox
     result = run_python(["-c", script], env, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == trusted_header
+
+
+def test_importing_settings_makes_no_directory_and_django_start_does(tmp_path):
+    var_dir = tmp_path / "fresh-var"
+    imported = run_python(["-c", "import dexweb.settings"], {"DEXWEB_VAR_DIR": str(var_dir)}, tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert not var_dir.exists()  # no side effect at import
+    started = run_python(
+        ["-c", "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'dexweb.settings'; django.setup()"],
+        {"DEXWEB_VAR_DIR": str(var_dir)},
+        tmp_path,
+    )
+    assert started.returncode == 0, started.stderr
+    assert (var_dir / "staticfiles").is_dir()  # what the SQLite defaults and WhiteNoise need
