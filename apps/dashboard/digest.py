@@ -16,7 +16,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from apps.glucose.localtime import viewer_clock_text
-from apps.glucose.reports.patient import unit_for
 from apps.glucose.units import format_glucose
 from apps.sharing import selectors, services
 from apps.sharing.audit_context import AuditContext
@@ -44,11 +43,10 @@ class DigestPatient:
 
 def digest_patients(*, clinician, now: datetime) -> list[DigestPatient]:
     """The clinician's shared patients over the last 7 days, flagged and most urgent first,
-    each with the unit they read (their choice, else their device's)."""
+    each in the unit they read (the one their triage row was counted in: no query more)."""
     rows = selectors.triage_rows(viewer=clinician, period_days=DIGEST_DAYS, now=now)
     rows.sort(key=lambda row: (row.attention, row.name.lower()), reverse=True)
-    users = {user.pk: user for user in selectors.patients_shared_with(clinician)}
-    return [DigestPatient(row, unit_for(users[row.patient_id])) for row in rows if row.patient_id in users]
+    return [DigestPatient(row, row.unit) for row in rows]
 
 
 def record_digest_views(*, clinician, patients: list[DigestPatient], how: str) -> None:

@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce, Collate, Lower, NullIf
 
 from apps.glucose import snapshots
 from apps.glucose.localtime import Period, period_ending
+from apps.glucose.units import MGDL
 
 
 @dataclass
@@ -47,6 +48,7 @@ class TriageRow:
     flags: list[str] = field(default_factory=list)
     # Larger = look first; a tuple so ties fall back on the next criterion.
     attention: tuple = ()
+    unit: str = MGDL  # the unit the patient reads, which the row's bands were counted in
 
     @property
     def tir_change(self) -> float | None:
@@ -187,6 +189,7 @@ def triage_row(
         period=period,
         flags=flags,
         attention=_attention(flags, current),
+        unit=unit,
     )
 
 
