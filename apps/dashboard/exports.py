@@ -165,12 +165,12 @@ def _setting_row(version) -> list:
 def _rows(*, patient, record_type: str, first_day=None, end_day=None):
     model = RECORD_TYPES[record_type][0]
     if record_type == "devices":
-        for device in Device.objects.filter(patient=patient).order_by("id"):
+        for device in Device.objects.filter(patient=patient).order_by("first_seen_at"):
             yield _device_row(device)
         return
     if record_type == "alert_settings":
         versions = AlertSettingVersion.objects.filter(device__patient=patient).select_related("device")
-        for version in versions.order_by("valid_from", "id"):
+        for version in versions.order_by("valid_from", "observed_at"):
             yield _setting_row(version)
         return
     records = model.objects.filter(patient=patient)

@@ -135,7 +135,7 @@ class DisplayHistory:
 
 
 def _upload_order(device):
-    return (device.last_upload_date is None, device.last_upload_date or datetime.min, device.pk)
+    return (device.last_upload_date is None, device.last_upload_date or datetime.min, device.first_seen_at)
 
 
 def display_histories(devices) -> list[DisplayHistory]:
@@ -148,7 +148,7 @@ def display_histories(devices) -> list[DisplayHistory]:
         rows.sort(key=_upload_order)
         seen, versions = set(), []
         for version in sorted(
-            (v for d in rows for v in d.setting_versions.all()), key=lambda v: (v.valid_from, v.pk)
+            (v for d in rows for v in d.setting_versions.all()), key=lambda v: (v.valid_from, v.observed_at)
         ):
             if _content(version) not in seen:  # two snapshots report the same setting
                 seen.add(_content(version))

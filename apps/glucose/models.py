@@ -125,9 +125,16 @@ class Event(DexcomRecord):
 
 
 class Device(models.Model):
-    """A display device (receiver or phone app) with its transmitter, as Dexcom last reported it."""
+    """A display device (receiver or phone app) with its transmitter, as Dexcom last reported it.
 
-    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    Keyed by (patient, device_key) like every growing patient table (see DexcomRecord); its
+    schedules and settings history refer to it by that key.
+    """
+
+    pk = models.CompositePrimaryKey("patient", "device_key")
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     device_key = models.CharField(
         max_length=128, help_text="transmitterId, or generation/device/app when it is empty"
     )
@@ -140,14 +147,31 @@ class Device(models.Model):
     first_seen_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["patient", "device_key"], name="device_unique_key")]
+
+def _device_relation(*, related_name: str) -> models.ForeignObject:
+    """The device a schedule or setting belongs to, by its (patient, device_key) key.
+
+    A ForeignObject, since Django's ForeignKey cannot point at a composite key; it keeps no
+    constraint in the database, so deleting goes through Django (as every delete here does).
+    """
+    return models.ForeignObject(
+        Device,
+        on_delete=models.CASCADE,
+        from_fields=("patient", "device_key"),
+        to_fields=("patient", "device_key"),
+        related_name=related_name,
+    )
 
 
 class AlertSchedule(models.Model):
     """One alert schedule of a device as last reported (the default one and e.g. a night one)."""
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="schedules")
+    pk = models.CompositePrimaryKey("patient", "device_key", "name")
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    device_key = models.CharField(max_length=128)
+    device = _device_relation(related_name="schedules")
     name = models.CharField(max_length=64, blank=True)
     is_enabled = models.BooleanField()
     is_default = models.BooleanField()
@@ -157,9 +181,6 @@ class AlertSchedule(models.Model):
     is_active = models.BooleanField(null=True)
     override = models.JSONField(null=True, blank=True)
 
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["device", "name"], name="schedule_unique_name")]
-
 
 class AlertSettingVersion(models.Model):
     """One alert setting of a schedule as it was from `valid_from` on: the history of settings.
@@ -168,7 +189,12 @@ class AlertSettingVersion(models.Model):
     what changed when; the current setting is the newest row per (device, schedule, alert).
     """
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="setting_versions")
+    pk = models.CompositePrimaryKey("patient", "device_key", "schedule_name", "alert_name", "content_hash")
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    device_key = models.CharField(max_length=128)
+    device = _device_relation(related_name="setting_versions")
     schedule_name = models.CharField(max_length=64, blank=True)
     alert_name = models.CharField(max_length=32)
     # In `unit`, as the device reports it: mmol/L devices send decimals (3.9, 0.11 mmol/L/min).
@@ -187,13 +213,11 @@ class AlertSettingVersion(models.Model):
     observed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["device", "schedule_name", "alert_name", "content_hash"],
-                name="alert_setting_unique_version",
+        indexes = [
+            models.Index(
+                fields=["patient", "device_key", "alert_name", "valid_from"], name="alert_setting_history"
             )
         ]
-        indexes = [models.Index(fields=["device", "alert_name", "valid_from"], name="alert_setting_history")]
 
 
 class DataRange(models.Model):

@@ -291,7 +291,7 @@ def devices_with_settings(*, patient_id: int) -> list[Device]:
         Device.objects.filter(patient_id=patient_id)
         .prefetch_related("schedules")
         .prefetch_related("setting_versions")
-        .order_by("-last_upload_date", "id")
+        .order_by("-last_upload_date", "first_seen_at")
     )
 
 

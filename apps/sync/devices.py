@@ -195,7 +195,7 @@ def _record_setting_version(device: Device, setting: dict) -> None:
         AlertSettingVersion.objects.filter(
             device=device, schedule_name=setting["schedule_name"], alert_name=setting["alert_name"]
         )
-        .order_by("-id")  # the version written last is the current one
+        .order_by("-observed_at")  # the version written last is the current one
         .values_list("content_hash", flat=True)
         .first()
     )

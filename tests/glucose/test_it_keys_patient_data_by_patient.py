@@ -9,9 +9,9 @@ import pytest
 from django.db import connection, models
 from django.db.migrations.executor import MigrationExecutor
 
-from apps.glucose.models import Alert, Calibration, Egv, Event
+from apps.glucose.models import Alert, AlertSchedule, AlertSettingVersion, Calibration, Device, Egv, Event
 
-PATIENT_KEYED = (Egv, Alert, Calibration, Event)
+PATIENT_KEYED = (Egv, Alert, Calibration, Event, Device, AlertSchedule, AlertSettingVersion)
 
 
 def _key_columns(model) -> list[str]:
@@ -53,7 +53,7 @@ def test_the_check_fails_on_a_surrogate_key():
     assert _key_columns(Surrogate) == ["id"]
 
 
-KEYED = ("glucose", "0005_records_keyed_by_patient")
+KEYED = ("glucose", "0006_devices_keyed_by_patient")
 BEFORE = ("glucose", "0004_triage_snapshot")
 
 
@@ -72,19 +72,44 @@ def test_the_migration_keeps_every_record_both_ways():
         old.get_model("glucose", "Alert").objects.create(
             patient_id=patient.pk, record_id="a1", alert_name="low", **fields
         )
+        _old_device_with_history(old, patient.pk)
 
         _migrate(executor, KEYED)
         keyed = executor.loader.project_state(KEYED).apps
         egv = keyed.get_model("glucose", "Egv").objects.get(patient_id=patient.pk, record_id="e1")
         assert egv.pk == (patient.pk, "e1") and egv.value == 120
         assert keyed.get_model("glucose", "Alert").objects.filter(pk=(patient.pk, "a1")).exists()
+        device = keyed.get_model("glucose", "Device").objects.get(pk=(patient.pk, "tx1"))
+        assert [s.name for s in device.schedules.all()] == ["Night"]
+        (version,) = device.setting_versions.all()
+        assert (version.value, version.observed_at.isoformat()) == (200.0, "2026-11-02T00:00:00+00:00")
 
         _migrate(executor, BEFORE)
         back = executor.loader.project_state(BEFORE).apps
         (row,) = back.get_model("glucose", "Egv").objects.filter(patient_id=patient.pk)
         assert row.record_id == "e1" and row.value == 120 and row.id is not None
+        device = back.get_model("glucose", "Device").objects.get(patient_id=patient.pk)
+        assert device.schedules.get().name == "Night"
+        assert device.setting_versions.get().observed_at.isoformat() == "2026-11-02T00:00:00+00:00"
     finally:
         _migrate(executor, *leaves)
+
+
+def _old_device_with_history(old, patient_id):
+    device = old.get_model("glucose", "Device").objects.create(patient_id=patient_id, device_key="tx1")
+    old.get_model("glucose", "AlertSchedule").objects.create(
+        device=device, name="Night", is_enabled=True, is_default=False, start_time="22:00", end_time="06:00"
+    )
+    version = old.get_model("glucose", "AlertSettingVersion").objects.create(
+        device=device,
+        alert_name="high",
+        value=200,
+        enabled=True,
+        content_hash="h1",
+        valid_from="2026-11-01T00:00:00Z",
+    )
+    # observed_at is stamped on create (auto_now_add): set it after, to see the migration keep it.
+    type(version).objects.filter(pk=version.pk).update(observed_at="2026-11-02T00:00:00Z")
 
 
 def _migrate(executor, *targets):

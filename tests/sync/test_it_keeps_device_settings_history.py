@@ -85,7 +85,9 @@ def test_it_adds_a_version_only_when_a_setting_changes(patient):
     )
     write_device(changed, patient_id=patient.pk)
     history = list(
-        AlertSettingVersion.objects.filter(alert_name="high").order_by("id").values_list("value", flat=True)
+        AlertSettingVersion.objects.filter(alert_name="high")
+        .order_by("observed_at")
+        .values_list("value", flat=True)
     )
     assert history == [200, 180]
     assert Device.objects.count() == 1 and AlertSchedule.objects.count() == 1

@@ -85,7 +85,7 @@ def test_a_setting_that_turns_bad_leaves_its_last_good_version_current(patient):
     )
     [item] = devices.write_device(broken, patient_id=patient.pk)
     assert item.raw["alertName"] == "fixedLow"
-    fixed_low = AlertSettingVersion.objects.filter(alert_name="fixedLow").order_by("-id").first()
+    fixed_low = AlertSettingVersion.objects.filter(alert_name="fixedLow").order_by("-observed_at").first()
     assert fixed_low.value == 55
     assert AlertSettingVersion.objects.count() == 2
 

@@ -37,7 +37,11 @@ def test_it_is_idempotent_when_delivered_twice(connection):
     sync_connection_task.apply(args=[connection.pk])
     runs = SyncRun.objects.order_by("started_at")
     assert [r.kind for r in runs] == ["backfill", "incremental"]
-    assert runs.last().api_calls <= 2
+    second = runs.last()
+    # The second delivery redoes nothing: an idle sync costs 2 calls. The emulator publishes a
+    # reading every 5 minutes as the clock runs, so a second run that crossed such a moment may
+    # fetch what was published since (4 calls, a row or three), and only that.
+    assert second.api_calls <= 2 or (second.api_calls <= 4 and second.total_records <= 3)
     assert_db_equals_truth(connection)
 
 
