@@ -98,6 +98,8 @@ def range_edges_mgdl(low, high, unit: str) -> RangeEdges:
     by the rule of band_limits_mgdl: a reading is in range when the number the patient reads is
     at least `low` and at most `high` (63 mg/dL reads 3.5, 141 reads 7.8)."""
     shown = displayed_mmoll if unit == MMOLL else (lambda value: value)
+    # As floats: the displayed number is a float, and float(3.9) < Decimal("3.9") exactly.
+    low, high = float(low), float(high)
     return RangeEdges(
         below_max=_largest_mgdl(lambda v: shown(v) < low),
         in_range_max=_largest_mgdl(lambda v: shown(v) <= high),
