@@ -95,9 +95,11 @@ def test_checkmarks_follow_the_set(client, patient):
         patient, last_day_start=factories.recent_day_start(1), days=14, value_for=lambda i: pattern[i % 100]
     )
     client.force_login(patient)
-    in_range = lambda: {b["key"]: b for b in client.get(url("overview", patient)).context["bands"]}[
-        "in_range"
-    ]  # noqa: E731
+
+    def in_range() -> dict:
+        bands = client.get(url("overview", patient)).context["bands"]
+        return {b["key"]: b for b in bands}["in_range"]
+
     assert in_range()["met"] is False and in_range()["target"] == ">70%"
     choose(client, patient, targets.OLDER_HIGH_RISK)
     assert in_range()["met"] is True and in_range()["target"] == ">50%"
