@@ -5,7 +5,7 @@ from decimal import Decimal
 from apps.glucose import metrics as m
 from apps.glucose import targets
 from apps.glucose.targets import TargetSet
-from apps.glucose.units import MGDL, MMOLL, format_glucose, format_limit, mgdl_to_mmoll
+from apps.glucose.units import MGDL, MMOLL, format_glucose, format_limit, mgdl_to_mmoll, range_limits
 
 # Sensor wear as the AGP report names it; its one definition is metrics.sensor_wear_percent.
 WEAR_LABEL = "Time CGM active"
@@ -156,20 +156,22 @@ def wear_warning(metrics: dict, *, period_days: int) -> str:
 
 
 def comparison_rows(current: dict, previous: dict, unit: str) -> list[dict]:
-    """This period against the one before it."""
+    """This period against the one before it, in the consensus metrics (whatever the target
+    set: the labels say the consensus limits)."""
+    limits = range_limits(unit)
 
     def pct(key):
         return _pct(current[key]), _pct(previous[key])
 
     rows = [
-        ("Time in range", *pct("tir_70_180_percent")),
+        (f"Time in range ({limits['low']}–{limits['high']})", *pct("tir_70_180_percent")),
         (
-            "Time below range",
+            f"Time below range (<{limits['low']})",
             _pct(_sum(current["tbr_below_54_percent"], current["tbr_54_69_percent"])),
             _pct(_sum(previous["tbr_below_54_percent"], previous["tbr_54_69_percent"])),
         ),
         (
-            "Time above range",
+            f"Time above range (>{limits['high']})",
             _pct(_sum(current["tar_181_250_percent"], current["tar_above_250_percent"])),
             _pct(_sum(previous["tar_181_250_percent"], previous["tar_above_250_percent"])),
         ),

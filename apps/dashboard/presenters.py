@@ -5,6 +5,7 @@ functions of a report: no reads, no request."""
 from datetime import date, timedelta
 
 from apps.dashboard import charts, device_display, metric_display
+from apps.glucose import targets
 from apps.glucose.reports.agp import AgpReport
 from apps.glucose.reports.devices import DevicesReport
 from apps.glucose.reports.overview import OverviewReport
@@ -36,6 +37,8 @@ def overview_context(report: OverviewReport, unit: str) -> dict:
         "previous": report.previous,
         "has_previous": report.has_previous,
         "best_day": metric_display.ranked_day(report.best_day, unit),
+        # Best and worst day rank by the consensus time in range, whatever the target set.
+        "consensus_range": targets.STANDARD_SET.range_text(unit),
         "worst_day": metric_display.ranked_day(report.worst_day, unit),
         "mini_json": charts.to_json(mini) if len(mini["t"]) else "",
     }
