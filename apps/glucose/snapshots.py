@@ -194,20 +194,34 @@ def _patients(patient_ids: list[int], *, now: datetime) -> list[User]:
     )
 
 
-def _with_custom_range_counts(sums: dict, *, patient_id: int, period, target_set, unit: str) -> dict:
+def _custom_range_readings(
+    patients: list[User], *, target_sets: dict, longest_days: int, now: datetime
+) -> dict:
+    """Patient id -> the readings of their longest triage period, for the patients whose
+    custom range has no stored counts: one read each, every period length slices it (all end
+    on the patient's yesterday)."""
+    readings = {}
+    for patient in patients:
+        if target_sets[patient.pk].stored_range is None:
+            period = patient_period(patient, period_days=longest_days, now=now)
+            readings[patient.pk] = selectors.egv_series_for_local_days(
+                patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
+            )
+    return readings
+
+
+def _with_custom_range_counts(sums: dict, *, readings, period, target_set, unit: str) -> dict:
     """A custom range's counts of the current period, from its readings, into its sums."""
     if target_set.stored_range is not None:
         return sums
-    series = selectors.egv_series_for_local_days(
-        patient_id=patient_id, first_day=period.first_day, end_day=period.end_day
-    )
-    counts = metrics.range_counts_of_values(series.value, target_set=target_set, unit=unit)
+    values = readings.in_local_days(period.first_day, period.end_day).value
+    counts = metrics.range_counts_of_values(values, target_set=target_set, unit=unit)
     current = {**sums.get("current", {}), **{metrics.RANGE_COUNT_KEYS[k]: n for k, n in counts.items()}}
     return {**sums, "current": current}
 
 
 def _snapshots_for_period(
-    patients: list[User], *, period_days: int, now: datetime, target_sets: dict
+    patients: list[User], *, period_days: int, now: datetime, target_sets: dict, custom_readings: dict
 ) -> list[TriageSnapshot]:
     periods = {p.pk: patient_period(p, period_days=period_days, now=now) for p in patients}
     # One sums query per distinct local "yesterday" (patients around the world span at most three).
@@ -233,6 +247,7 @@ def _snapshots_for_period(
             sums=sums.get(patient.pk, {}),
             now=now,
             target_set=target_sets[patient.pk],
+            custom_readings=custom_readings.get(patient.pk),
         )
         for patient in patients
     ]
@@ -246,10 +261,11 @@ def _snapshot(
     sums: dict,
     now: datetime,
     target_set: targets.TargetSet,
+    custom_readings: selectors.EgvSeries | None,
 ) -> TriageSnapshot:
     unit = effective_unit(patient, device_unit=patient.device_unit)
     sums = _with_custom_range_counts(
-        sums, patient_id=patient.pk, period=period, target_set=target_set, unit=unit
+        sums, readings=custom_readings, period=period, target_set=target_set, unit=unit
     )
     current = period_figures(sums.get("current", {}), period=period, unit=unit, target_set=target_set)
     previous = period_figures(sums.get("previous", {}), period=period.previous(), unit=unit)
@@ -292,10 +308,19 @@ def build_snapshots(*, patient_ids, period_days=TRIAGE_PERIOD_DAYS, now: datetim
         for start in range(0, len(patient_ids), BATCH):
             patients = _patients(patient_ids[start : start + BATCH], now=now)
             target_sets = selectors.target_sets_of(patient_ids=[p.pk for p in patients])
+            custom_readings = _custom_range_readings(
+                patients, target_sets=target_sets, longest_days=max(period_days), now=now
+            )
             rows = [
                 row
                 for days in period_days
-                for row in _snapshots_for_period(patients, period_days=days, now=now, target_sets=target_sets)
+                for row in _snapshots_for_period(
+                    patients,
+                    period_days=days,
+                    now=now,
+                    target_sets=target_sets,
+                    custom_readings=custom_readings,
+                )
             ]
             TriageSnapshot.objects.bulk_create(
                 rows,

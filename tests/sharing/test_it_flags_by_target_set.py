@@ -194,3 +194,27 @@ def test_the_stored_target_columns_are_the_numbers_shown(crowd_with_targets, cli
         assert snapshots.flag_thresholds(row.target_set) == {
             column: getattr(snapshot, column) for column in snapshots.FLAG_COLUMN_OF.values()
         }
+
+
+def test_a_custom_range_costs_one_read_of_readings_for_every_period_length(patient, other_patient):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # The last 7 days at 120 (in 80-160), the 7 before at 75 (below it).
+    factories.make_days(patient, last_day_start=factories.recent_day_start(8), days=7, value_for=lambda i: 75)
+    factories.make_days(
+        patient, last_day_start=factories.recent_day_start(1), days=7, value_for=lambda i: 120
+    )
+    factories.make_days(other_patient, last_day_start=factories.recent_day_start(1), days=14)
+
+    def build_queries(patient_id) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            snapshots.build_snapshots(patient_ids=[patient_id])
+        return len(queries)
+
+    standard = build_queries(other_patient.pk)
+    _choose(patient, targets.CUSTOM, CUSTOM_80_160)
+    assert build_queries(patient.pk) == standard + 1
+    by_days = {s.period_days: s for s in TriageSnapshot.objects.filter(patient=patient)}
+    assert by_days[7].target_in_range_percent == 100 and by_days[7].target_below_percent == 0
+    assert by_days[14].target_in_range_percent == 50 and by_days[14].target_below_percent == 50
