@@ -112,8 +112,9 @@ def test_only_the_patient_may_import(client, patient_with_data, make_user):
         ("trace/?days=90", 10),
         ("agp.pdf", 7),
         ("export/?type=egvs", 6),
-        # The API also reads the unit the patient reads: it decides the bands.
-        ("/api/v1/patients/{pk}/metrics?start={today}&end={today}", 5),
+        # The API also reads the unit the patient reads (it decides the bands) and their
+        # target set (its own section, the consensus metrics unchanged).
+        ("/api/v1/patients/{pk}/metrics?start={today}&end={today}", 6),
     ],
 )
 def test_it_pins_the_queries_of_the_other_responses(

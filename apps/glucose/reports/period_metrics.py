@@ -75,6 +75,10 @@ def period_metrics_report(*, patient, period: localtime.Period, unit: str | None
         patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
     )
     result = reading_metrics(series=series, period=period, unit=unit)
+    target_set = selectors.patient_target_set(patient_id=patient.pk)
+    measures = target_measures_of_series(
+        series, unit=unit, target_set=target_set, cv_percent=result["cv_percent"]
+    )
     return {
         "patient_id": patient.pk,
         "start": period.first_day.isoformat(),
@@ -92,4 +96,30 @@ def period_metrics_report(*, patient, period: localtime.Period, unit: str | None
             "already past / 5)",
         },
         "agp": metrics.agp_percentiles(series.local_epoch_s, series.value),
+        "targets": targets_summary(target_set, measures, unit=unit),
+    }
+
+
+def targets_summary(target_set: targets.TargetSet, measures: dict, *, unit: str) -> dict:
+    """The patient's target set and how the period did against it (the metrics above stay the
+    consensus ones): the range as written in `unit`, the percent below / in / above it, and each
+    goal with whether it was met."""
+    low, high = target_set.range_in(unit)
+    return {
+        "set": target_set.key,
+        "name": target_set.name,
+        "range": {"low": float(low), "high": float(high), "unit": unit},
+        **{
+            f"{measure}_percent": None if measures[measure] is None else round(measures[measure], 2)
+            for measure in (targets.BELOW, targets.IN_RANGE, targets.ABOVE)
+        },
+        "goals": [
+            {
+                "measure": goal.measure,
+                "comparison": goal.comparison,
+                "percent": goal.percent,
+                "met": goal.met(measures[goal.measure]),
+            }
+            for goal in target_set.goals
+        ],
     }
