@@ -19,12 +19,8 @@ from apps.dashboard.patient_page import load_patient_page
 from apps.dashboard.views import _context, _target_context
 from apps.glucose import target_choice, targets
 from apps.glucose.reports.targets import targets_report
-from apps.sharing.access import patient_for_viewer
+from apps.sharing.access import may_act_for, patient_for_viewer
 from apps.sharing.audit_context import audit_context_of
-
-
-def _may_change(user, patient) -> bool:
-    return user.pk == patient.pk or user.is_clinician
 
 
 def _sets_shown(unit: str) -> list[dict]:
@@ -47,7 +43,7 @@ def targets_page(request, patient_id: int):
     patient = patient_for_viewer(request, patient_id, page="targets")
     page = load_patient_page(patient)
     report = targets_report(patient=patient)
-    may_change = _may_change(request.user, patient)
+    may_change = may_act_for(request.user, patient)
     if request.method == "POST":
         if not may_change:
             raise Http404("Only the patient or their clinician may change the targets")

@@ -61,7 +61,7 @@ def targets_choose(
         current = PatientTargets.objects.select_for_update().filter(patient_id=patient_id).first()
         before = current.as_target_set() if current else targets.STANDARD_SET
         after = targets.target_set(choice.key, choice.custom)
-        if describe(before, unit) == describe(after, unit):
+        if before == after:
             return before
         fields = {"target_set": choice.key, "changed_by": actor, **_custom_fields(choice.custom)}
         PatientTargets.objects.update_or_create(patient_id=patient_id, defaults=fields)

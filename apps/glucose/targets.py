@@ -258,13 +258,13 @@ def custom_errors(choice: CustomChoice) -> dict[str, str]:
         smallest, largest = CUSTOM_BOUNDS[unit][name]
         if value is None:
             errors[name] = "Enter a number."
-        elif value.as_tuple().exponent < -places or (places == 0 and value != value.to_integral_value()):
-            errors[name] = f"Use {'one decimal' if places else 'a whole number'} in {unit}."
         elif not smallest <= value <= largest:
             errors[name] = (
-                f"The {'low' if name == 'low' else 'high'} limit must be between "
+                f"The {name} limit must be between "
                 f"{format_limit(smallest, unit)} and {format_limit(largest, unit)} {unit}."
             )
+        elif not _has_places(value, places):
+            errors[name] = f"Use {'one decimal' if places else 'a whole number'} in {unit}."
     for measure, name in CUSTOM_GOAL_FIELDS.items():
         value = getattr(choice, name)
         smallest, largest = CUSTOM_GOAL_BOUNDS[measure]
@@ -272,7 +272,16 @@ def custom_errors(choice: CustomChoice) -> dict[str, str]:
             errors[name] = "Enter a percentage."
         elif not smallest <= value <= largest:
             errors[name] = f"Choose between {smallest:g}% and {largest:g}%."
+        elif not _has_places(value, 1):
+            errors[name] = "Use at most one decimal."
     return errors
+
+
+def _has_places(value: Decimal, places: int) -> bool:
+    """At most `places` decimals ("80.0" is a whole number). Checked after the bounds, so the
+    number is small enough to quantize."""
+    value = Decimal(value)
+    return value == value.quantize(Decimal(1).scaleb(-places))
 
 
 def parse_number(value) -> Decimal | None:

@@ -232,3 +232,15 @@ def test_staff_may_read_but_not_change(client, patient_with_data, make_user):
     assert page.status_code == 200 and 'id="targets-form"' not in page.content.decode()
     assert choose(client, patient_with_data, targets.PREGNANCY_T1).status_code == 404
     assert not PatientTargets.objects.exists()
+
+
+def test_a_clinician_who_may_see_everyone_still_needs_a_share_to_change(client, patient_with_data, clinician):
+    from django.contrib.auth.models import Permission
+
+    clinician.is_staff = True
+    clinician.save(update_fields=["is_staff"])
+    clinician.user_permissions.add(Permission.objects.get(codename="view_all_patient_data"))
+    client.force_login(clinician)
+    assert client.get(url("targets", patient_with_data)).status_code == 200
+    assert choose(client, patient_with_data, targets.PREGNANCY_T1).status_code == 404
+    assert not PatientTargets.objects.exists()

@@ -173,6 +173,7 @@ def choice(low="80", high="160", unit=MGDL, in_range="60", below="3", above="30"
 
 def test_a_sane_custom_set_has_no_errors():
     assert custom_errors(choice()) == {}
+    assert custom_errors(choice("80.0", "160", in_range="65.5")) == {}  # 80.0 is a whole number
     assert custom_errors(choice("3,8", "8.0", MMOLL)) == {}  # a comma is a decimal point
 
 
@@ -201,6 +202,8 @@ def test_a_sane_custom_set_has_no_errors():
         ({"below": "0"}, "below_max", "Choose between 0.5% and 25%."),
         ({"above": "80"}, "above_max", "Choose between 1% and 75%."),
         ({"above": ""}, "above_max", "Enter a percentage."),
+        ({"below": "2.25"}, "below_max", "Use at most one decimal."),
+        ({"low": "1e30"}, "low", "The low limit must be between 54 and 100 mg/dL."),
     ],
 )
 def test_a_custom_set_out_of_bounds_says_what_is_wrong(kwargs, field, message):
