@@ -244,3 +244,24 @@ def test_a_clinician_who_may_see_everyone_still_needs_a_share_to_change(client, 
     assert client.get(url("targets", patient_with_data)).status_code == 200
     assert choose(client, patient_with_data, targets.PREGNANCY_T1).status_code == 404
     assert not PatientTargets.objects.exists()
+
+
+def test_the_patient_reads_a_clinicians_change_in_who_saw_my_data(
+    client, patient_with_data, clinician, make_share
+):
+    make_share(patient_with_data, clinician=clinician)
+    client.force_login(clinician)
+    # The change, then the page it leads back to (the look that is audited).
+    client.post(url("targets", patient_with_data), {"target_set": targets.PREGNANCY_T1}, follow=True)
+    client.force_login(patient_with_data)
+    html = client.get(reverse("sharing:audit_log")).content.decode()
+    changes = html[html.index('id="target-changes"') :]
+    assert clinician.email in changes and "Pregnancy with type 1: 63–140 mg/dL" in changes
+    assert "targets" in html[: html.index('id="target-changes"')]  # the clinician's look at the page
+
+
+def test_target_changes_can_only_be_added(patient):
+    change = TargetsChange.objects.create(patient=patient, before="a", after="b")
+    change.after = "c"
+    with pytest.raises(PermissionError):
+        change.save()
