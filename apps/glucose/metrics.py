@@ -61,7 +61,10 @@ def clamp_to_sensor_range(values_mgdl) -> np.ndarray:
 # Readings per band, as stored per local day (DailySummary columns, defined from this table in
 # apps.glucose.models.BandCounts). The low bands read the same in both units; the upper ones
 # differ at 141, 181 and 251 mg/dL (see apps.glucose.units). The pregnancy bands are the range
-# of targets.PREGNANCY_T1_SET (63-140 mg/dL, 3.5-7.8 mmol/L: 141 reads 7.8).
+# of targets.PREGNANCY_T1_SET (63-140 mg/dL, 3.5-7.8 mmol/L: 141 reads 7.8); "below 63" reads
+# the same in both units (62 reads 3.4, 63 reads 3.5), so like below_54 it is one column.
+# TriageSnapshot.sums sums every column here (snapshots.SUMMED): a new band needs no new code
+# there, only a migration for the DailySummary column.
 BAND_COLUMNS = {
     MGDL: {
         "very_low": "below_54",
