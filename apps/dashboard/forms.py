@@ -74,12 +74,13 @@ class TargetsForm(forms.Form):
 
 
 def targets_initial(target_set, custom, unit: str) -> dict:
-    """The form as the patient's set fills it: the custom numbers last entered (in the unit
-    they were entered in, when it is the patient's), else the standard set's."""
-    if custom is not None and custom.unit == unit:
+    """The form as the patient's set fills it: the custom numbers last entered (the range as
+    the patient's unit writes it, should they have changed unit since), else the standard set's."""
+    if custom is not None:
+        low, high = targets.custom_set(custom).range_in(unit)
         numbers = {
-            "low": custom.low,
-            "high": custom.high,
+            "low": low,
+            "high": high,
             "in_range_min": custom.in_range_min,
             "below_max": custom.below_max,
             "above_max": custom.above_max,

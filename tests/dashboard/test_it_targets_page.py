@@ -265,3 +265,13 @@ def test_target_changes_can_only_be_added(patient):
     change.after = "c"
     with pytest.raises(PermissionError):
         change.save()
+
+
+def test_a_custom_range_is_offered_in_the_unit_read_now(client, patient_with_data):
+    client.force_login(patient_with_data)
+    numbers = {"low": "80", "high": "160", "in_range_min": "65", "below_max": "3", "above_max": "30"}
+    choose(client, patient_with_data, targets.CUSTOM, **numbers)
+    patient_with_data.glucose_unit = "mmol/L"
+    patient_with_data.save(update_fields=["glucose_unit"])
+    form = client.get(url("targets", patient_with_data)).context["form"]
+    assert (form["low"].value(), form["high"].value(), form["below_max"].value()) == ("4.4", "8.9", "3")
