@@ -23,6 +23,14 @@ def choose(client, patient, key, **numbers):
     return client.post(url("targets", patient), {"target_set": key, **numbers})
 
 
+SANE_CUSTOM = {"low": "80", "high": "160", "in_range_min": "65", "below_max": "3", "above_max": "30"}
+
+
+def choose_custom(client, patient, **changes):
+    """A custom set: 80-160 with goals 65/3/30, but for `changes`."""
+    return choose(client, patient, targets.CUSTOM, **{**SANE_CUSTOM, **changes})
+
+
 def chart_data(response, element_id) -> dict:
     match = re.search(
         rf'<script type="application/json" id="{element_id}">(.*?)</script>', response.content.decode(), re.S
@@ -107,15 +115,8 @@ def test_checkmarks_follow_the_set(client, patient):
 
 def test_a_custom_set_is_checked_with_clear_errors(client, patient_with_data):
     client.force_login(patient_with_data)
-    response = choose(
-        client,
-        patient_with_data,
-        targets.CUSTOM,
-        low="40",
-        high="300",
-        in_range_min="70",
-        below_max="4",
-        above_max="25",
+    response = choose_custom(
+        client, patient_with_data, low="40", high="300", in_range_min="70", below_max="4", above_max="25"
     )
     assert response.status_code == 200
     html = response.content.decode()
@@ -123,16 +124,7 @@ def test_a_custom_set_is_checked_with_clear_errors(client, patient_with_data):
     assert "The high limit must be between 120 and 250 mg/dL." in html
     assert 'value="40"' in html  # what was typed is kept
     assert not PatientTargets.objects.exists()
-    response = choose(
-        client,
-        patient_with_data,
-        targets.CUSTOM,
-        low="80",
-        high="160",
-        in_range_min="65",
-        below_max="3",
-        above_max="30",
-    )
+    response = choose_custom(client, patient_with_data)
     assert response.status_code == 302
     trace = client.get(url("trace", patient_with_data))
     assert chart_data(trace, "trace-data")["target"] == [80, 160]
@@ -144,30 +136,12 @@ def test_an_mmol_reader_enters_a_custom_range_in_mmol(client, patient_with_data)
     patient_with_data.glucose_unit = "mmol/L"
     patient_with_data.save(update_fields=["glucose_unit"])
     client.force_login(patient_with_data)
-    response = choose(
-        client,
-        patient_with_data,
-        targets.CUSTOM,
-        low="3,8",
-        high="8.0",
-        in_range_min="65",
-        below_max="3",
-        above_max="30",
-    )
+    response = choose_custom(client, patient_with_data, low="3,8", high="8.0")
     assert response.status_code == 302
     row = PatientTargets.objects.get(patient=patient_with_data)
     assert (row.custom_low, row.custom_high, row.custom_unit) == (Decimal("3.8"), Decimal("8.0"), "mmol/L")
     assert "3.8–8.0 mmol/L" in client.get(url("targets", patient_with_data)).content.decode()
-    bad = choose(
-        client,
-        patient_with_data,
-        targets.CUSTOM,
-        low="3.85",
-        high="8.0",
-        in_range_min="65",
-        below_max="3",
-        above_max="30",
-    )
+    bad = choose_custom(client, patient_with_data, low="3.85", high="8.0")
     assert "Use one decimal in mmol/L." in bad.content.decode()
 
 
@@ -269,8 +243,7 @@ def test_target_changes_can_only_be_added(patient):
 
 def test_a_custom_range_is_offered_in_the_unit_read_now(client, patient_with_data):
     client.force_login(patient_with_data)
-    numbers = {"low": "80", "high": "160", "in_range_min": "65", "below_max": "3", "above_max": "30"}
-    choose(client, patient_with_data, targets.CUSTOM, **numbers)
+    choose_custom(client, patient_with_data)
     patient_with_data.glucose_unit = "mmol/L"
     patient_with_data.save(update_fields=["glucose_unit"])
     form = client.get(url("targets", patient_with_data)).context["form"]
