@@ -10,7 +10,7 @@ time from the period's first local midnight (see localtime.TimeAxis).
 import numpy as np
 import orjson
 
-from apps.glucose import localtime
+from apps.glucose import localtime, targets
 from apps.glucose.alert_kinds import alert_colour, alert_label
 from apps.glucose.metrics import HIGH_LIMIT_MGDL, LOW_LIMIT_MGDL
 from apps.glucose.reports.agp import AgpReport, daily_profile_day_numbers
@@ -19,9 +19,8 @@ from apps.glucose.units import MGDL_PER_MMOLL, MMOLL
 # The consensus says never interpolate: a break of more than 15 minutes (3 missed readings)
 # is drawn as a gap.
 GAP_SECONDS = 15 * 60
-TARGET_LOW_MGDL = 70
-TARGET_HIGH_MGDL = 180
-# The AGP v4 report draws these two lines besides the 70-180 target band.
+# The AGP v4 report draws these two lines besides the target band (the patient's target set's
+# range: 70-180 unless they chose another, target_band).
 REFERENCE_LINES_MGDL = (54, 250)
 # Beyond two weeks one marker per event would cover the trace (90 days: thousands of
 # diamonds): markers then become one per local day, sized and labelled by their count.
@@ -66,7 +65,22 @@ def unit_fields(unit: str) -> dict:
     return {"unit": unit, "divisor": MGDL_PER_MMOLL if mmol else 1, "decimals": 1 if mmol else 0}
 
 
-def trace_chart_data(series, *, unit: str, period, events=(), alerts=(), calibrations=()) -> dict:
+def target_band(target_set: targets.TargetSet, unit: str) -> dict:
+    """The shaded range of every glucose chart: the patient's target set's, in mg/dL values
+    that read as its limits in `unit` (charts.js divides), and its name for the legend."""
+    return {"target": target_set.shading_mgdl(unit), "target_label": target_set.range_text(unit)}
+
+
+def trace_chart_data(
+    series,
+    *,
+    unit: str,
+    period,
+    events=(),
+    alerts=(),
+    calibrations=(),
+    target_set: targets.TargetSet = targets.STANDARD_SET,
+) -> dict:
     """The glucose trace of a period: readings, gap breaks, LOW/HIGH marks and markers.
 
     The x axis runs with real time (localtime.TimeAxis), so it only goes forward, also on the
@@ -86,7 +100,7 @@ def trace_chart_data(series, *, unit: str, period, events=(), alerts=(), calibra
         "v": series.value.astype(np.int16),
         "breaks": gap_breaks(series.epoch_s).astype(np.int32),
         "limits": [LOW_LIMIT_MGDL, HIGH_LIMIT_MGDL],
-        "target": [TARGET_LOW_MGDL, TARGET_HIGH_MGDL],
+        **target_band(target_set, unit),
         "window": [axis.t0_local * 1000, (axis.t0_local + axis.length) * 1000],
         "ticks": axis.ticks(step_hours=step_hours),
         "events": _event_markers(events, axis, per_day=period.days > MARKERS_PER_RECORD_MAX_DAYS),
@@ -173,7 +187,7 @@ def _calibration_markers(rows, axis) -> dict:
 MINI_TRACE_SECONDS = 24 * 3600
 
 
-def mini_trace_chart_data(series, *, unit: str) -> dict:
+def mini_trace_chart_data(series, *, unit: str, target_set: targets.TargetSet = targets.STANDARD_SET) -> dict:
     """The last 24 h before the newest reading, for the overview's small trace.
 
     Like the trace, the axis runs with real time (localtime.records_time_axis), labelled with
@@ -195,7 +209,7 @@ def mini_trace_chart_data(series, *, unit: str) -> dict:
         "v": values.astype(np.int16),
         "breaks": gap_breaks(epoch).astype(np.int32),
         "limits": [LOW_LIMIT_MGDL, HIGH_LIMIT_MGDL],
-        "target": [TARGET_LOW_MGDL, TARGET_HIGH_MGDL],
+        **target_band(target_set, unit),
         "reference_lines": list(REFERENCE_LINES_MGDL),
     }
 
@@ -218,7 +232,7 @@ def agp_chart_data(report: AgpReport) -> dict:
         "profiles_caption": daily_profiles_caption(report.period.first_day, report.days),
         "reference_lines": list(REFERENCE_LINES_MGDL),
         "limits": [LOW_LIMIT_MGDL, HIGH_LIMIT_MGDL],
-        "target": [TARGET_LOW_MGDL, TARGET_HIGH_MGDL],
+        **target_band(report.target_set, report.unit),
     }
 
 

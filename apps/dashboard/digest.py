@@ -157,7 +157,7 @@ def _patient_page(pdf, patient: DigestPatient, now: datetime) -> None:
         pdf.setFillColor(colors.black)
     else:
         y -= 14
-        pdf.drawString(MARGIN + 10, y, "None: within the consensus targets this week.")
+        pdf.drawString(MARGIN + 10, y, f"None: within the targets this week ({row.target_set.name}).")
     _tir_bar(pdf, band_shares(row.current), x=MARGIN, y=y - 60, w=PAGE_WIDTH - 2 * MARGIN, h=22)
     _metric_table(pdf, metric_lines(patient), x=MARGIN, top=y - 110)
 

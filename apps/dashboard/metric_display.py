@@ -1,7 +1,11 @@
 """Metrics as the pages show them: formatted in the patient's unit, with targets and warnings."""
 
+from decimal import Decimal
+
 from apps.glucose import metrics as m
-from apps.glucose.units import MGDL, format_glucose, mgdl_to_mmoll, range_limits
+from apps.glucose import targets
+from apps.glucose.targets import TargetSet
+from apps.glucose.units import MGDL, MMOLL, format_glucose, format_limit, mgdl_to_mmoll, range_limits
 
 # Sensor wear as the AGP report names it; its one definition is metrics.sensor_wear_percent.
 WEAR_LABEL = "Time CGM active"
@@ -30,75 +34,69 @@ def _pct(value: float | None) -> str:
     return f"{value:.0f}%"
 
 
-def range_bands(metrics: dict, unit: str) -> list[dict]:
-    """The five consensus bands, top to bottom as on the AGP report, with their targets."""
-    limits = range_limits(unit)
-    tbr_low = _sum(metrics["tbr_below_54_percent"], metrics["tbr_54_69_percent"])
-    tar_high = _sum(metrics["tar_181_250_percent"], metrics["tar_above_250_percent"])
+def _next_limit(value, unit: str, step: int) -> str:
+    """The first number the patient reads past a limit: 180 -> 181, 10.0 -> 10.1, 70 -> 69."""
+    if unit == MMOLL:
+        return format_limit(Decimal(str(value)) + Decimal("0.1") * step, unit)
+    return format_limit(int(value) + step, unit)
+
+
+def _goal_cell(target_set: TargetSet, measure: str, unit: str, measures: dict) -> tuple[str, bool | None]:
+    """A band's goal as written ("<25% above 180") and whether the period met it."""
+    goal = target_set.goal(measure)
+    if goal is None:
+        return "", None
+    suffix = (
+        f" {target_set.measure_label(measure, unit)}" if measure in (targets.BELOW, targets.ABOVE) else ""
+    )
+    return goal.text + suffix, goal.met(measures[measure])
+
+
+def range_bands(measures: dict, unit: str, target_set: TargetSet = targets.STANDARD_SET) -> list[dict]:
+    """The five bands of the patient's target set, top to bottom as on the AGP report, with
+    its goals: very high (>250), above the set's range, in it, below it, very low (<54).
+    `measures` are metrics.target_measures of the period."""
+    unit = MMOLL if unit == MMOLL else MGDL
+    low, high = target_set.range_in(unit)
+    very_low = format_limit(targets.VERY_LOW_BELOW[unit], unit)
+    very_high = format_limit(targets.VERY_HIGH_ABOVE[unit], unit)
     rows = [
-        (
-            "very_high",
-            f"Very high (>{limits['very_high']})",
-            metrics["tar_above_250_percent"],
-            "<5%",
-            _met(metrics["tar_above_250_percent"], "<", 5),
-        ),
-        (
-            "high",
-            f"High ({limits['above_high']}–{limits['very_high']})",
-            metrics["tar_181_250_percent"],
-            "<25% above " + limits["high"],
-            _met(tar_high, "<", 25),
-        ),
+        ("very_high", f"Very high (>{very_high})", targets.VERY_HIGH, targets.VERY_HIGH),
+        ("high", f"High ({_next_limit(high, unit, 1)}–{very_high})", "high", targets.ABOVE),
         (
             "in_range",
-            f"In range ({limits['low']}–{limits['high']})",
-            metrics["tir_70_180_percent"],
-            ">70%",
-            _met(metrics["tir_70_180_percent"], ">", 70),
+            f"In range ({format_limit(low, unit)}–{format_limit(high, unit)})",
+            targets.IN_RANGE,
+            targets.IN_RANGE,
         ),
-        (
-            "low",
-            f"Low ({limits['very_low']}–{limits['below_low']})",
-            metrics["tbr_54_69_percent"],
-            "<4% below " + limits["low"],
-            _met(tbr_low, "<", 4),
-        ),
-        (
-            "very_low",
-            f"Very low (<{limits['very_low']})",
-            metrics["tbr_below_54_percent"],
-            "<1%",
-            _met(metrics["tbr_below_54_percent"], "<", 1),
-        ),
+        ("low", f"Low ({very_low}–{_next_limit(low, unit, -1)})", "low", targets.BELOW),
+        ("very_low", f"Very low (<{very_low})", targets.VERY_LOW, targets.VERY_LOW),
     ]
-    return [
-        {
-            "key": key,
-            "label": label,
-            "percent": percent,
-            "percent_text": _pct(percent),
-            "time_per_day": _time_per_day(percent),
-            "target": target,
-            "met": met,
-            "color": BAND_COLORS[key],
-            "width": round(percent or 0, 2),
-        }
-        for key, label, percent, target, met in rows
-    ]
+    bands = []
+    for key, label, shown, measure in rows:
+        percent = measures[shown]
+        target, met = _goal_cell(target_set, measure, unit, measures)
+        bands.append(
+            {
+                "key": key,
+                "label": label,
+                "percent": percent,
+                "percent_text": _pct(percent),
+                "time_per_day": _time_per_day(percent),
+                "target": target,
+                "met": met,
+                "color": BAND_COLORS[key],
+                "width": round(percent or 0, 2),
+            }
+        )
+    return bands
 
 
 def _sum(a, b):
     return None if a is None or b is None else a + b
 
 
-def _met(value, comparison: str, target: float) -> bool | None:
-    if value is None:
-        return None
-    return value < target if comparison == "<" else value > target if comparison == ">" else value <= target
-
-
-def summary_rows(metrics: dict, unit: str) -> list[dict]:
+def summary_rows(metrics: dict, unit: str, target_set: TargetSet = targets.STANDARD_SET) -> list[dict]:
     """Mean, GMI, SD, CV, GRI, TITR, wear: each with a value or the reason there is none."""
     readings = metrics["readings"]
     too_few = "not enough data"
@@ -121,7 +119,7 @@ def summary_rows(metrics: dict, unit: str) -> list[dict]:
         (
             "CV",
             f"{metrics['cv_percent']:.1f}%" if metrics["cv_percent"] is not None else too_few,
-            "target ≤36%",
+            _cv_note(target_set),
         ),
         ("GRI", f"{gri:.0f} (zone {metrics['gri_zone']})" if gri is not None else too_few, "zone A is best"),
         (
@@ -131,6 +129,11 @@ def summary_rows(metrics: dict, unit: str) -> list[dict]:
         ),
     ]
     return [{"label": label, "value": value, "note": note} for label, value, note in rows]
+
+
+def _cv_note(target_set: TargetSet) -> str:
+    goal = target_set.goal(targets.CV)
+    return f"target {goal.text}" if goal else ""
 
 
 def _sd(sd: float, unit: str) -> str:
@@ -153,20 +156,22 @@ def wear_warning(metrics: dict, *, period_days: int) -> str:
 
 
 def comparison_rows(current: dict, previous: dict, unit: str) -> list[dict]:
-    """This period against the one before it."""
+    """This period against the one before it, in the consensus metrics (whatever the target
+    set: the labels say the consensus limits)."""
+    limits = range_limits(unit)
 
     def pct(key):
         return _pct(current[key]), _pct(previous[key])
 
     rows = [
-        ("Time in range", *pct("tir_70_180_percent")),
+        (f"Time in range ({limits['low']}–{limits['high']})", *pct("tir_70_180_percent")),
         (
-            "Time below range",
+            f"Time below range (<{limits['low']})",
             _pct(_sum(current["tbr_below_54_percent"], current["tbr_54_69_percent"])),
             _pct(_sum(previous["tbr_below_54_percent"], previous["tbr_54_69_percent"])),
         ),
         (
-            "Time above range",
+            f"Time above range (>{limits['high']})",
             _pct(_sum(current["tar_181_250_percent"], current["tar_above_250_percent"])),
             _pct(_sum(previous["tar_181_250_percent"], previous["tar_above_250_percent"])),
         ),

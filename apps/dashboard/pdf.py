@@ -35,7 +35,13 @@ def agp_pdf(report: AgpReport, *, patient_name: str, compress: bool = True) -> b
     # None: reportlab's own setting (rl_config.pageCompression, on by default)
     pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=None if compress else 0)
     period, unit = report.period, report.unit
-    rows = metrics_rows(report.metrics, unit, days=report.days)
+    rows = metrics_rows(
+        report.metrics,
+        unit,
+        days=report.days,
+        target_set=report.target_set,
+        target_measures=report.target_measures,
+    )
     top = PAGE_HEIGHT - MARGIN
     pdf.setTitle("AGP report")
     pdf.setFont("Helvetica-Bold", 14)
@@ -126,8 +132,9 @@ def _modal_day(pdf, chart, unit, *, x, y, w, h):
     sx, sy = _scale(x, y, w, h)
     pdf.setFont("Helvetica-Bold", 10)
     pdf.drawString(x, y + h + 8, "Ambulatory glucose profile (5th–95th, 25th–75th percentiles, median)")
+    target_low, target_high = chart["target"]  # the patient's target set's range
     pdf.setFillColor(TARGET_FILL)
-    pdf.rect(x, sy(70), w, sy(180) - sy(70), fill=1, stroke=0)
+    pdf.rect(x, sy(target_low), w, sy(target_high) - sy(target_low), fill=1, stroke=0)
     agp = chart["agp"]
     minutes = agp["slot_minutes"]
     for low, high, fill in (("p5", "p95", BAND_FILL), ("p25", "p75", INNER_FILL)):
@@ -140,7 +147,7 @@ def _modal_day(pdf, chart, unit, *, x, y, w, h):
     pdf.rect(x, y, w, h, fill=0, stroke=1)
     pdf.setFillColor(colors.black)
     pdf.setFont("Helvetica", 7)
-    for mgdl in (54, 70, 180, 250):
+    for mgdl in (54, target_low, target_high, 250):
         pdf.drawRightString(x - 3, sy(mgdl) - 2, format_glucose(mgdl, unit))
         if mgdl in chart["reference_lines"]:
             pdf.setDash(2, 2)  # 54 and 250 dashed, as the AGP v4 report
@@ -190,7 +197,8 @@ def _polyline(pdf, minutes, values, sx, sy):
 
 
 def _daily_profiles(pdf, chart, unit, *, x, y, w, h):
-    """14 days in two rows of 7, each labelled "Fri 23 Oct", with a 70/180 scale per row."""
+    """14 days in two rows of 7, each labelled "Fri 23 Oct", with a scale of the target range
+    (70/180 for the standard set) per row."""
     profiles = chart["profiles"]
     pdf.setFillColor(colors.black)
     pdf.setFont("Helvetica-Bold", 10)
@@ -203,8 +211,9 @@ def _daily_profiles(pdf, chart, unit, *, x, y, w, h):
         cx = x + (i % columns) * cell_w
         cy = y + (1 - i // columns) * (cell_h + 14)
         sx, sy = _scale(cx + 2, cy, cell_w - 4, cell_h)
+        low, high = chart["target"]
         pdf.setFillColor(TARGET_FILL)
-        pdf.rect(cx + 2, sy(70), cell_w - 4, sy(180) - sy(70), fill=1, stroke=0)
+        pdf.rect(cx + 2, sy(low), cell_w - 4, sy(high) - sy(low), fill=1, stroke=0)
         pdf.setStrokeColor(colors.lightgrey)
         pdf.setLineWidth(0.4)
         pdf.rect(cx + 2, cy, cell_w - 4, cell_h, fill=0, stroke=1)
@@ -212,13 +221,13 @@ def _daily_profiles(pdf, chart, unit, *, x, y, w, h):
         pdf.setFont("Helvetica", 7)
         pdf.drawString(cx + 4, cy + cell_h + 3, profile["label"])
         if i % columns == 0:
-            _profile_scale(pdf, cx, sy, unit)
+            _profile_scale(pdf, cx, sy, unit, chart["target"])
         _profile_line(pdf, profile, sx, sy)
 
 
-def _profile_scale(pdf, cx, sy, unit):
+def _profile_scale(pdf, cx, sy, unit, target):
     pdf.setFont("Helvetica", 6.5)
-    for mgdl in (70, 180, Y_MAX):
+    for mgdl in (*target, Y_MAX):
         pdf.drawRightString(cx - 1, sy(mgdl) - 2, format_glucose(mgdl, unit))
 
 

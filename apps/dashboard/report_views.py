@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from apps.dashboard import charts, digest, metric_display
 from apps.dashboard.patient_page import load_patient_page
 from apps.dashboard.periods import PERIOD_CHOICES, last_day_from_request, parse_days, period_ending
-from apps.dashboard.views import _context, _page_period
-from apps.glucose import localtime
+from apps.dashboard.views import _context, _page_period, _target_context
+from apps.glucose import localtime, targets
 from apps.glucose.alert_kinds import alert_kind
 from apps.glucose.reports import periods as period_reports
 from apps.glucose.units import format_glucose, range_limits
@@ -35,14 +35,18 @@ def _glucose(value_mgdl, unit: str) -> str:
     return format_glucose(value_mgdl, unit) if value_mgdl is not None else "—"
 
 
-def _period_page(request, patient_id: int, *, name: str, build, present) -> object:
+def _period_page(request, patient_id: int, *, name: str, build, present, shades_targets=False) -> object:
     """The shape of every page here: access check, the ?days=&end= period, one report, render.
-    `name` is the URL name, the template and (with dashes) the audited page."""
+    `name` is the URL name, the template and (with dashes) the audited page. A page that
+    `shades_targets` draws the patient's target range: its presenter is given the target set."""
     patient = patient_for_viewer(request, patient_id, page=name)
     page = load_patient_page(patient)
     days, period = _page_period(request, page, default_days=14)
     report = build(patient=patient, period=period, unit=page.unit)
-    extra = present(report, page.unit)
+    if shades_targets:
+        extra = {**_target_context(page), **present(report, page.unit, page.target_set)}
+    else:
+        extra = present(report, page.unit)
     context = _context(page, patient, name, period=period, days=days, choices=PERIOD_CHOICES, **extra)
     return render(request, f"dashboard/{name}.html", context)
 
@@ -65,6 +69,7 @@ def _episode_item(row: period_reports.EpisodeRow, unit: str) -> dict:
 
 
 def _patterns_context(report: period_reports.PatternsReport, unit: str) -> dict:
+    """Episodes follow the consensus' event definition (<70, >250), whatever the target set."""
     return {
         "report": report,
         "limits": range_limits(unit),
@@ -98,6 +103,7 @@ def _hour_row(row: dict, unit: str) -> dict:
 
 
 def _statistics_context(report: period_reports.StatisticsReport, unit: str) -> dict:
+    """The consensus statistics, also per hour (whatever the patient's target set)."""
     return {
         "metrics": report.metrics,
         "summary": metric_display.summary_rows(report.metrics, unit),
@@ -140,7 +146,7 @@ def _day_item(row: period_reports.DayRow, unit: str) -> dict:
     }
 
 
-def overlay_chart_data(report: period_reports.DailyReport) -> dict:
+def overlay_chart_data(report: period_reports.DailyReport, target_set=targets.STANDARD_SET) -> dict:
     """One line per local day by time of day (minutes since local midnight), newest last."""
     series = report.series
     local = series.local_epoch_s
@@ -160,17 +166,18 @@ def overlay_chart_data(report: period_reports.DailyReport) -> dict:
         )
     return {
         **charts.unit_fields(report.unit),
-        "target": [charts.TARGET_LOW_MGDL, charts.TARGET_HIGH_MGDL],
+        **charts.target_band(target_set, report.unit),
         "lines": lines,
     }
 
 
-def _daily_context(report: period_reports.DailyReport, unit: str) -> dict:
+def _daily_context(report: period_reports.DailyReport, unit: str, target_set) -> dict:
+    """The per-day table has the consensus metrics; the overlay shades the target set's range."""
     return {
         "rows": [_day_item(row, unit) for row in report.rows],
         "readings": len(report.series),
         "limits": range_limits(unit),
-        "chart_json": charts.to_json(overlay_chart_data(report)),
+        "chart_json": charts.to_json(overlay_chart_data(report, target_set)),
     }
 
 
@@ -179,7 +186,12 @@ def _daily_context(report: period_reports.DailyReport, unit: str) -> dict:
 def daily(request, patient_id: int):
     """Every day of the period overlaid by time of day, and a table of each day."""
     return _period_page(
-        request, patient_id, name="daily", build=period_reports.daily_report, present=_daily_context
+        request,
+        patient_id,
+        name="daily",
+        build=period_reports.daily_report,
+        present=_daily_context,
+        shades_targets=True,
     )
 
 
@@ -210,10 +222,12 @@ def compare(request, patient_id: int):
     b_days, second = _compared_period(request, page, "b", default_end=b_default_end, default_days=a_days)
     if not request.GET.get("b_end"):
         second = period_ending(b_default_end, days=b_days, tzinfo=patient.tzinfo)
-    report = period_reports.compare_report(patient=patient, first=first, second=second, unit=page.unit)
+    report = period_reports.compare_report(
+        patient=patient, first=first, second=second, unit=page.unit, target_set=page.target_set
+    )
     chart = {
         **charts.unit_fields(page.unit),
-        "target": [charts.TARGET_LOW_MGDL, charts.TARGET_HIGH_MGDL],
+        **charts.target_band(page.target_set, page.unit),
         "first": {"label": first.label, "agp": report.first.agp},
         "second": {"label": second.label, "agp": report.second.agp},
     }
@@ -224,6 +238,7 @@ def compare(request, patient_id: int):
             page,
             patient,
             "compare",
+            **_target_context(page),
             choices=PERIOD_CHOICES,
             first=first,
             second=second,
@@ -231,8 +246,10 @@ def compare(request, patient_id: int):
             b_days=b_days,
             report=report,
             rows=_compare_rows(report),
-            first_bands=metric_display.range_bands(report.first.metrics, page.unit),
-            second_bands=metric_display.range_bands(report.second.metrics, page.unit),
+            first_bands=metric_display.range_bands(report.first.target_measures, page.unit, page.target_set),
+            second_bands=metric_display.range_bands(
+                report.second.target_measures, page.unit, page.target_set
+            ),
             chart_json=charts.to_json(chart),
         ),
     )

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from apps.dashboard import alarm_views, report_views, views
+from apps.dashboard import alarm_views, report_views, target_views, views
 
 # The patient's pages, reachable by plain names ("overview") and, for code that prefers
 # namespaces, as "dashboard:overview": the same views under both.
@@ -22,6 +22,7 @@ patient_patterns = [
         alarm_views.settings_timeline,
         name="settings_timeline",
     ),
+    path("patients/<int:patient_id>/targets/", target_views.targets_page, name="targets"),
     path("patients/<int:patient_id>/events/", views.events, name="events"),
     path("patients/<int:patient_id>/devices/", views.devices, name="devices"),
     path("patients/<int:patient_id>/export/", views.export, name="export"),

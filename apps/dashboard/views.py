@@ -38,6 +38,11 @@ def _context(page, patient, name: str, **extra) -> dict:
     return {"page": page, "patient": patient, "unit": page.unit, "active": name, **extra}
 
 
+def _target_context(page) -> dict:
+    """What the pages that shade a range say about it: the patient's target set and its range."""
+    return {"target_set": page.target_set, "target_range": page.target_set.range_text(page.unit)}
+
+
 def _page_period(request, page, *, default_days: int, choices=PERIOD_CHOICES):
     """The ?days= and ?end= period of a page, in the patient's local days: (days, period).
 
@@ -71,7 +76,9 @@ def overview(request, patient_id: int):
     patient = patient_for_viewer(request, patient_id, page="overview")
     page = load_patient_page(patient)
     days, period = _page_period(request, page, default_days=14)
-    report = overview_report(patient=patient, period=period, unit=page.unit, latest=page.latest)
+    report = overview_report(
+        patient=patient, period=period, unit=page.unit, latest=page.latest, target_set=page.target_set
+    )
     return render(
         request,
         "dashboard/overview.html",
@@ -82,6 +89,7 @@ def overview(request, patient_id: int):
             period=period,
             days=days,
             choices=PERIOD_CHOICES,
+            **_target_context(page),
             **presenters.overview_context(report, page.unit),
         ),
     )
@@ -102,7 +110,8 @@ def _trace_response(request, page, *, last_day: date, days: int, day_view: bool)
             days=days,
             choices=TRACE_CHOICES,
             day_view=day_view,
-            **presenters.trace_context(report, page.unit, today=page.today),
+            **_target_context(page),
+            **presenters.trace_context(report, page.unit, today=page.today, target_set=page.target_set),
         ),
     )
 
@@ -137,7 +146,7 @@ def trace_day(request, patient_id: int, day: str):
 def _agp_report(request, patient) -> tuple[PatientPage, AgpReport]:
     page = load_patient_page(patient)
     _days, period = _page_period(request, page, default_days=14)
-    return page, agp_report(patient=patient, period=period, unit=page.unit)
+    return page, agp_report(patient=patient, period=period, unit=page.unit, target_set=page.target_set)
 
 
 @login_required
@@ -153,6 +162,7 @@ def agp(request, patient_id: int):
         period=report.period,
         days=report.days,
         choices=PERIOD_CHOICES,
+        **_target_context(page),
         **presenters.agp_context(report),
     )
     return render(request, "dashboard/agp.html", context)

@@ -8,7 +8,9 @@ Conventions, stated on every page that shows these numbers:
 - sensor wear ("Time CGM active") = readings present / readings expected, one per 5 real
   minutes of the period already past (a 25 h DST day expects 300, a 23 h one 276);
 - bands are counted as the patient reads the number (apps.glucose.units): for mmol/L,
-  181 mg/dL reads 10.0 and is in range.
+  181 mg/dL reads 10.0 and is in range;
+- the consensus metrics are the same for every patient; the patient's target set
+  (apps.glucose.targets) only adds its own range's percentages (`target_measures`).
 """
 
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from datetime import date, datetime
 
 import numpy as np
 
+from apps.glucose import targets
 from apps.glucose.localtime import Period
 from apps.glucose.units import MGDL, MMOLL, band_limits_mgdl, mgdl_to_mmoll
 
@@ -49,29 +52,19 @@ METRIC_KEYS = (
     "readings",
 )
 
-# Consensus targets, most adults with type 1 or type 2 (Battelino 2019); (comparison, percent).
-CONSENSUS_TARGETS = {
-    "tbr_below_54_percent": ("<", 1),
-    "tbr_low_percent": ("<", 4),
-    "tir_70_180_percent": (">", 70),
-    "tar_high_percent": ("<", 25),
-    "tar_above_250_percent": ("<", 5),
-    "cv_percent": ("≤", 36),
-}
-OLDER_HIGH_RISK_TARGETS = {
-    "tir_70_180_percent": (">", 50),
-    "tbr_low_percent": ("<", 1),
-    "tar_above_250_percent": ("<", 10),
-}
-
 
 def clamp_to_sensor_range(values_mgdl) -> np.ndarray:
     """LOW counts as 40 and HIGH as 400 (the consensus convention)."""
     return np.clip(np.asarray(values_mgdl, dtype=np.int64), LOW_LIMIT_MGDL, HIGH_LIMIT_MGDL)
 
 
-# Readings per band, as stored per local day (DailySummary columns). The low bands read the
-# same in both units; the upper ones differ at 141, 181 and 251 mg/dL (see apps.glucose.units).
+# Readings per band, as stored per local day (DailySummary columns, defined from this table in
+# apps.glucose.models.BandCounts). The low bands read the same in both units; the upper ones
+# differ at 141, 181 and 251 mg/dL (see apps.glucose.units). The pregnancy bands are the range
+# of targets.PREGNANCY_T1_SET (63-140 mg/dL, 3.5-7.8 mmol/L: 141 reads 7.8); "below 63" reads
+# the same in both units (62 reads 3.4, 63 reads 3.5), so like below_54 it is one column.
+# TriageSnapshot.sums sums every column here (snapshots.SUMMED): a new band needs no new code
+# there, only a migration for the DailySummary column.
 BAND_COLUMNS = {
     MGDL: {
         "very_low": "below_54",
@@ -80,6 +73,8 @@ BAND_COLUMNS = {
         "in_range": "from_70_to_180",
         "high": "from_181_to_250",
         "very_high": "above_250",
+        "pregnancy_below": "below_63",
+        "pregnancy_in_range": "from_63_to_140",
     },
     MMOLL: {
         "very_low": "below_54",
@@ -88,8 +83,19 @@ BAND_COLUMNS = {
         "in_range": "from_70_to_181",
         "high": "from_182_to_251",
         "very_high": "above_251",
+        "pregnancy_below": "below_63",
+        "pregnancy_in_range": "from_63_to_141",
     },
 }
+# The bands whose stored counts give a target set's range (targets.TargetSet.stored_range):
+# readings below the range (the sum of these bands) and in it.
+RANGE_BANDS = {
+    "consensus": {"below": ("very_low", "low"), "in_range": "in_range"},
+    "pregnancy": {"below": ("pregnancy_below",), "in_range": "pregnancy_in_range"},
+}
+# A custom range has no stored counts (see range_counts_of_values): where its counts have been
+# taken from the readings, they travel in the sums under these keys (TriageSnapshot.sums).
+RANGE_COUNT_KEYS = {"below": "range_below", "in_range": "range_in_range"}
 SUM_COLUMNS = ("readings", "value_sum", "value_sq_sum")
 COUNT_COLUMNS = tuple(dict.fromkeys(c for columns in BAND_COLUMNS.values() for c in columns.values()))
 
@@ -97,6 +103,7 @@ COUNT_COLUMNS = tuple(dict.fromkeys(c for columns in BAND_COLUMNS.values() for c
 def _band_masks(values: np.ndarray, unit: str) -> dict:
     """Boolean masks of the six bands of clamped integer mg/dL values, as `unit` reads them."""
     limits = band_limits_mgdl(unit)
+    pregnancy = targets.PREGNANCY_T1_SET.edges_mgdl(unit)
     return {
         "very_low": values <= limits.very_low_max,
         "low": (values > limits.very_low_max) & (values <= limits.low_max),
@@ -104,6 +111,8 @@ def _band_masks(values: np.ndarray, unit: str) -> dict:
         "in_range": (values > limits.low_max) & (values <= limits.in_range_max),
         "high": (values > limits.in_range_max) & (values <= limits.high_max),
         "very_high": values > limits.high_max,
+        "pregnancy_below": values <= pregnancy.below_max,
+        "pregnancy_in_range": (values > pregnancy.below_max) & (values <= pregnancy.in_range_max),
     }
 
 
@@ -176,8 +185,7 @@ def metrics_from_sums(
     """
     readings = int(sums.get("readings") or 0)
     total = float(sums.get("value_sum") or 0.0)
-    columns = BAND_COLUMNS[unit if unit == MMOLL else MGDL]
-    counts = {band: int(sums.get(column) or 0) for band, column in columns.items()}
+    counts = _band_counts_of_sums(sums, unit)
     mean = total / readings if readings else None
     sd = _sample_sd(readings=readings, total=total, squares=float(sums.get("value_sq_sum") or 0.0))
     tbr_54 = _percent(counts["very_low"], readings)
@@ -218,6 +226,69 @@ def metrics_from_sums(
         "sufficient_data": bool(
             wear is not None and wear >= SUFFICIENT_WEAR_PERCENT and days >= SUFFICIENT_DAYS
         ),
+    }
+
+
+def _band_counts_of_sums(sums: dict, unit: str) -> dict:
+    columns = BAND_COLUMNS[unit if unit == MMOLL else MGDL]
+    return {band: int(sums.get(column) or 0) for band, column in columns.items()}
+
+
+# --- the patient's target set ---------------------------------------------------------------------
+
+
+def range_counts_of_values(values_mgdl, *, target_set, unit: str) -> dict:
+    """{"below": n, "in_range": n}: readings below and in the set's range, counted from the
+    readings themselves (the same clamping as every band).
+
+    The one way for a custom range: its counts cannot be stored per day, because a DailySummary
+    row is a function of the readings alone (the ingest writer, the Clarity import and the
+    rebuild command all write it without knowing any setting); counts of a patient's own range
+    would tie every row to a setting that changes, and each change would have to rewrite the
+    patient's whole history. Reading one period's readings (at most 90 days, 26k values) is
+    cheap; the pages and the triage snapshot of such a patient do it.
+    """
+    values = clamp_to_sensor_range(values_mgdl)
+    edges = target_set.edges_mgdl(unit)
+    return {
+        "below": int(np.count_nonzero(values <= edges.below_max)),
+        "in_range": int(np.count_nonzero((values > edges.below_max) & (values <= edges.in_range_max))),
+    }
+
+
+def range_counts_of_sums(sums: dict, *, target_set, unit: str) -> dict | None:
+    """The same counts from summed DailySummary columns (named sets), or from the counts a
+    snapshot carries (RANGE_COUNT_KEYS); None when neither holds them (a custom range)."""
+    if target_set.stored_range is not None:
+        counts = _band_counts_of_sums(sums, unit)
+        bands = RANGE_BANDS[target_set.stored_range]
+        return {
+            "below": sum(counts[band] for band in bands["below"]),
+            "in_range": counts[bands["in_range"]],
+        }
+    if all(key in sums for key in RANGE_COUNT_KEYS.values()):
+        return {measure: int(sums[key] or 0) for measure, key in RANGE_COUNT_KEYS.items()}
+    return None
+
+
+def target_measures(sums: dict, range_counts: dict, *, unit: str, cv_percent: float | None) -> dict:
+    """The set's measures as percent of readings: very_low (<54), low (54 up to the range),
+    below (the two), in_range, high (above the range up to 250), above (high and very high),
+    very_high (>250); and cv (the consensus CV). None when there are no readings."""
+    readings = int(sums.get("readings") or 0)
+    counts = _band_counts_of_sums(sums, unit)
+    very_low, very_high = counts["very_low"], counts["very_high"]
+    below, in_range = range_counts["below"], range_counts["in_range"]
+    above = readings - below - in_range
+    return {
+        targets.VERY_LOW: _percent(very_low, readings),
+        "low": _percent(below - very_low, readings),
+        targets.BELOW: _percent(below, readings),
+        targets.IN_RANGE: _percent(in_range, readings),
+        "high": _percent(above - very_high, readings),
+        targets.ABOVE: _percent(above, readings),
+        targets.VERY_HIGH: _percent(very_high, readings),
+        targets.CV: cv_percent,
     }
 
 

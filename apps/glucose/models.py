@@ -12,7 +12,7 @@ Unknown enum values from a newer Dexcom version are stored as they came, never r
 from django.conf import settings
 from django.db import models
 
-from apps.glucose import localtime
+from apps.glucose import localtime, metrics, targets
 
 ODD_DELTA_SECONDS = int(localtime.UTC_MARGIN.total_seconds())
 
@@ -233,7 +233,27 @@ class DataRange(models.Model):
     fetched_at = models.DateTimeField(auto_now=True)
 
 
-class DailySummary(models.Model):
+def _band_count_fields() -> dict:
+    """One IntegerField per stored band column of metrics.BAND_COLUMNS (both units), the one
+    definition of the columns: DailySummary holds them and TriageSnapshot.sums sums them."""
+    return {column: models.IntegerField(default=0) for column in metrics.COUNT_COLUMNS}
+
+
+BandCounts = type(
+    "BandCounts",
+    (models.Model,),
+    {
+        "__module__": __name__,
+        "__doc__": "Readings per band (metrics.BAND_COLUMNS): the upper bands as a patient reading "
+        "mmol/L sees them too (141, 181 and 251 mg/dL read 7.8, 10.0 and 13.9), and the "
+        "pregnancy range 63-140 mg/dL (3.5-7.8 mmol/L).",
+        "Meta": type("Meta", (), {"abstract": True}),
+        **_band_count_fields(),
+    },
+)
+
+
+class DailySummary(BandCounts):
     """Sums and band counts of one patient's EGVs for one local day, kept current by the sync.
 
     Every consensus metric of a period can be computed from these rows without scanning raw
@@ -245,23 +265,76 @@ class DailySummary(models.Model):
     readings = models.IntegerField(default=0)
     value_sum = models.FloatField(default=0)
     value_sq_sum = models.FloatField(default=0)
-    below_54 = models.IntegerField(default=0)
-    from_54_to_69 = models.IntegerField(default=0)
-    from_70_to_140 = models.IntegerField(default=0)
-    from_70_to_180 = models.IntegerField(default=0)
-    from_181_to_250 = models.IntegerField(default=0)
-    above_250 = models.IntegerField(default=0)
-    # The upper bands as a patient reading mmol/L sees them (141, 181 and 251 mg/dL read 7.8,
-    # 10.0 and 13.9 mmol/L): see apps.glucose.units.
-    from_70_to_141 = models.IntegerField(default=0)
-    from_70_to_181 = models.IntegerField(default=0)
-    from_182_to_251 = models.IntegerField(default=0)
-    above_251 = models.IntegerField(default=0)
     last_reading_at = models.DateTimeField(null=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["patient", "day"], name="daily_summary_unique_day")]
+
+
+class PatientTargets(models.Model):
+    """The target set a patient is held to (apps.glucose.targets), chosen by them or by a
+    clinician they share with. No row: the standard set."""
+
+    patient = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", primary_key=True
+    )
+    target_set = models.CharField(max_length=32, choices=targets.CHOICES, default=targets.STANDARD)
+    # A custom set, as entered: the range in `custom_unit` and three goals (percent of readings).
+    custom_low = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    custom_high = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    custom_unit = models.CharField(max_length=8, blank=True)
+    custom_in_range_min = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    custom_below_max = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    custom_above_max = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    changed_at = models.DateTimeField(auto_now=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "patient targets"
+
+    @property
+    def custom(self) -> targets.CustomChoice | None:
+        if self.custom_low is None:
+            return None
+        return targets.CustomChoice(
+            low=self.custom_low,
+            high=self.custom_high,
+            unit=self.custom_unit,
+            in_range_min=self.custom_in_range_min,
+            below_max=self.custom_below_max,
+            above_max=self.custom_above_max,
+        )
+
+    def as_target_set(self) -> targets.TargetSet:
+        return targets.target_set(self.target_set, self.custom)
+
+
+class TargetsChange(models.Model):
+    """One change of a patient's target set: who, when, from where, from what to what.
+    Append-only, shown to the patient and their clinicians on the targets page."""
+
+    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept as text so the entry still says who it was after their account is gone.
+    actor_email = models.CharField(max_length=254, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    before = models.CharField(max_length=200)
+    after = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["patient", "at"], name="targets_change_patient_at")]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("target changes are append-only")
+        super().save(*args, **kwargs)
 
 
 TRIAGE_SORT_COLUMNS = [
@@ -276,9 +349,42 @@ TRIAGE_SORT_COLUMNS = [
     "gri",
     "tir_change",
 ]
+# The patient's target set on a snapshot: its measures (percent of the current period's
+# readings) and, per flagged goal, the value beyond which the triage list flags it (NULL: the
+# set has no such flag). apps.sharing.triage compares them in SQL; the set itself is in
+# `target_set` for the rows shown.
+TRIAGE_TARGET_COLUMNS = [
+    "target_below_percent",
+    "target_in_range_percent",
+    "target_above_percent",
+]
+TRIAGE_FLAG_COLUMNS = [
+    "flag_very_low_above",
+    "flag_below_above",
+    "flag_in_range_below",
+    "flag_above_above",
+    "flag_very_high_above",
+    "flag_cv_above",
+]
 
 
-class TriageSnapshot(models.Model):
+def _nullable_floats(names) -> dict:
+    return {name: models.FloatField(null=True) for name in names}
+
+
+TriageTargetFields = type(
+    "TriageTargetFields",
+    (models.Model,),
+    {
+        "__module__": __name__,
+        "__doc__": "A snapshot's target-set columns (TRIAGE_TARGET_COLUMNS, TRIAGE_FLAG_COLUMNS).",
+        "Meta": type("Meta", (), {"abstract": True}),
+        **_nullable_floats([*TRIAGE_TARGET_COLUMNS, *TRIAGE_FLAG_COLUMNS]),
+    },
+)
+
+
+class TriageSnapshot(TriageTargetFields):
     """One patient's triage figures over their last `period_days` full local days and the
     `period_days` before, so a clinician's list of thousands sorts and pages in SQL.
 
@@ -315,6 +421,7 @@ class TriageSnapshot(models.Model):
     cv_percent = models.FloatField(null=True)
     gri = models.FloatField(null=True)
     tir_change = models.FloatField(null=True, help_text="TIR now minus TIR in the period before")
+    target_set = models.JSONField(default=dict, help_text="the patient's target set (TargetSet.as_dict)")
     built_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -337,6 +444,8 @@ class TriageSnapshot(models.Model):
                     "unit_choice",
                     "last_reading_at",
                     *TRIAGE_SORT_COLUMNS,
+                    *TRIAGE_TARGET_COLUMNS,
+                    *TRIAGE_FLAG_COLUMNS,
                 ],
             )
         ]

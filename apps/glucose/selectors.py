@@ -22,7 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from apps.glucose import localtime
+from apps.glucose import localtime, targets
 from apps.glucose.models import (
     ODD_DELTA_SECONDS,
     Alert,
@@ -32,6 +32,8 @@ from apps.glucose.models import (
     Device,
     Egv,
     Event,
+    PatientTargets,
+    TargetsChange,
 )
 from apps.glucose.units import GLUCOSE_UNITS
 
@@ -321,3 +323,26 @@ def reading_span(*, patient_id: int) -> tuple[datetime, datetime] | None:
     if first is None:
         return None
     return first, readings.order_by("-system_time").values_list("system_time", flat=True).first()
+
+
+def patient_targets(*, patient_id: int) -> PatientTargets | None:
+    return PatientTargets.objects.filter(patient_id=patient_id).first()
+
+
+def patient_target_set(*, patient_id: int) -> targets.TargetSet:
+    """The target set the patient is held to (standard until someone chooses one)."""
+    choice = patient_targets(patient_id=patient_id)
+    return choice.as_target_set() if choice else targets.STANDARD_SET
+
+
+def target_sets_of(*, patient_ids) -> dict[int, targets.TargetSet]:
+    """Patient id -> target set, for many patients in one query (standard when none chosen)."""
+    chosen = {
+        row.patient_id: row.as_target_set()
+        for row in PatientTargets.objects.filter(patient_id__in=patient_ids)
+    }
+    return {patient_id: chosen.get(patient_id, targets.STANDARD_SET) for patient_id in patient_ids}
+
+
+def targets_changes(*, patient_id: int, limit: int = 20) -> list[TargetsChange]:
+    return list(TargetsChange.objects.filter(patient_id=patient_id)[:limit])

@@ -9,7 +9,13 @@ list's numbers, for the stored sort columns and for the rows shown alike.
 When: with the DailySummary rebuild (apps/glucose/summaries.py, same transaction) for the
 standard period lengths, and lazily for the rows a list finds missing or stale (the patient's
 local day rolled over since, their zone or unit choice changed, or a new device unit was
-synced: `forget`).
+synced: `forget`), and whenever the patient's target set changes (target_choice.py).
+
+The target set: a snapshot carries the set its flags follow (`target_set`), the set's measures
+of the current period (TRIAGE_TARGET_COLUMNS) and one threshold per flagged goal
+(TRIAGE_FLAG_COLUMNS), so the list flags, counts and sorts by each patient's own goals in SQL.
+A custom range's counts are taken from the period's readings here (metrics.range_counts_of_values
+says why they cannot be stored per day) and kept in the sums (metrics.RANGE_COUNT_KEYS).
 """
 
 import logging
@@ -21,8 +27,13 @@ from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, Sum, Va
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.glucose import localtime, metrics, selectors
-from apps.glucose.models import TRIAGE_SORT_COLUMNS, DailySummary, TriageSnapshot
+from apps.glucose import localtime, metrics, selectors, targets
+from apps.glucose.models import (
+    TRIAGE_SORT_COLUMNS,
+    TRIAGE_TARGET_COLUMNS,
+    DailySummary,
+    TriageSnapshot,
+)
 from apps.glucose.units import effective_unit
 
 logger = logging.getLogger(__name__)
@@ -36,8 +47,54 @@ SORT_COLUMNS = tuple(column for column in TRIAGE_SORT_COLUMNS if column != "tir_
 BATCH = 1000  # patients per build query: bounded IN lists, bounded memory
 
 
-def period_figures(sums: dict, *, period: localtime.Period, unit: str) -> dict:
-    """The triage list's numbers for one period, from its summed DailySummary columns."""
+# Where each goal's measure and flag threshold live: the columns of a snapshot and the fields of
+# apps.sharing.triage.PeriodMetrics (the same names).
+MEASURE_COLUMN_OF = {
+    targets.VERY_LOW: "tbr_below_54_percent",
+    targets.BELOW: "target_below_percent",
+    targets.IN_RANGE: "target_in_range_percent",
+    targets.ABOVE: "target_above_percent",
+    targets.VERY_HIGH: "tar_above_250_percent",
+    targets.CV: "cv_percent",
+}
+FLAG_COLUMN_OF = {
+    targets.VERY_LOW: "flag_very_low_above",
+    targets.BELOW: "flag_below_above",
+    targets.IN_RANGE: "flag_in_range_below",
+    targets.ABOVE: "flag_above_above",
+    targets.VERY_HIGH: "flag_very_high_above",
+    targets.CV: "flag_cv_above",
+}
+
+
+def flag_thresholds(target_set: targets.TargetSet) -> dict:
+    """Flag column -> the value beyond which the set's goal raises a flag (None: no flag)."""
+    thresholds = {}
+    for measure, column in FLAG_COLUMN_OF.items():
+        goal = target_set.goal(measure)
+        thresholds[column] = (
+            None if goal is None else goal.flag_below if measure == targets.IN_RANGE else goal.flag_above
+        )
+    return thresholds
+
+
+def _target_figures(sums: dict, m: dict, *, unit: str, target_set: targets.TargetSet | None) -> dict:
+    """The set's below / in range / above percentages (None without the counts or readings)."""
+    counts = metrics.range_counts_of_sums(sums, target_set=target_set, unit=unit) if target_set else None
+    if counts is None or not m["readings"]:
+        return dict.fromkeys(TRIAGE_TARGET_COLUMNS)
+    measures = metrics.target_measures(sums, counts, unit=unit, cv_percent=m["cv_percent"])
+    return {
+        MEASURE_COLUMN_OF[measure]: measures[measure]
+        for measure in (targets.BELOW, targets.IN_RANGE, targets.ABOVE)
+    }
+
+
+def period_figures(
+    sums: dict, *, period: localtime.Period, unit: str, target_set: targets.TargetSet | None = None
+) -> dict:
+    """The triage list's numbers for one period, from its summed DailySummary columns, with
+    the target set's measures when it is given."""
     m = metrics.metrics_from_sums(
         sums,
         unit=unit,
@@ -58,6 +115,7 @@ def period_figures(sums: dict, *, period: localtime.Period, unit: str) -> dict:
         "tar_above_180_percent": _sum(m["tar_181_250_percent"], m["tar_above_250_percent"]),
         "tar_above_250_percent": m["tar_above_250_percent"],
         "gri": m["gri"],
+        **_target_figures(sums, m, unit=unit, target_set=target_set),
     }
 
 
@@ -136,7 +194,35 @@ def _patients(patient_ids: list[int], *, now: datetime) -> list[User]:
     )
 
 
-def _snapshots_for_period(patients: list[User], *, period_days: int, now: datetime) -> list[TriageSnapshot]:
+def _custom_range_readings(
+    patients: list[User], *, target_sets: dict, longest_days: int, now: datetime
+) -> dict:
+    """Patient id -> the readings of their longest triage period, for the patients whose
+    custom range has no stored counts: one read each, every period length slices it (all end
+    on the patient's yesterday)."""
+    readings = {}
+    for patient in patients:
+        if target_sets[patient.pk].stored_range is None:
+            period = patient_period(patient, period_days=longest_days, now=now)
+            readings[patient.pk] = selectors.egv_series_for_local_days(
+                patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
+            )
+    return readings
+
+
+def _with_custom_range_counts(sums: dict, *, readings, period, target_set, unit: str) -> dict:
+    """A custom range's counts of the current period, from its readings, into its sums."""
+    if target_set.stored_range is not None:
+        return sums
+    values = readings.in_local_days(period.first_day, period.end_day).value
+    counts = metrics.range_counts_of_values(values, target_set=target_set, unit=unit)
+    current = {**sums.get("current", {}), **{metrics.RANGE_COUNT_KEYS[k]: n for k, n in counts.items()}}
+    return {**sums, "current": current}
+
+
+def _snapshots_for_period(
+    patients: list[User], *, period_days: int, now: datetime, target_sets: dict, custom_readings: dict
+) -> list[TriageSnapshot]:
     periods = {p.pk: patient_period(p, period_days=period_days, now=now) for p in patients}
     # One sums query per distinct local "yesterday" (patients around the world span at most three).
     by_last_day: dict[date, list[int]] = defaultdict(list)
@@ -160,16 +246,28 @@ def _snapshots_for_period(patients: list[User], *, period_days: int, now: dateti
             period=periods[patient.pk],
             sums=sums.get(patient.pk, {}),
             now=now,
+            target_set=target_sets[patient.pk],
+            custom_readings=custom_readings.get(patient.pk),
         )
         for patient in patients
     ]
 
 
 def _snapshot(
-    patient, *, period_days: int, period: localtime.Period, sums: dict, now: datetime
+    patient,
+    *,
+    period_days: int,
+    period: localtime.Period,
+    sums: dict,
+    now: datetime,
+    target_set: targets.TargetSet,
+    custom_readings: selectors.EgvSeries | None,
 ) -> TriageSnapshot:
     unit = effective_unit(patient, device_unit=patient.device_unit)
-    current = period_figures(sums.get("current", {}), period=period, unit=unit)
+    sums = _with_custom_range_counts(
+        sums, readings=custom_readings, period=period, target_set=target_set, unit=unit
+    )
+    current = period_figures(sums.get("current", {}), period=period, unit=unit, target_set=target_set)
     previous = period_figures(sums.get("previous", {}), period=period.previous(), unit=unit)
     valid_from, valid_until = validity(patient, period=period, now=now)
     tir_now, tir_before = current["tir_70_180_percent"], previous["tir_70_180_percent"]
@@ -188,6 +286,9 @@ def _snapshot(
         readings=current["readings"],
         tir_change=None if tir_now is None or tir_before is None else tir_now - tir_before,
         **{column: current[column] for column in SORT_COLUMNS},
+        **{column: current[column] for column in TRIAGE_TARGET_COLUMNS},
+        **flag_thresholds(target_set),
+        target_set=target_set.as_dict(),
     )
 
 
@@ -206,10 +307,20 @@ def build_snapshots(*, patient_ids, period_days=TRIAGE_PERIOD_DAYS, now: datetim
     with transaction.atomic():
         for start in range(0, len(patient_ids), BATCH):
             patients = _patients(patient_ids[start : start + BATCH], now=now)
+            target_sets = selectors.target_sets_of(patient_ids=[p.pk for p in patients])
+            custom_readings = _custom_range_readings(
+                patients, target_sets=target_sets, longest_days=max(period_days), now=now
+            )
             rows = [
                 row
                 for days in period_days
-                for row in _snapshots_for_period(patients, period_days=days, now=now)
+                for row in _snapshots_for_period(
+                    patients,
+                    period_days=days,
+                    now=now,
+                    target_sets=target_sets,
+                    custom_readings=custom_readings,
+                )
             ]
             TriageSnapshot.objects.bulk_create(
                 rows,

@@ -25,6 +25,10 @@ def mgdl_to_mmoll(value_mgdl: float) -> float:
     return value_mgdl / MGDL_PER_MMOLL
 
 
+def mmoll_to_mgdl(value_mmoll: float) -> float:
+    return value_mmoll * MGDL_PER_MMOLL
+
+
 def displayed_mmoll(value_mgdl: float) -> float:
     """The mmol/L number a patient reads for a mg/dL value: one decimal."""
     return round(value_mgdl / MGDL_PER_MMOLL, 1)
@@ -78,6 +82,40 @@ def _band_limits(unit: str) -> BandLimits:
 
 
 _BAND_LIMITS = {unit: _band_limits(unit) for unit in (MGDL, MMOLL)}
+
+
+@dataclass(frozen=True)
+class RangeEdges:
+    """A glucose range as whole mg/dL edges, drawn as the patient's unit reads it:
+    below <= below_max < in range <= in_range_max < above."""
+
+    below_max: int
+    in_range_max: int
+
+
+def range_edges_mgdl(low, high, unit: str) -> RangeEdges:
+    """The edges of the range `low`-`high` written in `unit` (e.g. 3.5-7.8 mmol/L, 63-140 mg/dL),
+    by the rule of band_limits_mgdl: a reading is in range when the number the patient reads is
+    at least `low` and at most `high` (63 mg/dL reads 3.5, 141 reads 7.8)."""
+    shown = displayed_mmoll if unit == MMOLL else (lambda value: value)
+    # As floats: the displayed number is a float, and float(3.9) < Decimal("3.9") exactly.
+    low, high = float(low), float(high)
+    return RangeEdges(
+        below_max=_largest_mgdl(lambda v: shown(v) < low),
+        in_range_max=_largest_mgdl(lambda v: shown(v) <= high),
+    )
+
+
+def limit_in_mgdl(value, unit: str) -> int:
+    """A range limit written in `unit` as a whole mg/dL number that reads as that limit (where
+    the charts draw it): 3.5 mmol/L -> 63 (reads 3.5), 7.8 -> 141 (reads 7.8); mg/dL as is.
+    One mg/dL is 0.056 mmol/L, so the rounded value always reads back as the limit."""
+    return round(mmoll_to_mgdl(float(value))) if unit == MMOLL else int(value)
+
+
+def format_limit(value, unit: str) -> str:
+    """A range limit as written in `unit`: mmol/L with one decimal, mg/dL whole."""
+    return f"{float(value):.1f}" if unit == MMOLL else f"{int(value):d}"
 
 
 def band_limits_mgdl(unit: str) -> BandLimits:

@@ -32,6 +32,15 @@ def patient_for_viewer(request, patient_id: int, *, page: str) -> User:
     return patient
 
 
+def may_act_for(viewer: User, patient: User) -> bool:
+    """Whether `viewer` may change how `patient`'s data is judged (their target set): the
+    patient, or a clinician with an active share, read fresh like every grant. Staff's
+    permission to see every patient's data is for looking, never for changing."""
+    if viewer.pk == patient.pk:
+        return True
+    return viewer.is_clinician and selectors.patients_shared_with(viewer).filter(pk=patient.pk).exists()
+
+
 def _looks_to_audit(request) -> list:
     if not hasattr(request, "_patient_looks_to_audit"):
         request._patient_looks_to_audit = []

@@ -14,8 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce, Collate, Lower, NullIf
 
-from apps.glucose import snapshots
+from apps.glucose import snapshots, targets
 from apps.glucose.localtime import Period, period_ending
+from apps.glucose.targets import TargetSet
 from apps.glucose.units import MGDL
 
 
@@ -33,6 +34,11 @@ class PeriodMetrics:
     tar_above_180_percent: float | None = None
     tar_above_250_percent: float | None = None
     gri: float | None = None
+    # The patient's target set: below, in and above its range (the consensus metrics above
+    # stay the consensus ones).
+    target_below_percent: float | None = None
+    target_in_range_percent: float | None = None
+    target_above_percent: float | None = None
 
 
 @dataclass
@@ -49,6 +55,7 @@ class TriageRow:
     # Larger = look first; a tuple so ties fall back on the next criterion.
     attention: tuple = ()
     unit: str = MGDL  # the unit the patient reads, which the row's bands were counted in
+    target_set: TargetSet = targets.STANDARD_SET  # the goals its flags follow
 
     @property
     def tir_change(self) -> float | None:
@@ -105,40 +112,80 @@ def fixed(value: float | None, places: int) -> str:
     return f"{rounded:f}"
 
 
-def period_metrics(sums: dict, *, period: Period, unit: str) -> PeriodMetrics:
+def period_metrics(
+    sums: dict, *, period: Period, unit: str, target_set: TargetSet | None = None
+) -> PeriodMetrics:
     """The triage columns of one period, from its summed DailySummary columns."""
-    return PeriodMetrics(**snapshots.period_figures(sums, period=period, unit=unit))
+    return PeriodMetrics(**snapshots.period_figures(sums, period=period, unit=unit, target_set=target_set))
 
 
 @dataclass(frozen=True)
-class FlagRule:
-    """A flag raised when a metric of the current period is above or below a threshold.
+class GoalRule:
+    """A flag raised when the current period misses a goal of the patient's target set by
+    more than nothing: above an upper-bound goal ("TBR <70 > 4%") or below the in-range one.
 
-    The same rule answers in Python (for the rows shown) and in SQL (to sort and count every
-    row from TriageSnapshot's columns, named as PeriodMetrics' fields): a missing metric
-    (None, NULL) never raises it.
+    The same rule answers in Python (for the rows shown, from the row's target set) and in SQL
+    (to sort and count every row, from TriageSnapshot's measure and threshold columns, written
+    from the same set by apps.glucose.snapshots): a missing metric or a goal the set does not
+    flag (None, NULL) never raises it.
     """
 
-    name: str
-    metric: str
-    above: float | None = None
-    below: float | None = None
+    measure: str
 
-    def applies(self, metrics: PeriodMetrics, hours_since_reading: float | None) -> bool:
-        value = getattr(metrics, self.metric)
-        if value is None:
+    @property
+    def metric(self) -> str:
+        return snapshots.MEASURE_COLUMN_OF[self.measure]
+
+    @property
+    def threshold_column(self) -> str:
+        return snapshots.FLAG_COLUMN_OF[self.measure]
+
+    def threshold(self, target_set: TargetSet) -> float | None:
+        return snapshots.flag_thresholds(target_set)[self.threshold_column]
+
+    def name(self, target_set: TargetSet, unit: str) -> str:
+        return target_set.flag_name(target_set.goal(self.measure), unit)
+
+    def applies(
+        self, metrics: PeriodMetrics, hours_since_reading: float | None, target_set: TargetSet
+    ) -> bool:
+        value, threshold = getattr(metrics, self.metric), self.threshold(target_set)
+        if value is None or threshold is None:
             return False
-        return value > self.above if self.above is not None else value < self.below
+        return value < threshold if self.measure == targets.IN_RANGE else value > threshold
 
     def q(self, *, now: datetime) -> Q:
-        lookup = f"{self.metric}__gt" if self.above is not None else f"{self.metric}__lt"
-        return Q(**{lookup: self.above if self.above is not None else self.below})
+        comparison = "lt" if self.measure == targets.IN_RANGE else "gt"
+        return Q(**{f"{self.metric}__{comparison}": F(self.threshold_column)})
 
 
-class NoRecentDataRule(FlagRule):
+@dataclass(frozen=True)
+class FixedRule:
+    """A flag the same for every target set: sensor wear below the consensus' 70%."""
+
+    fixed_name: str
+    metric: str
+    below: float
+
+    def name(self, target_set: TargetSet, unit: str) -> str:
+        return self.fixed_name
+
+    def applies(
+        self, metrics: PeriodMetrics, hours_since_reading: float | None, target_set: TargetSet
+    ) -> bool:
+        value = getattr(metrics, self.metric)
+        return value is not None and value < self.below
+
+    def q(self, *, now: datetime) -> Q:
+        return Q(**{f"{self.metric}__lt": self.below})
+
+
+class NoRecentDataRule(FixedRule):
     """No reading for more than 24 hours, or none at all."""
 
-    def applies(self, metrics: PeriodMetrics, hours_since_reading: float | None) -> bool:
+    def applies(
+        self, metrics: PeriodMetrics, hours_since_reading: float | None, target_set: TargetSet
+    ) -> bool:
         return hours_since_reading is None or hours_since_reading > NO_DATA_HOURS
 
     def q(self, *, now: datetime) -> Q:
@@ -146,38 +193,61 @@ class NoRecentDataRule(FlagRule):
 
 
 NO_DATA_HOURS = 24
-# In order of urgency; the first ones sort a patient to the top.
+# In order of urgency; the first ones sort a patient to the top. The goal rules' names and
+# thresholds follow each patient's target set (apps.glucose.targets).
 FLAG_RULES = [
-    FlagRule("TBR <54 > 1%", "tbr_below_54_percent", above=1),
-    FlagRule("TBR <70 > 4%", "tbr_below_70_percent", above=4),
-    NoRecentDataRule("No data 24 h", "last_reading_at"),
-    FlagRule("Time CGM active < 70%", "wear_percent", below=70),
-    FlagRule("TIR < 70%", "tir_70_180_percent", below=70),
-    FlagRule("TAR >250 > 5%", "tar_above_250_percent", above=5),
-    FlagRule("CV > 36%", "cv_percent", above=36),
+    GoalRule(targets.VERY_LOW),
+    GoalRule(targets.BELOW),
+    NoRecentDataRule("No data 24 h", "last_reading_at", below=0),
+    FixedRule("Time CGM active < 70%", "wear_percent", below=70),
+    GoalRule(targets.IN_RANGE),
+    GoalRule(targets.ABOVE),
+    GoalRule(targets.VERY_HIGH),
+    GoalRule(targets.CV),
 ]
 
 
-def flags_for(metrics: PeriodMetrics, hours_since_reading: float | None) -> list[str]:
-    return [rule.name for rule in FLAG_RULES if rule.applies(metrics, hours_since_reading)]
+def raised_rules(
+    metrics: PeriodMetrics, hours_since_reading: float | None, target_set: TargetSet = targets.STANDARD_SET
+) -> list[int]:
+    """The indexes in FLAG_RULES of the rules the period raises."""
+    return [i for i, rule in enumerate(FLAG_RULES) if rule.applies(metrics, hours_since_reading, target_set)]
 
 
-def _attention(flags: list[str], metrics: PeriodMetrics) -> tuple:
+def flags_for(
+    metrics: PeriodMetrics,
+    hours_since_reading: float | None,
+    target_set: TargetSet = targets.STANDARD_SET,
+    unit: str = MGDL,
+) -> list[str]:
+    return [
+        FLAG_RULES[i].name(target_set, unit) for i in raised_rules(metrics, hours_since_reading, target_set)
+    ]
+
+
+def _attention(raised: list[int], metrics: PeriodMetrics) -> tuple:
     """Most urgent flag first (hypoglycaemia above all, as Tidepool's TIDE), then GRI."""
-    ranks = [len(FLAG_RULES) - index for index, rule in enumerate(FLAG_RULES) if rule.name in flags]
-    return (max(ranks, default=0), len(flags), metrics.gri or 0.0)
+    ranks = [len(FLAG_RULES) - index for index in raised]
+    return (max(ranks, default=0), len(raised), metrics.gri or 0.0)
 
 
 def triage_row(
-    *, patient, last_reading_at: datetime | None, sums: dict, period: Period, unit: str, now: datetime
+    *,
+    patient,
+    last_reading_at: datetime | None,
+    sums: dict,
+    period: Period,
+    unit: str,
+    now: datetime,
+    target_set: TargetSet = targets.STANDARD_SET,
 ) -> TriageRow:
     """`sums`: {"current": ..., "previous": ...}, the summed columns of `period` (the
-    patient's own local days) and the one before."""
+    patient's own local days) and the one before; `target_set`: the goals the flags follow."""
     last = last_reading_at
     hours = (now - last) / timedelta(hours=1) if last else None
-    current = period_metrics(sums.get("current", {}), period=period, unit=unit)
+    current = period_metrics(sums.get("current", {}), period=period, unit=unit, target_set=target_set)
     previous = period_metrics(sums.get("previous", {}), period=period.previous(), unit=unit)
-    flags = flags_for(current, hours)
+    raised = raised_rules(current, hours, target_set)
     return TriageRow(
         patient_id=patient.pk,
         name=patient.full_name or patient.email,
@@ -187,9 +257,10 @@ def triage_row(
         current=current,
         previous=previous,
         period=period,
-        flags=flags,
-        attention=_attention(flags, current),
+        flags=[FLAG_RULES[i].name(target_set, unit) for i in raised],
+        attention=_attention(raised, current),
         unit=unit,
+        target_set=target_set,
     )
 
 
@@ -205,6 +276,7 @@ def row_from_snapshot(snapshot, *, now: datetime) -> TriageRow:
         period=period,
         unit=snapshot.unit,
         now=now,
+        target_set=TargetSet.from_dict(snapshot.target_set) if snapshot.target_set else targets.STANDARD_SET,
     )
 
 

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from apps.glucose import selectors as glucose_selectors
 from apps.sharing import selectors, services, triage, triage_table
 from apps.sharing.audit_context import audit_context_of
 from apps.sharing.decorators import clinician_required, patient_required
@@ -153,9 +154,11 @@ def share_code_revoke(request, share_code_id: int):
 
 @login_required
 def audit_log(request):
-    """ "Who saw my data": every look at the user's data by someone else, and sharing changes."""
+    """ "Who saw my data": every look at the user's data by someone else, sharing changes, and
+    the latest changes of their target set (kept by apps.glucose.target_choice)."""
     page = Paginator(selectors.audit_entries_about(request.user), 100).get_page(request.GET.get("page"))
-    return render(request, "sharing/audit_log.html", {"page": page})
+    target_changes = glucose_selectors.targets_changes(patient_id=request.user.pk)
+    return render(request, "sharing/audit_log.html", {"page": page, "target_changes": target_changes})
 
 
 # --- the clinician's side -----------------------------------------------------------------------

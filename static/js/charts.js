@@ -56,7 +56,8 @@
     return (data.reference_lines || []).map(function (mgdl) {
       return { type: "line", xref: xref || "paper", x0: 0, x1: 1, yref: yref || "y",
         y0: shown(data, mgdl), y1: shown(data, mgdl), layer: "below",
-        line: { color: mgdl < data.target[0] ? "#a31b1b" : "#e67e22", width: 1, dash: "dot" } };
+        // Red below the target band (54), orange above it (250); a custom band may start at 54.
+        line: { color: mgdl <= data.target[0] ? "#a31b1b" : "#e67e22", width: 1, dash: "dot" } };
     });
   }
 

@@ -48,3 +48,22 @@ def test_the_pdf_has_the_agp_v4_sections_in_order(patient):
     assert "every day of the period" in drawing
     assert drawing.count("(180)") >= 3  # AGP scale and one per row of daily profiles
     assert "[2 2] 0 d" in drawing  # the dashed 54 and 250 lines
+
+
+def test_the_pdf_follows_the_patients_target_set(patient):
+    from apps.glucose import targets
+    from apps.glucose.target_choice import TargetsChoice, targets_choose
+
+    factories.make_egvs(patient, datetime(2026, 11, 1, tzinfo=UTC), [90 + i % 150 for i in range(288 * 3)])
+    targets_choose(
+        patient_id=patient.pk, choice=TargetsChoice(targets.PREGNANCY_T1), actor=patient, ip_address=None
+    )
+    report = agp_report(
+        patient=patient,
+        period=_report(patient).period,
+        unit="mg/dL",
+        target_set=patient_header(patient, now=timezone.now()).target_set,
+    )
+    drawing = pdf.agp_pdf(report, patient_name=patient.display_name, compress=False).decode("latin-1")
+    assert drawing.count("(140)") >= 3 and "(180)" not in drawing  # the scales mark 63 and 140
+    assert "target <4% below 63" in drawing and "target <25% above 140" in drawing

@@ -19,6 +19,7 @@ VIEW_MODULES = (
     "apps/dashboard/pdf.py",
     "apps/dashboard/patient_page.py",
     "apps/dashboard/report_views.py",
+    "apps/dashboard/target_views.py",
     "apps/dashboard/digest.py",
 )
 FORBIDDEN = ("apps.glucose.selectors", "apps.glucose.models")

@@ -120,3 +120,22 @@ def test_the_command_names_an_unknown_user(db):
 
     with pytest.raises(CommandError, match="No user"):
         call_command("glucose_metrics", user="nobody@example.com", start="2026-11-01", end="2026-11-02")
+
+
+def test_it_reports_the_target_set_beside_the_consensus_metrics(client, patient_with_fortnight):
+    from apps.glucose import targets
+    from apps.glucose.target_choice import TargetsChoice, targets_choose
+
+    client.force_login(patient_with_fortnight)
+    standard = api(client, patient_with_fortnight, "?start=2026-10-20&end=2026-11-02").json()
+    assert standard["targets"]["set"] == "standard"
+    assert standard["targets"]["in_range_percent"] == standard["tir_70_180_percent"]
+    choice = TargetsChoice(targets.PREGNANCY_T1)
+    targets_choose(patient_id=patient_with_fortnight.pk, choice=choice, actor=None, ip_address=None)
+    pregnancy = api(client, patient_with_fortnight, "?start=2026-10-20&end=2026-11-02").json()
+    assert pregnancy["tir_70_180_percent"] == standard["tir_70_180_percent"]  # consensus unchanged
+    section = pregnancy["targets"]
+    assert section["set"] == "pregnancy_t1" and section["range"] == {"low": 63, "high": 140, "unit": "mg/dL"}
+    assert section["in_range_percent"] < standard["tir_70_180_percent"]
+    assert round(section["below_percent"] + section["in_range_percent"] + section["above_percent"]) == 100
+    assert [g["measure"] for g in section["goals"]] == ["very_low", "below", "in_range", "above"]

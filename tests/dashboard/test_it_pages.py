@@ -7,11 +7,12 @@ from tests.dashboard.conftest import PAGES
 
 # Queries per page with data, pinned: session + user (2), connection + newest reading + device
 # unit (3), then the page's own reads; none of them grows with the number of records.
-# overview: one more than the others for the 24 h mini trace
+# overview: one more than the others for the 24 h mini trace; the pages that shade a range
+# (overview, trace, AGP and its PDF) one more for the patient's target set.
 MAX_QUERIES = {
-    "overview": 7,
-    "trace": 9,
-    "agp": 6,
+    "overview": 8,
+    "trace": 10,
+    "agp": 7,
     "alerts": 11,
     "events": 6,
     "devices": 8,
@@ -107,12 +108,13 @@ def test_only_the_patient_may_import(client, patient_with_data, make_user):
 @pytest.mark.parametrize(
     ("path", "max_queries"),
     [
-        ("trace/day/{today}/", 9),
-        ("trace/?days=90", 9),
-        ("agp.pdf", 6),
+        ("trace/day/{today}/", 10),
+        ("trace/?days=90", 10),
+        ("agp.pdf", 7),
         ("export/?type=egvs", 6),
-        # The API also reads the unit the patient reads: it decides the bands.
-        ("/api/v1/patients/{pk}/metrics?start={today}&end={today}", 5),
+        # The API also reads the unit the patient reads (it decides the bands) and their
+        # target set (its own section, the consensus metrics unchanged).
+        ("/api/v1/patients/{pk}/metrics?start={today}&end={today}", 6),
     ],
 )
 def test_it_pins_the_queries_of_the_other_responses(

@@ -95,3 +95,21 @@ def test_beat_sends_the_digests_on_monday_mornings():
     entry = settings.CELERY_BEAT_SCHEDULE["dashboard-weekly-digests"]
     assert entry["task"] == tasks.send_weekly_digests.name
     assert entry["schedule"].day_of_week == {1} and entry["schedule"].hour == {6}
+
+
+def test_the_digest_flags_each_patient_by_their_target_set(clinic_week):
+    from apps.glucose import targets
+    from apps.glucose.target_choice import TargetsChoice, targets_choose
+
+    clinician, ann, bob, _cy = clinic_week
+    for patient in (ann, bob):
+        choice = TargetsChoice(targets.PREGNANCY_T1)
+        targets_choose(patient_id=patient.pk, choice=choice, actor=clinician, ip_address=None)
+    patients = {p.row.name: p for p in digest.digest_patients(clinician=clinician, now=timezone.now())}
+    assert "TBR <63 > 4%" in patients["Bob Lows"].row.flags  # 60 mg/dL is below 63 too
+    assert patients["Ann Steady"].row.flags == []  # 120 is inside 63-140
+    body = digest.digest_pdf(
+        clinician=clinician, patients=list(patients.values()), now=timezone.now(), compress=False
+    )
+    text = body.decode("latin-1").replace("\\", "")
+    assert "TBR <63 > 4%" in text and "within the targets this week (Pregnancy with type 1)" in text

@@ -224,9 +224,9 @@ def test_it_pins_its_query_count_whatever_the_number_of_patients(
         extra = make_user(f"p{number}@example.com", "patient")
         _split_day(extra, yesterday)
         make_share(extra, clinician=clinician)
-    # The 20 new ones: their snapshots built in one batch (savepoint pair, patients, sums,
-    # upsert) and recorded in one insert, the 3 not again.
-    assert _count_queries(client, url + "?q=") == few + 6
+    # The 20 new ones: their snapshots built in one batch (savepoint pair, patients, their
+    # target sets, sums, upsert) and recorded in one insert, the 3 not again.
+    assert _count_queries(client, url + "?q=") == few + 7
     many = _count_queries(client, url + "?q=")
     assert many == few
     # session, user, TOTP check, stale snapshots (none), counts, period labels, the page's

@@ -6,8 +6,8 @@ from datetime import date
 
 import numpy as np
 
-from apps.glucose import localtime, metrics, selectors
-from apps.glucose.reports.period_metrics import reading_metrics
+from apps.glucose import localtime, metrics, selectors, targets
+from apps.glucose.reports.period_metrics import reading_metrics, target_measures_of_series
 
 # The AGP v4 report shows 14 daily profiles: the last 14 days of a longer period.
 DAILY_PROFILE_DAYS = 14
@@ -30,6 +30,8 @@ class AgpReport:
     metrics: dict  # apps.glucose.metrics.compute_metrics of the readings
     percentiles: dict  # apps.glucose.metrics.agp_percentiles: the modal day
     profiles: list[DailyProfile]
+    target_set: targets.TargetSet = targets.STANDARD_SET
+    target_measures: dict | None = None  # metrics.target_measures of the readings
 
     @property
     def days(self) -> int:
@@ -58,16 +60,23 @@ def daily_profiles(series: selectors.EgvSeries, period: localtime.Period) -> lis
     return profiles
 
 
-def agp_report(*, patient, period: localtime.Period, unit: str) -> AgpReport:
+def agp_report(
+    *, patient, period: localtime.Period, unit: str, target_set: targets.TargetSet = targets.STANDARD_SET
+) -> AgpReport:
     """One read: the readings of the period's local days."""
     series = selectors.egv_series_for_local_days(
         patient_id=patient.pk, first_day=period.first_day, end_day=period.end_day
     )
+    period_metrics = reading_metrics(series=series, period=period, unit=unit)
     return AgpReport(
         period=period,
         unit=unit,
         series=series,
-        metrics=reading_metrics(series=series, period=period, unit=unit),
+        metrics=period_metrics,
         percentiles=metrics.agp_percentiles(series.local_epoch_s, series.value),
         profiles=daily_profiles(series, period),
+        target_set=target_set,
+        target_measures=target_measures_of_series(
+            series, unit=unit, target_set=target_set, cv_percent=period_metrics["cv_percent"]
+        ),
     )

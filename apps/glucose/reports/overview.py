@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import numpy as np
 
-from apps.glucose import localtime, selectors
+from apps.glucose import localtime, selectors, targets
 from apps.glucose.metrics import RankedDay
 from apps.glucose.models import Egv
-from apps.glucose.reports.period_metrics import best_and_worst_days, summary_metrics
+from apps.glucose.reports.period_metrics import best_and_worst_days, summary_metrics, target_measures_of_rows
 
 MINI_TRACE = timedelta(hours=24)
 
@@ -23,6 +23,8 @@ class OverviewReport:
     best_day: RankedDay | None
     worst_day: RankedDay | None
     last_day: selectors.EgvSeries  # the mini trace: 24 h up to the newest reading
+    target_set: targets.TargetSet = targets.STANDARD_SET
+    target_measures: dict | None = None  # metrics.target_measures of the period
 
     @property
     def has_previous(self) -> bool:
@@ -41,19 +43,37 @@ def last_day_of_readings(*, patient, latest: Egv | None) -> selectors.EgvSeries:
     )
 
 
-def overview_report(*, patient, period: localtime.Period, unit: str, latest: Egv | None) -> OverviewReport:
-    """Two reads: the DailySummary rows of both periods, the readings of the mini trace."""
+def overview_report(
+    *,
+    patient,
+    period: localtime.Period,
+    unit: str,
+    latest: Egv | None,
+    target_set: targets.TargetSet = targets.STANDARD_SET,
+) -> OverviewReport:
+    """Two reads: the DailySummary rows of both periods, the readings of the mini trace (and
+    the period's readings for a custom target range)."""
     previous = period.previous()
     rows = selectors.daily_summaries(
         patient_id=patient.pk, first_day=previous.first_day, end_day=period.end_day
     )
     best, worst = best_and_worst_days(patient=patient, period=period, unit=unit, rows=rows)
+    period_metrics = summary_metrics(patient=patient, period=period, unit=unit, rows=rows)
     return OverviewReport(
         period=period,
         previous=previous,
-        metrics=summary_metrics(patient=patient, period=period, unit=unit, rows=rows),
+        metrics=period_metrics,
         previous_metrics=summary_metrics(patient=patient, period=previous, unit=unit, rows=rows),
         best_day=best,
         worst_day=worst,
         last_day=last_day_of_readings(patient=patient, latest=latest),
+        target_set=target_set,
+        target_measures=target_measures_of_rows(
+            patient=patient,
+            period=period,
+            unit=unit,
+            target_set=target_set,
+            rows=rows,
+            cv_percent=period_metrics["cv_percent"],
+        ),
     )

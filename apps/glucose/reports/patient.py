@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
-from apps.glucose import localtime, selectors
+from apps.glucose import localtime, selectors, targets
 from apps.glucose.models import Egv
 from apps.glucose.units import effective_unit
 
@@ -37,6 +38,12 @@ class PatientHeader:
     latest: Egv | None
     now: datetime
     local_now: datetime
+
+    @cached_property
+    def target_set(self) -> targets.TargetSet:
+        """The target set the patient is held to (shading, checkmarks and flags follow it):
+        read when a page first asks, so the pages that draw no range pay no query."""
+        return selectors.patient_target_set(patient_id=self.patient.pk)
 
     @property
     def today(self) -> date:

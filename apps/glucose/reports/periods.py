@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from apps.glucose import alarm_report, episodes, localtime, metrics, selectors
+from apps.glucose import alarm_report, episodes, localtime, metrics, selectors, targets
 from apps.glucose.alarms import Alarm
-from apps.glucose.reports.period_metrics import reading_metrics
+from apps.glucose.reports.period_metrics import reading_metrics, target_measures_of_series
 
 # What the Patterns page shows around an episode: the events logged in the 3 hours before it
 # (a meal, a bolus, exercise) and the alarms from 30 minutes before it to its end.
@@ -205,6 +205,7 @@ class ComparedPeriod:
     period: localtime.Period
     metrics: dict
     agp: dict  # metrics.agp_percentiles of the period
+    target_measures: dict  # metrics.target_measures of the period, for the patient's target set
 
 
 @dataclass(frozen=True)
@@ -212,19 +213,35 @@ class CompareReport:
     unit: str
     first: ComparedPeriod
     second: ComparedPeriod
+    target_set: targets.TargetSet = targets.STANDARD_SET
 
 
-def _compared(patient, period: localtime.Period, unit: str) -> ComparedPeriod:
+def _compared(patient, period: localtime.Period, unit: str, target_set: targets.TargetSet) -> ComparedPeriod:
     series = _period_series(patient, period)
+    period_metrics = reading_metrics(series=series, period=period, unit=unit)
     return ComparedPeriod(
         period=period,
-        metrics=reading_metrics(series=series, period=period, unit=unit),
+        metrics=period_metrics,
         agp=metrics.agp_percentiles(series.local_epoch_s, series.value),
+        target_measures=target_measures_of_series(
+            series, unit=unit, target_set=target_set, cv_percent=period_metrics["cv_percent"]
+        ),
     )
 
 
-def compare_report(*, patient, first: localtime.Period, second: localtime.Period, unit: str) -> CompareReport:
-    """Any two periods side by side: the consensus metrics and the AGP percentiles of each."""
+def compare_report(
+    *,
+    patient,
+    first: localtime.Period,
+    second: localtime.Period,
+    unit: str,
+    target_set: targets.TargetSet = targets.STANDARD_SET,
+) -> CompareReport:
+    """Any two periods side by side: the consensus metrics and the AGP percentiles of each,
+    and each period's time in the patient's target ranges."""
     return CompareReport(
-        unit=unit, first=_compared(patient, first, unit), second=_compared(patient, second, unit)
+        unit=unit,
+        first=_compared(patient, first, unit, target_set),
+        second=_compared(patient, second, unit, target_set),
+        target_set=target_set,
     )
