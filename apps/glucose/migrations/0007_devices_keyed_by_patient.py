@@ -125,7 +125,7 @@ def _device(related_name):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("glucose", "0005_records_keyed_by_patient"),
+        ("glucose", "0006_records_keyed_by_patient"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

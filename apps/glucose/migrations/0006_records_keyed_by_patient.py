@@ -69,7 +69,7 @@ def _keyed(model_name):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("glucose", "0004_triage_snapshot"),
+        ("glucose", "0005_targets"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
