@@ -260,16 +260,16 @@ class DailySummary(BandCounts):
     readings (the triage list of 1,000 patients reads these). LOW counts as 40 and HIGH as 400.
     """
 
-    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    pk = models.CompositePrimaryKey("patient", "day")  # keyed by patient, as DexcomRecord says why
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     day = models.DateField(help_text="the patient's local date")
     readings = models.IntegerField(default=0)
     value_sum = models.FloatField(default=0)
     value_sq_sum = models.FloatField(default=0)
     last_reading_at = models.DateTimeField(null=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["patient", "day"], name="daily_summary_unique_day")]
 
 
 class PatientTargets(models.Model):

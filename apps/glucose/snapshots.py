@@ -159,7 +159,7 @@ def _period_sums(*, patient_ids: list[int], current_start: date, previous_start:
         .annotate(period=period)
         .values("patient_id", "period")
         .annotate(
-            days_with_data=Count("id", filter=Q(readings__gt=0)),
+            days_with_data=Count("day", filter=Q(readings__gt=0)),
             **{f"sum_{name}": Sum(name) for name in SUMMED},
         )
         .order_by()

@@ -5,14 +5,25 @@ unique constraint; a surrogate id or a unique key without the patient would stop
 being distributed by patient.
 """
 
+from datetime import date
+
 import pytest
 from django.db import connection, models
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import isolate_apps
 
-from apps.glucose.models import Alert, AlertSchedule, AlertSettingVersion, Calibration, Device, Egv, Event
+from apps.glucose.models import (
+    Alert,
+    AlertSchedule,
+    AlertSettingVersion,
+    Calibration,
+    DailySummary,
+    Device,
+    Egv,
+    Event,
+)
 
-PATIENT_KEYED = (Egv, Alert, Calibration, Event, Device, AlertSchedule, AlertSettingVersion)
+PATIENT_KEYED = (Egv, Alert, Calibration, Event, Device, AlertSchedule, AlertSettingVersion, DailySummary)
 
 
 def _key_columns(model) -> list[str]:
@@ -55,8 +66,9 @@ def test_the_check_fails_on_a_surrogate_key():
     assert _key_columns(Surrogate) == ["id"]
 
 
-KEYED = ("glucose", "0007_devices_keyed_by_patient")
+KEYED = ("glucose", "0008_daily_summaries_keyed_by_patient")
 BEFORE = ("glucose", "0005_targets")
+DAY = date(2026, 11, 1)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -75,6 +87,7 @@ def test_the_migration_keeps_every_record_both_ways():
             patient_id=patient.pk, record_id="a1", alert_name="low", **fields
         )
         _old_device_with_history(old, patient.pk)
+        old.get_model("glucose", "DailySummary").objects.create(patient_id=patient.pk, day=DAY, readings=5)
 
         _migrate(executor, KEYED)
         keyed = executor.loader.project_state(KEYED).apps
@@ -85,6 +98,7 @@ def test_the_migration_keeps_every_record_both_ways():
         assert [s.name for s in device.schedules.all()] == ["Night"]
         (version,) = device.setting_versions.all()
         assert (version.value, version.observed_at.isoformat()) == (200.0, "2026-11-02T00:00:00+00:00")
+        assert keyed.get_model("glucose", "DailySummary").objects.get(pk=(patient.pk, DAY)).readings == 5
 
         _migrate(executor, BEFORE)
         back = executor.loader.project_state(BEFORE).apps
@@ -93,6 +107,8 @@ def test_the_migration_keeps_every_record_both_ways():
         device = back.get_model("glucose", "Device").objects.get(patient_id=patient.pk)
         assert device.schedules.get().name == "Night"
         assert device.setting_versions.get().observed_at.isoformat() == "2026-11-02T00:00:00+00:00"
+        summary = back.get_model("glucose", "DailySummary").objects.get(patient_id=patient.pk)
+        assert (summary.day, summary.readings) == (DAY, 5) and summary.id is not None
     finally:
         _migrate(executor, *leaves)
 
