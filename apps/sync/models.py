@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from apps.dexcom.models import DexcomConnection
+
 
 class SyncRun(models.Model):
     """One attempt to bring a patient's data up to date, as admins see it."""
@@ -117,3 +119,16 @@ class SyncSchedule(models.Model):
     queued_plan = models.CharField(max_length=16, blank=True)
     waiting_since = models.DateTimeField(null=True, blank=True, help_text="due, but the budget is spent")
     last_attempt_at = models.DateTimeField(null=True, blank=True)
+
+
+class StoredPatientData(DexcomConnection):
+    """A read-only admin view of what is stored per connected patient.
+
+    The patient-data tables are keyed by patient (composite primary keys), which the Django
+    admin's edit forms cannot take; operators see their counts and spans here instead.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = "stored patient data"
+        verbose_name_plural = "stored patient data"

@@ -1,8 +1,12 @@
+import re
+from datetime import UTC, datetime
+
 import pytest
 
 from apps.dexcom.crypto import encrypt_token
 from apps.dexcom.models import DexcomConnection
 from apps.sync.models import QuarantinedRecord, SyncRun
+from tests.glucose.factories import make_alert, make_device, make_egvs
 
 
 @pytest.fixture
@@ -64,3 +68,20 @@ def test_it_queues_syncs_and_backfills_from_the_admin(
             {"action": "full_backfill", "_selected_action": [connection.pk]},
         )
     assert len(callbacks) == 2
+
+
+def test_it_shows_what_is_stored_per_patient_read_only(admin_client, connection):
+    # The keyed patient tables have no admin forms; this page counts them instead.
+    patient = connection.user
+    start = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    make_egvs(patient, start, [120, 130, 140])
+    make_alert(patient, start)
+    make_device(patient)
+    page = admin_client.get("/admin/sync/storedpatientdata/").content.decode()
+    row = page[page.index(patient.email) :]
+    cells = dict(re.findall(r'<td class="field-(\w+)[^"]*">([^<]*)</td>', row[: row.index("</tr>")]))
+    assert (cells["readings"], cells["alerts"], cells["devices"]) == ("3", "1", "1"), cells
+    assert cells["first_day"] == cells["last_day"] == "Nov. 1, 2026", cells
+    detail = admin_client.get(f"/admin/sync/storedpatientdata/{connection.pk}/change/").content.decode()
+    assert 'name="_save"' not in detail and connection.access_token_encrypted not in detail
+    assert admin_client.get("/admin/sync/storedpatientdata/add/").status_code == 403
