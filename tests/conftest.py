@@ -22,6 +22,23 @@ def totp_code(secret: str = TEST_TOTP_SECRET) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // period))
 
 
+# Modules that wait on real processes, real clocks or a browser run first (workers, then e2e):
+# `make test` hands whole files to each pytest-xdist worker as it runs dry (--dist loadfile
+# --no-loadscope-reorder), so a 70-second file taken last would leave the other core idle.
+_FIRST_MARKS = ("worker", "e2e")
+
+
+@pytest.hookimpl(trylast=True)  # after tests/e2e/conftest.py has marked its items
+def pytest_collection_modifyitems(config, items):
+    rank = {}
+    for item in items:
+        marks = {mark.name for mark in item.iter_markers()}
+        item_rank = next((n for n, name in enumerate(_FIRST_MARKS) if name in marks), len(_FIRST_MARKS))
+        module = item.nodeid.split("::")[0]
+        rank[module] = min(rank.get(module, item_rank), item_rank)
+    items.sort(key=lambda item: rank[item.nodeid.split("::")[0]])  # stable: files stay whole
+
+
 @pytest.fixture
 def make_user(db, django_user_model):
     """Create a verified user (allauth email address included) that can sign in at once."""
