@@ -39,23 +39,41 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank[item.nodeid.split("::")[0]])  # stable: files stay whole
 
 
-@pytest.fixture
-def make_user(db, django_user_model):
-    """Create a verified user (allauth email address included) that can sign in at once."""
+def create_user(email="patient@example.com", role="patient", *, with_totp=None, **fields):
+    """A verified user (allauth email address included) that can sign in at once."""
     from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
 
-    def _make_user(email="patient@example.com", role="patient", *, with_totp=None, **fields):
-        user = django_user_model.objects.create_user(email=email, password=DEMO_PASSWORD, role=role, **fields)
-        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-        # Clinicians and admins must have a second factor (apps.accounts.middleware) or every
-        # page sends them to the TOTP setup; give them one unless a test wants them without.
-        if with_totp if with_totp is not None else role in ("clinician", "admin"):
-            from allauth.mfa.totp.internal.auth import TOTP
+    user = get_user_model().objects.create_user(email=email, password=DEMO_PASSWORD, role=role, **fields)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    # Clinicians and admins must have a second factor (apps.accounts.middleware) or every
+    # page sends them to the TOTP setup; give them one unless a test wants them without.
+    if with_totp if with_totp is not None else role in ("clinician", "admin"):
+        from allauth.mfa.totp.internal.auth import TOTP
 
-            TOTP.activate(user, TEST_TOTP_SECRET)
-        return user
+        TOTP.activate(user, TEST_TOTP_SECRET)
+    return user
 
-    return _make_user
+
+@pytest.fixture
+def make_user(db):
+    """make_user(email, role, with_totp=None, **fields): create_user for one test."""
+    return create_user
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """For module-scoped fixtures that seed data once for a module's tests.
+
+    What they write inside is kept in a transaction that outlives the module's tests (each test
+    still runs in its own savepoint, rolled back after it) and is rolled back after the last.
+    Not for modules with transactional tests or a live server: those see another connection.
+    """
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 @pytest.fixture
