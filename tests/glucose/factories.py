@@ -113,7 +113,21 @@ def make_event(
     )
 
 
-def make_alert(patient, at: datetime, name: str = "high", state: str = "activeAlarming") -> Alert:
+PHONE_G7 = {"display_device": "android", "display_app": "G7Android", "transmitter_generation": "g7"}
+RECEIVER_G6 = {"display_device": "iOS", "display_app": "G6", "transmitter_generation": "g6"}
+EVERY_DAY = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+def make_alert(
+    patient,
+    at: datetime,
+    name: str = "high",
+    state: str = "activeAlarming",
+    *,
+    transmitter_id: str = "",
+    source=None,
+) -> Alert:
+    """An alert record; `source` is the device fields (PHONE_G7 unless given)."""
     return Alert.objects.create(
         patient=patient,
         record_id=f"alert-{next(_ids)}",
@@ -121,10 +135,43 @@ def make_alert(patient, at: datetime, name: str = "high", state: str = "activeAl
         display_delta_seconds=0,
         alert_name=name,
         alert_state=state,
-        display_device="android",
-        display_app="G7Android",
-        transmitter_generation="g7",
+        transmitter_id=transmitter_id,
+        **(source or PHONE_G7),
     )
+
+
+def make_schedule(
+    device, name: str = "", start_time: str = "00:00", end_time: str = "00:00"
+) -> AlertSchedule:
+    """An alert schedule every day; the one without a name is the default."""
+    return AlertSchedule.objects.create(
+        device=device,
+        name=name,
+        is_enabled=True,
+        is_default=not name,
+        start_time=start_time,
+        end_time=end_time,
+        days_of_week=EVERY_DAY,
+    )
+
+
+def make_night_schedule(device) -> AlertSchedule:
+    return make_schedule(device, "Night", "22:00", "07:00")
+
+
+def make_g6_snapshot(patient, transmitter_id: str, uploaded: datetime, *, night: bool = False) -> Device:
+    """A G6 device as one upload reports it: its default schedule, and a Night one if asked."""
+    device = Device.objects.create(
+        patient=patient,
+        device_key=transmitter_id,
+        transmitter_id=transmitter_id,
+        last_upload_date=uploaded,
+        **RECEIVER_G6,
+    )
+    make_schedule(device)
+    if night:
+        make_night_schedule(device)
+    return device
 
 
 def make_calibration(patient, at: datetime, value: int = 120) -> Calibration:
@@ -149,29 +196,11 @@ def make_device(patient, *, unit: str = "mg/dL", high_history=((datetime(2026, 1
     device = Device.objects.create(
         patient=patient,
         device_key="g7/android/G7Android",
-        transmitter_generation="g7",
-        display_device="android",
-        display_app="G7Android",
         last_upload_date=datetime(2026, 11, 20, tzinfo=UTC),
+        **PHONE_G7,
     )
-    AlertSchedule.objects.create(
-        device=device,
-        name="",
-        is_enabled=True,
-        is_default=True,
-        start_time="00:00",
-        end_time="00:00",
-        days_of_week=["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-    )
-    AlertSchedule.objects.create(
-        device=device,
-        name="Night",
-        is_enabled=True,
-        is_default=False,
-        start_time="22:00",
-        end_time="07:00",
-        days_of_week=["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-    )
+    make_schedule(device)
+    make_night_schedule(device)
 
     def in_unit(mgdl):
         return round(mgdl / MGDL_PER_MMOLL, 1) if unit == "mmol/L" else mgdl
