@@ -86,7 +86,7 @@ FORMULAS = ['=HYPERLINK("http://x","y")', "+1", "@SUM(1)", "\t=1", "\r=1", "-2+3
 def patient_with_formulas(patient):
     start = datetime(2026, 11, 10, tzinfo=UTC)
     [reading] = factories.make_egvs(patient, start, [100])
-    Egv.objects.filter(pk=reading.pk).update(trend_rate=-1.5)
+    Egv.objects.filter(record_id=reading["record_id"]).update(trend_rate=-1.5)
     for minute, note in enumerate(FORMULAS, start=1):
         factories.make_event(patient, start + timedelta(minutes=minute), "note", note, unit="")
     factories.make_alert(patient, start + timedelta(minutes=9), name="=cmd|'/c calc'!A1")
