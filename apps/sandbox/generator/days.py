@@ -44,48 +44,27 @@ NOTES = ("pizza night", "sensor itchy", "forgot bolus?", "long walk with the dog
 EXERCISE_DROP = {"light": 20.0, "medium": 35.0, "heavy": 55.0}
 
 
+# (mean local minute, spread in minutes, fewest and most carbs, chance of the meal)
+MEALS = (
+    (7 * 60, 40, 25, 60, 0.92),
+    (12 * 60 + 30, 50, 35, 80, 0.9),
+    (15 * 60 + 30, 80, 10, 30, 0.45),
+    (19 * 60, 50, 45, 100, 0.95),
+)
+
+
 @lru_cache(maxsize=8192)
 def day_plan(profile: SandboxProfile, day: date) -> DayPlan:
+    """One local day of one user. Every draw comes from the day's own generator, in a fixed
+    order: changing the order (or adding a draw before others) changes every later day's plan."""
     rng = rng_for(profile.key, "day", day.isoformat())
     control = profile.control
     at = lambda minute: local_instant(profile, day, minute)  # noqa: E731
 
     baseline = 100 + 45 * control + rng.normal(0, 6 + 10 * control)
-    meals = []
-    for mean_minute, spread, carbs_low, carbs_high, chance in (
-        (7 * 60, 40, 25, 60, 0.92),
-        (12 * 60 + 30, 50, 35, 80, 0.9),
-        (15 * 60 + 30, 80, 10, 30, 0.45),
-        (19 * 60, 50, 45, 100, 0.95),
-    ):
-        if rng.random() >= chance:
-            continue
-        carbs = int(rng.integers(carbs_low, carbs_high + 1))
-        missed_bolus = rng.random() < 0.12 * control
-        rise = carbs * (0.9 + 1.9 * control) * rng.uniform(0.7, 1.3) * (2.2 if missed_bolus else 1)
-        meals.append(
-            Meal(
-                time=at(mean_minute + rng.normal(0, spread / 2)),
-                carbs=carbs,
-                rise=float(rise),
-                bolus_units=0.0 if missed_bolus else round(carbs / rng.uniform(8, 14) * 2) / 2,
-                carbs_logged=bool(rng.random() < 0.85),
-                bolus_logged=bool(rng.random() < 0.8) and not missed_bolus,
-            )
-        )
-    exercise = None
-    if rng.random() < 0.35:
-        intensity = str(rng.choice(["light", "medium", "heavy"]))
-        minutes = int(rng.choice([20, 30, 45, 60]))
-        drop = EXERCISE_DROP[intensity] * np.sqrt(minutes / 30) * rng.uniform(0.7, 1.3)
-        start_minute = rng.choice([7 * 60 + 30, 17 * 60 + 30]) + rng.normal(0, 45)
-        exercise = (at(start_minute), minutes, intensity, float(drop))
-    hypo = None
-    if rng.random() < profile.hypo_rate:
-        # Lows cluster at night (after evening insulin) and in the afternoon.
-        minute = rng.uniform(2 * 60, 5 * 60) if rng.random() < 0.45 else rng.uniform(13 * 60, 18 * 60)
-        target = rng.uniform(25, 60) if control > 0.8 else rng.uniform(45, 66)
-        hypo = (at(minute), float(max(baseline - target, 20)))
+    meals = _meals(rng, control, at)
+    exercise = _exercise(rng, at) if rng.random() < 0.35 else None
+    hypo = _hypo(rng, control, baseline, at) if rng.random() < profile.hypo_rate else None
     artifact = (at(rng.uniform(0, 1440)), float(rng.uniform(50, 62))) if rng.random() < 0.08 else None
     signal_loss = None
     if rng.random() < profile.signal_loss_rate:
@@ -104,7 +83,7 @@ def day_plan(profile: SandboxProfile, day: date) -> DayPlan:
         noon=at(12 * 60),
         baseline=float(baseline),
         dawn=float(rng.uniform(10, 30) + 15 * control),
-        meals=tuple(meals),
+        meals=meals,
         long_acting=long_acting,
         exercise=exercise,
         hypo=hypo,
@@ -115,6 +94,42 @@ def day_plan(profile: SandboxProfile, day: date) -> DayPlan:
         health=health,
         note=note,
     )
+
+
+def _meals(rng, control: float, at) -> tuple[Meal, ...]:
+    meals = []
+    for mean_minute, spread, carbs_low, carbs_high, chance in MEALS:
+        if rng.random() >= chance:
+            continue
+        carbs = int(rng.integers(carbs_low, carbs_high + 1))
+        missed_bolus = rng.random() < 0.12 * control
+        rise = carbs * (0.9 + 1.9 * control) * rng.uniform(0.7, 1.3) * (2.2 if missed_bolus else 1)
+        meals.append(
+            Meal(
+                time=at(mean_minute + rng.normal(0, spread / 2)),
+                carbs=carbs,
+                rise=float(rise),
+                bolus_units=0.0 if missed_bolus else round(carbs / rng.uniform(8, 14) * 2) / 2,
+                carbs_logged=bool(rng.random() < 0.85),
+                bolus_logged=bool(rng.random() < 0.8) and not missed_bolus,
+            )
+        )
+    return tuple(meals)
+
+
+def _exercise(rng, at) -> tuple[int, int, str, float]:
+    intensity = str(rng.choice(["light", "medium", "heavy"]))
+    minutes = int(rng.choice([20, 30, 45, 60]))
+    drop = EXERCISE_DROP[intensity] * np.sqrt(minutes / 30) * rng.uniform(0.7, 1.3)
+    start_minute = rng.choice([7 * 60 + 30, 17 * 60 + 30]) + rng.normal(0, 45)
+    return (at(start_minute), minutes, intensity, float(drop))
+
+
+def _hypo(rng, control: float, baseline: float, at) -> tuple[int, float]:
+    # Lows cluster at night (after evening insulin) and in the afternoon.
+    minute = rng.uniform(2 * 60, 5 * 60) if rng.random() < 0.45 else rng.uniform(13 * 60, 18 * 60)
+    target = rng.uniform(25, 60) if control > 0.8 else rng.uniform(45, 66)
+    return (at(minute), float(max(baseline - target, 20)))
 
 
 def day_plans(profile: SandboxProfile, start: int, end: int) -> list[DayPlan]:
