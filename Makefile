@@ -46,7 +46,7 @@ browser:
 # process so a module's seeded data set is built once.
 TEST_WORKERS ?= auto
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* var/staticfiles

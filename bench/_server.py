@@ -1,8 +1,10 @@
-"""Shared by the browser and throughput benches: a production-like gunicorn on a free port.
+"""Shared by the benches: gunicorn serving dexweb (and so the emulator) on a free port, and the
+command line of a Celery worker.
 
-DEBUG off, hashed static names (collectstatic into the bench's own var dir, as the Docker image
-does), the same settings the site runs with in production apart from HTTPS and the checks that
-need real secrets.
+production_like_env: DEBUG off, hashed static names (collectstatic into the bench's own var dir,
+as the Docker image does), the same settings the site runs with in production apart from HTTPS
+and the checks that need real secrets. start_emulator: the benches' own settings, the emulator
+in its own processes so its data generation does not share the bench's GIL.
 """
 
 import os
@@ -48,9 +50,8 @@ def collectstatic(env: dict) -> None:
     )
 
 
-@contextmanager
-def gunicorn(env: dict, *, workers: int = 2, threads: int = 1):
-    """Yields the base URL of a gunicorn serving dexweb.wsgi; stops it on exit."""
+def start_gunicorn(env: dict, *, workers: int = 2, threads: int = 1) -> tuple[str, subprocess.Popen]:
+    """(base URL, process) of a gunicorn serving dexweb.wsgi once it answers; the caller stops it."""
     port = free_port()
     argv = [
         sys.executable,
@@ -73,10 +74,42 @@ def gunicorn(env: dict, *, workers: int = 2, threads: int = 1):
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process)
+    except BaseException:
+        process.kill()
+        raise
+    return url, process
+
+
+@contextmanager
+def gunicorn(env: dict, *, workers: int = 2, threads: int = 1):
+    """Yields the base URL of a gunicorn serving dexweb.wsgi; stops it on exit."""
+    url, process = start_gunicorn(env, workers=workers, threads=threads)
+    try:
         yield url
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def start_emulator(env: dict | None = None) -> tuple[str, subprocess.Popen]:
+    """(base URL, process) of dexweb with its emulator at /emulator/, in the bench's environment."""
+    return start_gunicorn({**(env or os.environ), "AXES_ENABLED": "false"})
+
+
+def celery_worker_argv(*options: str) -> list[str]:
+    """A Celery worker of dexweb without the cluster chatter a single-machine bench does not need."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "dexweb",
+        "worker",
+        *options,
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
 
 
 def _wait_until_up(url: str, process: subprocess.Popen) -> None:

@@ -47,7 +47,7 @@ from django.core.management import call_command
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from bench.sync_backfill import start_emulator
+from bench import _server
 
 EMAIL = "bench-faults-{}@example.com"
 LEASE_SECONDS = 20  # against the 60 s interval, about production's 90 s lease to its 300 s interval
@@ -133,23 +133,9 @@ class Workers:
         self.count += 1
         log = open(self.log_dir / f"worker-{self.count}.log", "w")  # noqa: SIM115 - the worker writes it until it stops
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "dexweb",
-                "worker",
-                "--pool=solo",
-                "-Q",
-                "celery",
-                "-n",
-                f"bench-faults-{self.count}@%h",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
+            _server.celery_worker_argv(
+                "--pool=solo", "-Q", "celery", "-n", f"bench-faults-{self.count}@%h", "--loglevel=INFO"
+            ),
             cwd=PROJECT_DIR,
             env=self.env,
             stdout=log,
@@ -430,7 +416,7 @@ def main():
     from dexweb.celery import app
 
     call_command("migrate", verbosity=0)
-    url, emulator = start_emulator()
+    url, emulator = _server.start_emulator()
     settings.DEXCOM_BASE_URL = url + "/emulator"
     settings.DEXCOM_REDIRECT_URI = url + "/accounts/dexcom/login/callback/"
     db = db_connection.settings_dict

@@ -24,7 +24,6 @@ unwatched patients, counting only readings published after the bench started.
 import argparse
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -37,7 +36,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dexweb.settings")
 os.environ.setdefault("AXES_ENABLED", "false")
 
 import django  # noqa: E402
-import requests  # noqa: E402
 
 django.setup()
 
@@ -47,57 +45,14 @@ from django.core.management import call_command  # noqa: E402
 from django.db.models import Max, Sum  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench import _server  # noqa: E402
+
 EMAIL = "bench-sched-{}@example.com"
-
-
-def start_emulator(env):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "dexweb.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=PROJECT_DIR,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            requests.get(url + "/emulator/", timeout=2)
-            return url, process
-        except requests.RequestException:
-            time.sleep(0.3)
-    process.kill()
-    raise SystemExit("the emulator did not start")
 
 
 def start_worker(env, workers: int):
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "dexweb",
-            "worker",
-            "--concurrency",
-            str(workers),
-            "--loglevel",
-            "warning",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
+        _server.celery_worker_argv("--concurrency", str(workers), "--loglevel", "warning"),
         cwd=PROJECT_DIR,
         env=env,
     )
@@ -194,7 +149,7 @@ def main():
 
     ApiBudgetWindow.objects.all().delete()
     env = {**os.environ, "AXES_ENABLED": "false", "DEXCOM_RATE_LIMIT_PER_HOUR": str(budget_per_hour)}
-    url, emulator = start_emulator(env)
+    url, emulator = _server.start_emulator(env)
     env["DEXCOM_BASE_URL"] = url + "/emulator"
     settings.DEXCOM_BASE_URL = url + "/emulator"
     worker = None

@@ -14,8 +14,6 @@ The database is migrated first; the bench's own users are removed before and aft
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -27,7 +25,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dexweb.settings")
 os.environ.setdefault("AXES_ENABLED", "false")
 
 import django  # noqa: E402
-import requests  # noqa: E402
 
 django.setup()
 
@@ -37,40 +34,9 @@ from django.db import connection as db_connection  # noqa: E402
 from django.db import transaction
 from django.utils import timezone  # noqa: E402
 
+from bench import _server  # noqa: E402
+
 BENCH_EMAILS = ("bench-sync@example.com", "bench-write@example.com")
-
-
-def start_emulator():
-    """The emulator in its own gunicorn process, so its data generation does not share our GIL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "dexweb.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=PROJECT_DIR,
-        env={**os.environ, "AXES_ENABLED": "false"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url + "/emulator/", timeout=2)
-            return url, process
-        except requests.RequestException:
-            time.sleep(0.3)
-    process.kill()
-    raise SystemExit("the emulator did not start")
 
 
 def remove_bench_users():
@@ -178,7 +144,7 @@ def main():
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
-    url, emulator = start_emulator()
+    url, emulator = _server.start_emulator()
     settings.DEXCOM_BASE_URL = url + "/emulator"
     settings.DEXCOM_REDIRECT_URI = url + "/accounts/dexcom/login/callback/"
     print(f"database: {db_connection.vendor} {db_connection.settings_dict['NAME']}; emulator at {url}")

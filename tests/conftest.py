@@ -22,23 +22,58 @@ def totp_code(secret: str = TEST_TOTP_SECRET) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // period))
 
 
-@pytest.fixture
-def make_user(db, django_user_model):
-    """Create a verified user (allauth email address included) that can sign in at once."""
+# Modules that wait on real processes, real clocks or a browser run first (workers, then e2e):
+# `make test` hands whole files to each pytest-xdist worker as it runs dry (--dist loadfile
+# --no-loadscope-reorder), so a 70-second file taken last would leave the other core idle.
+_FIRST_MARKS = ("worker", "e2e")
+
+
+@pytest.hookimpl(trylast=True)  # after tests/e2e/conftest.py has marked its items
+def pytest_collection_modifyitems(config, items):
+    rank = {}
+    for item in items:
+        marks = {mark.name for mark in item.iter_markers()}
+        item_rank = next((n for n, name in enumerate(_FIRST_MARKS) if name in marks), len(_FIRST_MARKS))
+        module = item.nodeid.split("::")[0]
+        rank[module] = min(rank.get(module, item_rank), item_rank)
+    items.sort(key=lambda item: rank[item.nodeid.split("::")[0]])  # stable: files stay whole
+
+
+def create_user(email="patient@example.com", role="patient", *, with_totp=None, **fields):
+    """A verified user (allauth email address included) that can sign in at once."""
     from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
 
-    def _make_user(email="patient@example.com", role="patient", *, with_totp=None, **fields):
-        user = django_user_model.objects.create_user(email=email, password=DEMO_PASSWORD, role=role, **fields)
-        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-        # Clinicians and admins must have a second factor (apps.accounts.middleware) or every
-        # page sends them to the TOTP setup; give them one unless a test wants them without.
-        if with_totp if with_totp is not None else role in ("clinician", "admin"):
-            from allauth.mfa.totp.internal.auth import TOTP
+    user = get_user_model().objects.create_user(email=email, password=DEMO_PASSWORD, role=role, **fields)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    # Clinicians and admins must have a second factor (apps.accounts.middleware) or every
+    # page sends them to the TOTP setup; give them one unless a test wants them without.
+    if with_totp if with_totp is not None else role in ("clinician", "admin"):
+        from allauth.mfa.totp.internal.auth import TOTP
 
-            TOTP.activate(user, TEST_TOTP_SECRET)
-        return user
+        TOTP.activate(user, TEST_TOTP_SECRET)
+    return user
 
-    return _make_user
+
+@pytest.fixture
+def make_user(db):
+    """make_user(email, role, with_totp=None, **fields): create_user for one test."""
+    return create_user
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """For module-scoped fixtures that seed data once for a module's tests.
+
+    What they write inside is kept in a transaction that outlives the module's tests (each test
+    still runs in its own savepoint, rolled back after it) and is rolled back after the last.
+    Not for modules with transactional tests or a live server: those see another connection.
+    """
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -1,14 +1,19 @@
 """manage.py run_demo as `make demo` runs it: real processes, a real port, real signals.
 
-Each test runs the command in its own data directory on the embedded defaults (SQLite and the
-SQLAlchemy broker), whatever DATABASE_URL / CELERY_BROKER_URL the suite itself runs against,
-with a 3-day backfill to keep it quick.
+The command runs on the embedded defaults (SQLite and the SQLAlchemy broker) in a data directory
+of its own, whatever DATABASE_URL / CELERY_BROKER_URL the suite itself runs against, with a 3-day
+backfill to keep it quick. One cold start (migrate a new SQLite file, seed, OAuth, backfill over
+HTTP) serves the module and runs on while the tests of a dying worker and a killed run_demo start
+from a snapshot of its database, as a second `make demo` would: by the time they are done, its
+beat has queued the minute task, and the last test stops it and runs again in its directory.
 """
 
+import contextlib
 import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -21,6 +26,7 @@ import requests
 from apps.demo import services
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+DATABASE_FILE = "dexweb.sqlite3"  # in the data directory (dexweb.settings)
 START_TIMEOUT = 240  # a cold start migrates a new SQLite file and backfills over HTTP
 
 pytestmark = pytest.mark.worker
@@ -46,6 +52,7 @@ class Demo:
     """run_demo in the background, with its output kept for waiting and asserting on."""
 
     def __init__(self, var_dir: Path, port: int):
+        self.var_dir = var_dir
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         env = {
@@ -130,12 +137,20 @@ def sign_in(base_url: str, email: str, password: str) -> requests.Response:
     )
 
 
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    """run_demo started in a new data directory (the cold start), shared by the module."""
+    demo = Demo(tmp_path_factory.mktemp("demo") / "var", free_port())
+    yield demo
+    demo.kill()
+
+
 @pytest.fixture
-def demo_factory(tmp_path):
+def demo_factory():
     started = []
 
-    def start(port: int | None = None) -> Demo:
-        demo = Demo(tmp_path / "var", port or free_port())
+    def start(var_dir: Path, port: int | None = None) -> Demo:
+        demo = Demo(var_dir, port or free_port())
         started.append(demo)
         return demo
 
@@ -144,8 +159,23 @@ def demo_factory(tmp_path):
         demo.kill()
 
 
-def test_it_serves_the_site_worker_and_beat_then_stops_on_ctrl_c_and_reuses_data(demo_factory):
-    demo = demo_factory()
+@pytest.fixture
+def seeded_demo(first_run, demo_factory, tmp_path) -> Demo:
+    """run_demo on a snapshot of the first run's database (migrated, seeded, backfilled), taken
+    with SQLite's backup API while the first run goes on."""
+    first_run.wait_for(r"dexweb is running at")
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    with (
+        contextlib.closing(sqlite3.connect(first_run.var_dir / DATABASE_FILE)) as source,
+        contextlib.closing(sqlite3.connect(var_dir / DATABASE_FILE)) as copy,
+    ):
+        source.backup(copy)
+    return demo_factory(var_dir)
+
+
+def test_it_serves_the_site_with_worker_and_beat(first_run):
+    demo = first_run
     demo.wait_for(r"dexweb is running at " + re.escape(demo.url))
 
     assert f"DEXWEB_PUBLIC_URL={demo.url}" in demo.output  # the emulator follows the port
@@ -159,24 +189,9 @@ def test_it_serves_the_site_worker_and_beat_then_stops_on_ctrl_c_and_reuses_data
     demo.wait_for(r"worker +\| .*celery@\S+ ready")
     demo.wait_for(r"beat +\| .*beat: Starting")
 
-    assert demo.stop(signal.SIGINT) == 0
-    assert "stopping worker" in demo.output and "stopping beat" in demo.output
-    assert port_is_free(demo.port)
 
-    again = demo_factory(demo.port)
-    again.wait_for(r"dexweb is running at")
-    assert "patient@example.com      patient    exists" in again.output
-    assert "Dexcom: already connected" in again.output
-    assert "already shares" in again.output
-    # Beat queues the sync engine's minute task (due a minute after beat first ran, so the first
-    # run's time counts) and the worker runs it: beat, broker and worker work together.
-    again.wait_for(r"beat +\| .*Scheduler: Sending due task", timeout=150)
-    again.wait_for(r"worker +\| .*Task sync\.enqueue_due_syncs\[[^\]]+\] succeeded", timeout=60)
-    assert again.stop(signal.SIGTERM) == 0
-
-
-def test_when_the_worker_dies_it_stops_the_rest_and_fails(demo_factory):
-    demo = demo_factory()
+def test_when_the_worker_dies_it_stops_the_rest_and_fails(seeded_demo):
+    demo = seeded_demo
     demo.wait_for(r"dexweb is running at")
     demo.wait_for(r"worker +\| .*ready")
 
@@ -189,8 +204,8 @@ def test_when_the_worker_dies_it_stops_the_rest_and_fails(demo_factory):
     assert port_is_free(demo.port)
 
 
-def test_killing_run_demo_outright_takes_its_children_with_it(demo_factory):
-    demo = demo_factory()
+def test_killing_run_demo_outright_takes_its_children_with_it(seeded_demo):
+    demo = seeded_demo
     demo.wait_for(r"dexweb is running at")
     children = [_pid_of_command_line(demo.process.pid, word) for word in ("gunicorn", "worker", "beat")]
 
@@ -212,12 +227,35 @@ def _alive(pid: int) -> bool:
     return state != "Z"  # a zombie is dead, only waiting for its parent to read its status
 
 
-def test_it_refuses_a_port_in_use_and_says_which(demo_factory):
+def test_it_refuses_a_port_in_use_and_says_which(demo_factory, tmp_path):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        demo = demo_factory(busy.getsockname()[1])
+        demo = demo_factory(tmp_path / "var", busy.getsockname()[1])
         returncode = demo.process.wait(timeout=60)
 
     assert returncode != 0
     assert f"port {demo.port} on 127.0.0.1 is taken" in demo.output
+
+
+def test_beat_and_worker_run_the_minute_task_then_ctrl_c_stops_all_and_a_second_run_reuses_data(
+    first_run, demo_factory
+):
+    demo = first_run
+    # Beat queues the sync engine's minute task (due a minute after beat started: the tests
+    # above have used that minute) and the worker runs it: beat, broker and worker work together.
+    demo.wait_for(r"beat +\| .*Scheduler: Sending due task", timeout=150)
+    demo.wait_for(r"worker +\| .*Task sync\.enqueue_due_syncs\[[^\]]+\] succeeded", timeout=60)
+
+    assert demo.stop(signal.SIGINT) == 0
+    assert "stopping worker" in demo.output and "stopping beat" in demo.output
+    assert port_is_free(demo.port)
+
+    again = demo_factory(demo.var_dir, demo.port)
+    again.wait_for(r"dexweb is running at")
+    assert "patient@example.com      patient    exists" in again.output
+    assert "Dexcom: already connected" in again.output
+    assert "already shares" in again.output
+    again.wait_for(r"worker +\| .*celery@\S+ ready")
+    again.wait_for(r"beat +\| .*beat: Starting")
+    assert again.stop(signal.SIGTERM) == 0

@@ -14,7 +14,7 @@ from django.http import FileResponse, StreamingHttpResponse
 
 from apps.dashboard.csv_cells import safe_csv_writer
 from apps.glucose import localtime
-from apps.glucose.models import Alert, AlertSettingVersion, Calibration, Device, Egv, Event
+from apps.glucose.reports.exports import EXPORT_TYPES, exported_records
 from apps.glucose.units import MGDL, MMOLL, convert_mgdl
 
 # The name a person reads (form, page); the key stays the URL's ?type= and the file's name.
@@ -36,13 +36,14 @@ TIMED_COLUMNS = (
     "transmitter_generation",
 )
 GLUCOSE_COLUMNS = ("glucose_mgdl", "glucose_mmoll")
+# The columns after TIMED_COLUMNS of each record type (devices and settings have their own).
 RECORD_TYPES = {
-    "egvs": (Egv, GLUCOSE_COLUMNS + ("status", "trend", "trend_rate_unit", "trend_rate")),
-    "events": (Event, ("event_status", "event_type", "event_sub_type", "value", "value_unit")),
-    "alerts": (Alert, ("alert_name", "alert_state")),
-    "calibrations": (Calibration, GLUCOSE_COLUMNS + ("entered_unit",)),
-    "devices": (Device, ()),
-    "alert_settings": (AlertSettingVersion, ()),
+    "egvs": GLUCOSE_COLUMNS + ("status", "trend", "trend_rate_unit", "trend_rate"),
+    "events": ("event_status", "event_type", "event_sub_type", "value", "value_unit"),
+    "alerts": ("alert_name", "alert_state"),
+    "calibrations": GLUCOSE_COLUMNS + ("entered_unit",),
+    "devices": (),
+    "alert_settings": (),
 }
 # Model fields behind the columns whose names differ from them.
 _FIELD_OF_COLUMN = {"trend_rate_unit": "rate_unit", "value_unit": "unit", "entered_unit": "unit"}
@@ -105,7 +106,7 @@ def _header(record_type: str) -> list[str]:
         return list(DEVICE_COLUMNS)
     if record_type == "alert_settings":
         return list(SETTING_COLUMNS)
-    return list(TIMED_COLUMNS) + list(RECORD_TYPES[record_type][1])
+    return list(TIMED_COLUMNS) + list(RECORD_TYPES[record_type])
 
 
 def _utc_iso(moment: datetime | None) -> str:
@@ -123,7 +124,7 @@ def _timed_row(record, record_type: str) -> list:
         record.display_app,
         record.transmitter_generation,
     ]
-    for column in RECORD_TYPES[record_type][1]:
+    for column in RECORD_TYPES[record_type]:
         if column == "glucose_mgdl":
             row.append(convert_mgdl(record.value, MGDL))
         elif column == "glucose_mmoll":
@@ -163,24 +164,14 @@ def _setting_row(version) -> list:
 
 
 def _rows(*, patient, record_type: str, first_day=None, end_day=None):
-    model = RECORD_TYPES[record_type][0]
+    records = exported_records(
+        patient_id=patient.pk, record_type=record_type, first_day=first_day, end_day=end_day
+    )
     if record_type == "devices":
-        for device in Device.objects.filter(patient=patient).order_by("first_seen_at"):
-            yield _device_row(device)
-        return
+        return (_device_row(device) for device in records)
     if record_type == "alert_settings":
-        versions = AlertSettingVersion.objects.filter(device__patient=patient).select_related("device")
-        for version in versions.order_by("valid_from", "observed_at"):
-            yield _setting_row(version)
-        return
-    records = model.objects.filter(patient=patient)
-    if first_day is not None:
-        start, end = localtime.utc_bounds_for_local_days(first_day, end_day)
-        records = records.filter(system_time__gte=start, system_time__lt=end)
-    for record in records.order_by("system_time").iterator(chunk_size=2000):
-        if first_day is not None and not first_day <= record.local_time.date() < end_day:
-            continue
-        yield _timed_row(record, record_type)
+        return (_setting_row(version) for version in records)
+    return (_timed_row(record, record_type) for record in records)
 
 
 def csv_response(*, patient, record_type: str, first_day: date, end_day: date):
@@ -211,7 +202,7 @@ def zip_response(*, patient, made_at_local: datetime):
     """Every record type, whole history, one CSV each; spooled to disk beyond 16 MB."""
     spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - the response closes it
     with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for record_type in RECORD_TYPES:
+        for record_type in EXPORT_TYPES:
             with archive.open(_zip_entry(f"{record_type}.csv", made_at_local), "w") as member:
                 text = io.TextIOWrapper(member, encoding="utf-8", newline="")
                 writer = safe_csv_writer(text)

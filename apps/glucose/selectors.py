@@ -346,3 +346,25 @@ def target_sets_of(*, patient_ids) -> dict[int, targets.TargetSet]:
 
 def targets_changes(*, patient_id: int, limit: int = 20) -> list[TargetsChange]:
     return list(TargetsChange.objects.filter(patient_id=patient_id)[:limit])
+
+
+# Export reads (apps.glucose.reports.exports): what Dexcom sent, deleted events included.
+TIMED_RECORD_MODELS = {"egvs": Egv, "events": Event, "alerts": Alert, "calibrations": Calibration}
+
+
+def timed_records(*, patient_id: int, record_type: str, period: localtime.Period | None = None):
+    """Every record of one type, oldest first; only those of the period's local days if given."""
+    records = TIMED_RECORD_MODELS[record_type].objects.filter(patient_id=patient_id)
+    if period is not None:
+        records = in_local_days(records, period)
+    return records.order_by("system_time")
+
+
+def devices_of(*, patient_id: int) -> list[Device]:
+    return list(Device.objects.filter(patient_id=patient_id).order_by("first_seen_at"))
+
+
+def alert_setting_versions(*, patient_id: int):
+    """Every settings version of every device of the patient, oldest first, with its device."""
+    versions = AlertSettingVersion.objects.filter(device__patient_id=patient_id).select_related("device")
+    return versions.order_by("valid_from", "observed_at")

@@ -1,7 +1,7 @@
 """What the Dexcom API emulator keeps in the database.
 
 Glucose data is not stored: it is generated on demand from each sandbox user's profile (see
-generator.py). The database holds only what has to survive across processes (the live-server
+apps/sandbox/generator/). The database holds only what has to survive across processes (the live-server
 thread of a test, a Celery worker, the web server): who authorized which client, the tokens
 (as sha256 hashes, never in clear), injected faults, the rate-limit counters and recorded traces
 loaded from CSV files.

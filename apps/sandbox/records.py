@@ -1,6 +1,6 @@
 """Dexcom API v3 records (plain dicts, as the JSON will carry them) built from generator output.
 
-Pure like generator.py: callers pass the profile, the window (UTC epoch seconds, start inclusive,
+Pure like the generator package: callers pass the profile, the window (UTC epoch seconds, start inclusive,
 end exclusive, by systemTime) and `visible_until` (now minus Dexcom's data delay).
 """
 

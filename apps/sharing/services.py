@@ -242,16 +242,18 @@ def invitation_accept(*, audit: AuditContext, invitation: Invitation, clinician:
 
 @transaction.atomic
 def invitation_revoke(*, audit: AuditContext, invitation: Invitation) -> Invitation:
-    if invitation.revoked_at is None and invitation.used_at is None:
-        invitation.revoked_at = timezone.now()
-        invitation.save(update_fields=["revoked_at"])
-        audit_record(
-            audit=audit,
-            patient=invitation.patient,
-            action=AuditEntry.Action.INVITATION_REVOKED,
-            detail=f"to {invitation.email}",
-        )
+    _revoke_unused(
+        invitation, audit=audit, action=AuditEntry.Action.INVITATION_REVOKED, detail=f"to {invitation.email}"
+    )
     return invitation
+
+
+def _revoke_unused(secret, *, audit: AuditContext, action: str, detail: str = "") -> None:
+    """An invitation or share code not used nor revoked yet is revoked, once, and audited."""
+    if secret.revoked_at is None and secret.used_at is None:
+        secret.revoked_at = timezone.now()
+        secret.save(update_fields=["revoked_at"])
+        audit_record(audit=audit, patient=secret.patient, action=action, detail=detail)
 
 
 def _mark_used(secret, *, by: User, share: Share) -> None:
@@ -336,14 +338,7 @@ def share_code_redeem(*, audit: AuditContext, clinician: User, code: str) -> Sha
 
 @transaction.atomic
 def share_code_revoke(*, audit: AuditContext, share_code: ShareCode) -> ShareCode:
-    if share_code.revoked_at is None and share_code.used_at is None:
-        share_code.revoked_at = timezone.now()
-        share_code.save(update_fields=["revoked_at"])
-        audit_record(
-            audit=audit,
-            patient=share_code.patient,
-            action=AuditEntry.Action.SHARE_CODE_REVOKED,
-        )
+    _revoke_unused(share_code, audit=audit, action=AuditEntry.Action.SHARE_CODE_REVOKED)
     return share_code
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.dexcom.times import DexcomTimeError, parse_dexcom_time, parse_utc
 from apps.glucose import snapshots
 from apps.glucose.models import AlertSchedule, AlertSettingVersion, Device
-from apps.sync.records import BadRecord, Quarantined, display_delta_seconds
+from apps.sync.records import BadRecord, Quarantined, display_delta_seconds, text_of
 
 
 def device_key(raw: dict) -> str:
@@ -23,17 +23,6 @@ def device_key(raw: dict) -> str:
         return transmitter
     parts = [raw.get("transmitterGeneration"), raw.get("displayDevice"), raw.get("displayApp")]
     return "/".join(str(p or "") for p in parts)[:128]
-
-
-def _str(raw: dict, key: str, max_length: int) -> str:
-    value = raw.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise BadRecord(f"{key} is not text")
-    if len(value) > max_length:
-        raise BadRecord(f"{key} is longer than {max_length} characters")
-    return value
 
 
 def write_device(raw, *, patient_id: int) -> list[Quarantined]:
@@ -66,11 +55,11 @@ def write_device(raw, *, patient_id: int) -> list[Quarantined]:
         patient_id=patient_id,
         device_key=key,
         defaults={
-            "transmitter_id": _str(raw, "transmitterId", 64),
-            "transmitter_generation": _str(raw, "transmitterGeneration", 32),
-            "transmitter_generation_variant": _str(raw, "transmitterGenerationVariant", 32),
-            "display_device": _str(raw, "displayDevice", 32),
-            "display_app": _str(raw, "displayApp", 32),
+            "transmitter_id": text_of(raw, "transmitterId", max_length=64),
+            "transmitter_generation": text_of(raw, "transmitterGeneration", max_length=32),
+            "transmitter_generation_variant": text_of(raw, "transmitterGenerationVariant", max_length=32),
+            "display_device": text_of(raw, "displayDevice", max_length=32),
+            "display_app": text_of(raw, "displayApp", max_length=32),
             "last_upload_date": last_upload,
         },
     )
@@ -136,15 +125,15 @@ def _setting(schedule_name: str, raw) -> dict:
     # Both spellings exist in the wild (the doc sample capitalises it).
     secondary = raw.get("secondaryTriggerCondition", raw.get("SecondaryTriggerCondition"))
     content = {
-        "alert_name": _str(raw, "alertName", 32),
+        "alert_name": text_of(raw, "alertName", max_length=32),
         "value": _number_or_none(raw.get("value"), "value"),
-        "unit": _str(raw, "unit", 16),
+        "unit": text_of(raw, "unit", max_length=16),
         "snooze": _int_or_none(raw.get("snooze"), "snooze"),
         "enabled": bool(raw.get("enabled")),
         "delay": _int_or_none(raw.get("delay"), "delay"),
         "secondary_trigger_condition": _int_or_none(secondary, "secondaryTriggerCondition"),
-        "sound_theme": _str(raw, "soundTheme", 16),
-        "sound_output_mode": _str(raw, "soundOutputMode", 16),
+        "sound_theme": text_of(raw, "soundTheme", max_length=16),
+        "sound_output_mode": text_of(raw, "soundOutputMode", max_length=16),
     }
     if not content["alert_name"]:
         raise BadRecord("alert setting without alertName")

@@ -57,7 +57,8 @@ class Quarantined:
         return hashlib.sha256(f"{self.record_id}\x1f{self.reason}".encode()).hexdigest()
 
 
-def _text(raw: dict, key: str, *, max_length: int, required: bool = False) -> str:
+def text_of(raw: dict, key: str, *, max_length: int, required: bool = False) -> str:
+    """A text field of a Dexcom record ("" when missing), or BadRecord."""
     value = raw.get(key)
     if value is None or value == "":
         if required:
@@ -107,7 +108,7 @@ def _number(raw: dict, key: str) -> float | None:
 def _common(raw, *, patient_id: int, now: datetime) -> dict:
     if not isinstance(raw, dict):
         raise BadRecord("record is not a JSON object")
-    record_id = _text(raw, "recordId", max_length=64, required=True)
+    record_id = text_of(raw, "recordId", max_length=64, required=True)
     system = _time(raw, "systemTime")
     display = _time(raw, "displayTime")
     system_time = system.utc
@@ -126,11 +127,11 @@ def _common(raw, *, patient_id: int, now: datetime) -> dict:
             system_time, display, display_text=raw.get("displayTime")
         ),
         "display_offset_seconds": display.offset_seconds,
-        "display_device": _text(raw, "displayDevice", max_length=32),
-        "display_app": _text(raw, "displayApp", max_length=32),
-        "transmitter_id": _text(raw, "transmitterId", max_length=64),
-        "transmitter_generation": _text(raw, "transmitterGeneration", max_length=32),
-        "transmitter_generation_variant": _text(raw, "transmitterGenerationVariant", max_length=32),
+        "display_device": text_of(raw, "displayDevice", max_length=32),
+        "display_app": text_of(raw, "displayApp", max_length=32),
+        "transmitter_id": text_of(raw, "transmitterId", max_length=64),
+        "transmitter_generation": text_of(raw, "transmitterGeneration", max_length=32),
+        "transmitter_generation_variant": text_of(raw, "transmitterGenerationVariant", max_length=32),
     }
 
 
@@ -154,11 +155,11 @@ def egv_row(raw, *, patient_id: int, now: datetime) -> dict:
     row = _common(raw, patient_id=patient_id, now=now)
     row.update(
         value=_integer(raw, "value", low=EGV_MIN, high=EGV_MAX),
-        status=_text(raw, "status", max_length=16),
-        trend=_text(raw, "trend", max_length=32),
+        status=text_of(raw, "status", max_length=16),
+        trend=text_of(raw, "trend", max_length=32),
         trend_rate=_number(raw, "trendRate"),
-        unit=_text(raw, "unit", max_length=16),
-        rate_unit=_text(raw, "rateUnit", max_length=16),
+        unit=text_of(raw, "unit", max_length=16),
+        rate_unit=text_of(raw, "rateUnit", max_length=16),
         transmitter_ticks=_integer(raw, "transmitterTicks", low=0, high=MAX_TICKS),
     )
     if row["value"] is None and row["status"] not in ("low", "high"):
@@ -170,7 +171,7 @@ def calibration_row(raw, *, patient_id: int, now: datetime) -> dict:
     row = _common(raw, patient_id=patient_id, now=now)
     row.update(
         value=_integer(raw, "value", low=CALIBRATION_MIN, high=CALIBRATION_MAX),
-        unit=_text(raw, "unit", max_length=16),
+        unit=text_of(raw, "unit", max_length=16),
         transmitter_ticks=_integer(raw, "transmitterTicks", low=0, high=MAX_TICKS),
     )
     return row
@@ -179,8 +180,8 @@ def calibration_row(raw, *, patient_id: int, now: datetime) -> dict:
 def alert_row(raw, *, patient_id: int, now: datetime) -> dict:
     row = _common(raw, patient_id=patient_id, now=now)
     row.update(
-        alert_name=_text(raw, "alertName", max_length=32, required=True),
-        alert_state=_text(raw, "alertState", max_length=32),
+        alert_name=text_of(raw, "alertName", max_length=32, required=True),
+        alert_state=text_of(raw, "alertState", max_length=32),
     )
     return row
 
@@ -212,15 +213,15 @@ def _event_value(raw: dict, event_type: str) -> tuple[str, float | None]:
 
 def event_row(raw, *, patient_id: int, now: datetime) -> dict:
     row = _common(raw, patient_id=patient_id, now=now)
-    event_type = _text(raw, "eventType", max_length=32, required=True)
+    event_type = text_of(raw, "eventType", max_length=32, required=True)
     text, number = _event_value(raw, event_type)
     row.update(
-        event_status=_text(raw, "eventStatus", max_length=16, required=True),
+        event_status=text_of(raw, "eventStatus", max_length=16, required=True),
         event_type=event_type,
-        event_sub_type=_text(raw, "eventSubType", max_length=32),
+        event_sub_type=text_of(raw, "eventSubType", max_length=32),
         value=text,
         numeric_value=number,
-        unit=_text(raw, "unit", max_length=16),
+        unit=text_of(raw, "unit", max_length=16),
     )
     return row
 

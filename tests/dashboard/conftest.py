@@ -14,6 +14,10 @@ def _connection(user, **fields):
 
 @pytest.fixture
 def patient_with_data(patient):
+    return seed_patient_data(patient)
+
+
+def seed_patient_data(patient):
     """15 days of readings up to an hour ago, events, alerts, a calibration and a device."""
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     start = now - timedelta(days=15)

@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from apps.dashboard.exports import RECORD_TYPE_NAMES, RECORD_TYPES
 from apps.glucose.models import AlertSettingVersion
+from apps.glucose.reports.exports import EXPORT_TYPES
 from tests.glucose import factories
 
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d$")
@@ -45,6 +47,11 @@ def test_every_file_has_unique_column_names(client, patient_with_records):
         assert len(header) == len(set(header)), (name, header)
     assert {"glucose_mgdl", "glucose_mmoll", "trend_rate_unit"} <= set(_rows(archive, "egvs.csv")[0])
     assert {"threshold", "threshold_unit", "snooze_minutes"} <= set(_rows(archive, "alert_settings.csv")[0])
+
+
+def test_every_exported_type_has_its_columns_and_a_file_in_the_zip(client, patient_with_records):
+    assert tuple(RECORD_TYPES) == tuple(RECORD_TYPE_NAMES) == EXPORT_TYPES
+    assert _zip(client, patient_with_records).namelist() == [f"{name}.csv" for name in EXPORT_TYPES]
 
 
 def test_every_time_in_every_file_is_iso_8601_with_an_offset(client, patient_with_records):

@@ -39,6 +39,20 @@ def test_it_exports_a_record_type_for_a_period(client, patient_with_records):
     assert len(empty) == 1
 
 
+def test_a_period_is_of_the_records_own_local_days(client, patient):
+    new_york = -5 * 3600  # 03:00 UTC on the 11th is 22:00 on the 10th there; 04:00 UTC on the 10th, the 9th
+    for at, value in (
+        (datetime(2026, 11, 11, 3, tzinfo=UTC), 111),
+        (datetime(2026, 11, 10, 4, tzinfo=UTC), 99),
+    ):
+        factories.make_egvs(patient, at, [value], delta_seconds=new_york, summaries=False)
+    client.force_login(patient)
+    rows = read_csv(client.get(f"/patients/{patient.pk}/export/?type=egvs&start=2026-11-10&end=2026-11-10"))
+    assert [(row[2], row[rows[0].index("glucose_mgdl")]) for row in rows[1:]] == [
+        ("2026-11-10T22:00:00-05:00", "111")
+    ]
+
+
 def test_it_exports_in_mmol_too(client, patient_with_records):
     patient_with_records.glucose_unit = "mmol/L"
     patient_with_records.save()
@@ -72,7 +86,7 @@ FORMULAS = ['=HYPERLINK("http://x","y")', "+1", "@SUM(1)", "\t=1", "\r=1", "-2+3
 def patient_with_formulas(patient):
     start = datetime(2026, 11, 10, tzinfo=UTC)
     [reading] = factories.make_egvs(patient, start, [100])
-    Egv.objects.filter(pk=reading.pk).update(trend_rate=-1.5)
+    Egv.objects.filter(record_id=reading["record_id"]).update(trend_rate=-1.5)
     for minute, note in enumerate(FORMULAS, start=1):
         factories.make_event(patient, start + timedelta(minutes=minute), "note", note, unit="")
     factories.make_alert(patient, start + timedelta(minutes=9), name="=cmd|'/c calc'!A1")

@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-# The modules a request goes through: views, their presenters and the PDF.
+# The modules a request goes through: views, their presenters, the PDF and the CSV/ZIP exports.
 VIEW_MODULES = (
     "apps/dashboard/views.py",
     "apps/dashboard/alarm_views.py",
@@ -21,6 +21,7 @@ VIEW_MODULES = (
     "apps/dashboard/report_views.py",
     "apps/dashboard/target_views.py",
     "apps/dashboard/digest.py",
+    "apps/dashboard/exports.py",
 )
 FORBIDDEN = ("apps.glucose.selectors", "apps.glucose.models")
 # patient_page reads the Dexcom connection (the sync state, not a patient record) itself.

@@ -1,9 +1,11 @@
 """Every page for a patient with data, without data, and with a broken sync; query counts."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from tests.dashboard.conftest import PAGES
+from tests.conftest import create_user
+from tests.dashboard.conftest import PAGES, seed_patient_data
 
 # Queries per page with data, pinned: session + user (2), connection + newest reading + device
 # unit (3), then the page's own reads; none of them grows with the number of records.
@@ -19,6 +21,17 @@ MAX_QUERIES = {
     "export": 5,
     "import": 6,
 }
+
+
+@pytest.fixture(scope="module")
+def seeded_patient_id(module_db) -> int:
+    """One patient with data for the module (4,300 readings: a second to write each time)."""
+    return seed_patient_data(create_user("seeded@example.com", "patient")).pk
+
+
+@pytest.fixture
+def patient_with_data(seeded_patient_id, db):
+    return get_user_model().objects.get(pk=seeded_patient_id)
 
 
 def url(page, patient):

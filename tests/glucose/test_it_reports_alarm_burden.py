@@ -6,66 +6,23 @@ import pytest
 
 from apps.glucose import alarm_report, localtime
 from apps.glucose.alert_settings import SettingsHistory, all_changes
-from apps.glucose.models import Alert, AlertSchedule, Device
+from apps.glucose.models import Alert
 from apps.glucose.selectors import devices_with_settings
 from tests.glucose import factories
 
 DAY0 = datetime(2026, 11, 1, tzinfo=UTC)  # patients here are in UTC (delta 0)
-EVERY_DAY = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-
-
-def alert(patient, at, name, state, transmitter="tx-1"):
-    return Alert.objects.create(
-        patient=patient,
-        record_id=f"a-{name}-{state}-{at.timestamp()}-{transmitter}",
-        system_time=at,
-        display_delta_seconds=0,
-        alert_name=name,
-        alert_state=state,
-        display_device="iOS",
-        display_app="G6",
-        transmitter_id=transmitter,
-        transmitter_generation="g6",
-    )
 
 
 def alarm(patient, at, name="high", minutes=40, snooze_after=None, transmitter="tx-1"):
-    alert(patient, at, name, "activeAlarming", transmitter)
-    if snooze_after is not None:
-        alert(patient, at + timedelta(minutes=snooze_after), name, "activeSnoozed", transmitter)
-    alert(patient, at + timedelta(minutes=minutes), name, "inactive", transmitter)
-
-
-def snapshot(patient, transmitter, uploaded, *, night=False):
-    device = Device.objects.create(
-        patient=patient,
-        device_key=transmitter,
-        transmitter_id=transmitter,
-        transmitter_generation="g6",
-        display_device="iOS",
-        display_app="G6",
-        last_upload_date=uploaded,
-    )
-    AlertSchedule.objects.create(
-        device=device,
-        name="",
-        is_enabled=True,
-        is_default=True,
-        start_time="00:00",
-        end_time="00:00",
-        days_of_week=EVERY_DAY,
-    )
-    if night:
-        AlertSchedule.objects.create(
-            device=device,
-            name="Night",
-            is_enabled=True,
-            is_default=False,
-            start_time="22:00",
-            end_time="07:00",
-            days_of_week=EVERY_DAY,
+    def record(moment, state):
+        factories.make_alert(
+            patient, moment, name, state, transmitter_id=transmitter, source=factories.RECEIVER_G6
         )
-    return device
+
+    record(at, "activeAlarming")
+    if snooze_after is not None:
+        record(at + timedelta(minutes=snooze_after), "activeSnoozed")
+    record(at + timedelta(minutes=minutes), "inactive")
 
 
 @pytest.fixture
@@ -74,10 +31,10 @@ def history(patient):
     5 Nov 21:03 (so tx-2 reports 200 only), and a Night schedule added 8 Nov with high 280."""
     patient.timezone = "UTC"
     patient.save()
-    old = snapshot(patient, "tx-1", DAY0 + timedelta(days=9))
+    old = factories.make_g6_snapshot(patient, "tx-1", DAY0 + timedelta(days=9))
     factories.setting(old, "high", 250, DAY0 + timedelta(days=1))
     factories.setting(old, "low", 70, DAY0 + timedelta(days=1))
-    new = snapshot(patient, "tx-2", DAY0 + timedelta(days=20), night=True)
+    new = factories.make_g6_snapshot(patient, "tx-2", DAY0 + timedelta(days=20), night=True)
     factories.setting(new, "high", 200, DAY0 + timedelta(days=4, hours=21, minutes=3))
     factories.setting(new, "low", 70, DAY0 + timedelta(days=1))
     factories.setting(new, "high", 280, DAY0 + timedelta(days=7, hours=12), schedule="Night")
@@ -170,9 +127,9 @@ def test_the_timeline_has_metrics_before_and_after_each_change(history):
 
 def test_a_schedule_missing_from_an_upload_and_back_later_is_removed_then_added_again(history):
     # A third upload (tx-3, 30 Nov) without the Night schedule, a fourth (tx-4) with it set up again.
-    gone = snapshot(history, "tx-3", DAY0 + timedelta(days=29))
+    gone = factories.make_g6_snapshot(history, "tx-3", DAY0 + timedelta(days=29))
     factories.setting(gone, "high", 200, DAY0 + timedelta(days=4, hours=21, minutes=3))
-    back = snapshot(history, "tx-4", DAY0 + timedelta(days=40), night=True)
+    back = factories.make_g6_snapshot(history, "tx-4", DAY0 + timedelta(days=40), night=True)
     factories.setting(back, "high", 200, DAY0 + timedelta(days=4, hours=21, minutes=3))
     factories.setting(back, "high", 260, DAY0 + timedelta(days=33, hours=8), schedule="Night")
     changes = all_changes(devices_with_settings(patient_id=history.pk), unit="mg/dL", tzinfo=UTC)
@@ -184,9 +141,9 @@ def test_a_schedule_missing_from_an_upload_and_back_later_is_removed_then_added_
 
 
 def test_a_schedule_set_up_again_is_announced_once_and_its_settings_are_no_change(history):
-    gone = snapshot(history, "tx-3", DAY0 + timedelta(days=29))
+    gone = factories.make_g6_snapshot(history, "tx-3", DAY0 + timedelta(days=29))
     factories.setting(gone, "high", 200, DAY0 + timedelta(days=4, hours=21, minutes=3))
-    back = snapshot(history, "tx-4", DAY0 + timedelta(days=40), night=True)
+    back = factories.make_g6_snapshot(history, "tx-4", DAY0 + timedelta(days=40), night=True)
     factories.setting(back, "high", 260, DAY0 + timedelta(days=33, hours=8), schedule="Night")
     factories.setting(back, "low", 65, DAY0 + timedelta(days=36), schedule="Night")  # changed since
     changes = all_changes(devices_with_settings(patient_id=history.pk), unit="mg/dL", tzinfo=UTC)

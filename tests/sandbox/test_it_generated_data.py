@@ -4,6 +4,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from apps.sandbox import generator, truth
@@ -246,7 +247,7 @@ def test_it_raises_high_alerts_only_above_the_threshold_in_force(everything):
     assert alarms
     for alarm in alarms:
         instant = int(datetime.fromisoformat(alarm["systemTime"].replace("Z", "+00:00")).timestamp()) - 1
-        enabled, threshold = generator.settings_per_reading(profile, generator.np.array([instant]), "high")
+        enabled, threshold = generator.settings_per_reading(profile, np.array([instant]), "high")
         reading = egvs[datetime.fromtimestamp(instant, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
         assert enabled[0] and reading["value"] > threshold[0]
 
@@ -530,8 +531,8 @@ def test_it_makes_physiologically_plausible_days():
     in_range = ((values >= 70) & (values <= 180)).mean()
     assert 0.5 < in_range < 0.98
     assert 110 < values.mean() < 190
-    steps = abs(generator.np.diff(values))
-    assert generator.np.percentile(steps, 95) < 12, "5-minute changes are mostly small"
+    steps = abs(np.diff(values))
+    assert np.percentile(steps, 95) < 12, "5-minute changes are mostly small"
 
 
 @pytest.mark.django_db
