@@ -24,6 +24,7 @@ unwatched patients, counting only readings published after the bench started.
 import argparse
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -130,6 +131,30 @@ def newest_readings(patient_ids):
     )
 
 
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _stop(worker) -> None:
+    worker.terminate()  # a warm shutdown: the pool finishes its syncs and is reaped
+    worker.wait(60)
+
+
+def _print_cpu_per_patient(cpu_seconds: float, *, runs: int, patients: int, hours: float) -> None:
+    """Worker CPU per sync and what one core can carry at the runs per patient-hour seen here
+    (the web, PostgreSQL and the emulator run beside it and are not counted)."""
+    if not runs:
+        return
+    per_run = cpu_seconds / runs
+    runs_per_patient_hour = runs / (patients * hours)
+    print(
+        f"worker CPU: {cpu_seconds:.0f} s for {runs} runs = {per_run * 1000:.0f} ms per run; "
+        f"{runs_per_patient_hour:.2f} runs per patient-hour -> one worker core carries "
+        f"~{3600 / (per_run * runs_per_patient_hour):,.0f} patients"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--patients", type=int, default=500)
@@ -162,6 +187,7 @@ def main():
             f"setup: {args.patients} patients connected over HTTP in {time.monotonic() - began_setup:.0f} s; "
             f"budget {budget_per_hour} calls/h ({budget_per_hour // 60}/min), {len(watched)} watched"
         )
+        cpu_before = _children_cpu_seconds()
         worker = start_worker(env, args.workers)
         delay = timedelta(minutes=settings.EMULATOR_DATA_DELAY_MINUTES)
         start = timezone.now()
@@ -188,6 +214,8 @@ def main():
                             lags[kind].append((now - published).total_seconds() / 60)
                 seen[patient_id] = newest
         elapsed_hours = (timezone.now() - start).total_seconds() / 3600
+        _stop(worker)  # its CPU time (and its pool's) is ours to read once it has been reaped
+        worker, worker_cpu = None, _children_cpu_seconds() - cpu_before
         runs = SyncRun.objects.filter(connection__in=connections, started_at__gte=start)
         calls = runs.aggregate(total=Sum("api_calls"))["total"] or 0
         busiest = ApiBudgetWindow.objects.filter(window_start__gte=start - timedelta(minutes=1)).aggregate(
@@ -200,6 +228,9 @@ def main():
             f"busiest minute {busiest} of {budget_per_hour // 60} calls"
         )
         print("runs: " + ", ".join(f"{s} {n}" for s, n in by_status.items()))
+        _print_cpu_per_patient(
+            worker_cpu, runs=sum(by_status.values()), patients=args.patients, hours=elapsed_hours
+        )
         for kind, values in lags.items():
             if values:
                 p50, p95 = np.percentile(values, [50, 95])
@@ -211,8 +242,7 @@ def main():
                 print(f"freshness lag {kind}: no readings published and shown in the window")
     finally:
         if worker:
-            worker.terminate()
-            worker.wait(30)
+            _stop(worker)
         emulator.terminate()
         emulator.wait(30)
         remove_bench_users()
