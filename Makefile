@@ -43,7 +43,8 @@ browser:
 	  $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 # One pytest process per core (TEST_WORKERS=0 runs in this process); whole files go to one
-# process so a module's seeded data set is built once.
+# process so a module's seeded data set is built once, in the order tests/conftest.py gives
+# them (files that start real processes or a browser first), not xdist's biggest-file-first.
 TEST_WORKERS ?= auto
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
