@@ -57,6 +57,13 @@ def test_a_spent_budget_mid_sync_waits_and_says_so(connection, settings, client)
     _publish_more(settings, 30)
     settings.DEXCOM_RATE_LIMIT_PER_HOUR = 60  # one call a minute
     ApiBudgetWindow.objects.all().delete()
+    # This minute's one call goes to the sync's first request; the next minutes are spent
+    # already, so a minute that rolls over mid-test (or the few seconds the budget waits for
+    # the next one) gives the sync no second call either.
+    minute = _now().replace(second=0, microsecond=0)
+    ApiBudgetWindow.objects.bulk_create(
+        ApiBudgetWindow(window_start=minute + timedelta(minutes=m), calls=1) for m in (1, 2, 3)
+    )
     SyncSchedule.objects.get_or_create(connection=connection)
     schedule.claim(
         connection_id=connection.pk, plan="standard", now=_now(), policy=schedule.policy_from_settings()
