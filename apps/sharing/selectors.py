@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, F, Func, IntegerField, Max, Min, Subquery, Window
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -118,39 +118,93 @@ def triage_page(
     now: datetime | None = None,
 ) -> TriagePage:
     """One page of `viewer`'s list, searched, sorted and counted in SQL whatever the number of
-    patients, with rows computed for the page only.
+    patients, its rows read from the snapshots' stored columns.
 
-    Besides the stale check: one query counts per period (the totals and the period labels),
-    one sorts and pages the narrow columns (an index-only scan in PostgreSQL), one fetches the
-    page's 100 rows with their sums and patients.
+    Usually two queries. The first sorts and pages the narrow columns the list index holds (an
+    index-only scan in PostgreSQL), each of its rows carrying the totals over every matching
+    row (window counts) and whether any of those snapshots is outgrown or missing: only then
+    are they rebuilt (snapshots.refresh_stale) and the page read again. The check rides on the
+    scan the counts make anyway instead of costing its own pass over every patient. The second
+    reads the page's rows by id.
     """
     now = now or timezone.now()
-    matching = _triage_snapshots(viewer=viewer, period_days=period_days, now=now).filter(
-        triage.search_q(query)
-    )
-    per_period = list(
-        matching.order_by()
-        .values("last_day")
-        .annotate(total=Count("pk"), flagged=Count("pk", filter=triage.any_flag_q(now=now)))
-    )
-    total = sum(group["total"] for group in per_period)
-    ordered_ids = matching.order_by(
-        *triage.order_by(key=sort, descending=descending, now=now, vendor=connection.vendor)
-    ).values_list("pk", flat=True)
-    paginator = Paginator(ordered_ids, page_size)
-    paginator.count = total  # known already: no second COUNT query
+    matching = TriageSnapshot.objects.filter(
+        period_days=period_days, patient__in=shared_patient_ids(viewer), patient__is_active=True
+    ).filter(triage.search_q(query))
+    expected = patients_shared_with(viewer).filter(triage.search_q(query, through=""))
+    ordering = triage.order_by(key=sort, descending=descending, now=now, vendor=connection.vendor)
+    paginator = Paginator([], page_size)
+
+    def read(number: int) -> list[dict]:
+        offset = (number - 1) * page_size
+        return list(
+            _with_totals(matching, expected, now=now).order_by(*ordering)[offset : offset + page_size]
+        )
+
+    number = _page_number_guess(page_number)
+    rows = read(number)
+    if not rows or rows[0]["outgrown"] or rows[0]["total"] != rows[0]["expected"]:
+        snapshots.refresh_stale(patients_shared_with(viewer), period_days=period_days, now=now)
+        rows = read(number)
+    paginator.count = rows[0]["total"] if rows else matching.count()
     page = paginator.get_page(page_number)
-    ids = list(page.object_list)
-    by_id = TriageSnapshot.objects.select_related("patient").in_bulk(ids)
-    page.object_list = [triage.row_from_snapshot(by_id[pk], now=now) for pk in ids]
+    if page.number != number:  # past the last page, or not a page number: as Paginator.get_page
+        rows = read(page.number)
+    page.object_list = _rows_by_id([row["pk"] for row in rows], now=now)
     return TriagePage(
         page=page,
-        total=total,
-        flagged=sum(group["flagged"] for group in per_period),
-        period_labels=sorted(
-            localtime.period_ending(group["last_day"], days=period_days).label for group in per_period
+        total=paginator.count,
+        flagged=rows[0]["flagged"] if rows else 0,
+        period_labels=_period_labels(matching, rows, period_days=period_days),
+    )
+
+
+def _with_totals(matching, expected, *, now: datetime):
+    """The ids, and on every row the same totals over all `matching` rows (a window with no
+    partition: every row the query matched, counted before its LIMIT)."""
+    return matching.values(
+        "pk",
+        total=Window(Count("pk")),
+        flagged=Window(Count("pk", filter=triage.any_flag_q(now=now))),
+        outgrown=Window(Count("pk", filter=~snapshots.fresh_q(now=now))),
+        first_last_day=Window(Min("last_day")),
+        final_last_day=Window(Max("last_day")),
+        expected=Subquery(
+            expected.order_by().values(n=Func("pk", function="COUNT", output_field=IntegerField()))
         ),
     )
+
+
+def _rows_by_id(ids: list[int], *, now: datetime) -> list[TriageRow]:
+    found = TriageSnapshot.objects.filter(pk__in=ids).values(
+        "pk", *triage.ROW_COLUMNS, full_name=F("patient__full_name"), email=F("patient__email")
+    )
+    by_id = {row["pk"]: row for row in found}
+    return [
+        triage.row_from_columns(row, name=row["full_name"], email=row["email"], now=now)
+        for row in map(by_id.__getitem__, ids)
+    ]
+
+
+def _page_number_guess(page_number) -> int:
+    """The page Paginator.get_page will give when the number is in range (checked after)."""
+    try:
+        return max(int(page_number), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _period_labels(matching, rows: list[dict], *, period_days: int) -> list[str]:
+    """The labels of the distinct periods of the matching patients' local days (patients
+    around the world span at most three): the earliest and latest last day the page's query
+    found, unless they are more than a day apart and another may lie between."""
+    if not rows:
+        return []
+    first, final = rows[0]["first_last_day"], rows[0]["final_last_day"]
+    days = {first, final}
+    if (final - first).days > 1:
+        days = set(matching.order_by().values_list("last_day", flat=True).distinct())
+    return sorted(localtime.period_ending(day, days=period_days).label for day in days)
 
 
 def is_digest_subscriber(clinician: User) -> bool:

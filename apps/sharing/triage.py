@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce, Collate, Lower, NullIf
 
+from apps.accounts.models import zone_named
 from apps.glucose import snapshots
 from apps.glucose.localtime import Period, period_ending
 from apps.glucose.units import MGDL
@@ -43,18 +44,19 @@ class TriageRow:
     last_reading_at: datetime | None
     hours_since_reading: float | None
     current: PeriodMetrics
-    previous: PeriodMetrics
+    # None on a page's rows, read from the snapshot's stored columns (row_from_columns): of the
+    # period before they know only the TIR change.
+    previous: PeriodMetrics | None
     period: Period | None = None  # the patient's own local days
     flags: list[str] = field(default_factory=list)
     # Larger = look first; a tuple so ties fall back on the next criterion.
     attention: tuple = ()
     unit: str = MGDL  # the unit the patient reads, which the row's bands were counted in
-
-    @property
-    def tir_change(self) -> float | None:
-        return self.change("tir_70_180_percent")
+    tir_change: float | None = None  # TIR now minus TIR in the period before
 
     def change(self, metric: str) -> float | None:
+        if self.previous is None:
+            return self.tir_change if metric == "tir_70_180_percent" else None
         now, before = getattr(self.current, metric), getattr(self.previous, metric)
         if now is None or before is None:
             return None
@@ -173,23 +175,34 @@ def triage_row(
 ) -> TriageRow:
     """`sums`: {"current": ..., "previous": ...}, the summed columns of `period` (the
     patient's own local days) and the one before."""
-    last = last_reading_at
-    hours = (now - last) / timedelta(hours=1) if last else None
     current = period_metrics(sums.get("current", {}), period=period, unit=unit)
     previous = period_metrics(sums.get("previous", {}), period=period.previous(), unit=unit)
-    flags = flags_for(current, hours)
-    return TriageRow(
+    tir_now, tir_before = current.tir_70_180_percent, previous.tir_70_180_percent
+    return _row(
         patient_id=patient.pk,
         name=patient.full_name or patient.email,
         email=patient.email,
-        last_reading_at=last,
-        hours_since_reading=hours,
+        last_reading_at=last_reading_at,
         current=current,
         previous=previous,
+        tir_change=None if tir_now is None or tir_before is None else tir_now - tir_before,
         period=period,
+        unit=unit,
+        now=now,
+    )
+
+
+def _row(*, last_reading_at: datetime | None, current: PeriodMetrics, now: datetime, **fields) -> TriageRow:
+    """The row with what follows from its metrics: hours since the last reading, flags, rank."""
+    hours = (now - last_reading_at) / timedelta(hours=1) if last_reading_at else None
+    flags = flags_for(current, hours)
+    return TriageRow(
+        last_reading_at=last_reading_at,
+        hours_since_reading=hours,
+        current=current,
         flags=flags,
         attention=_attention(flags, current),
-        unit=unit,
+        **fields,
     )
 
 
@@ -208,6 +221,43 @@ def row_from_snapshot(snapshot, *, now: datetime) -> TriageRow:
     )
 
 
+# What row_from_columns reads of a TriageSnapshot (with its patient's name and email).
+ROW_COLUMNS = (
+    "patient_id",
+    "period_days",
+    "last_day",
+    "time_zone",
+    "unit",
+    "last_reading_at",
+    "readings",
+    *snapshots.SORT_COLUMNS,
+    "tir_change",
+)
+
+
+def row_from_columns(columns: dict, *, name: str, email: str, now: datetime) -> TriageRow:
+    """A page's row from a snapshot's stored columns (ROW_COLUMNS): the numbers the list was
+    sorted by, without decoding and summing the snapshot's sums again (computed from them by
+    the same code when the snapshot was built)."""
+    period = period_ending(
+        columns["last_day"], days=columns["period_days"], tzinfo=zone_named(columns["time_zone"])
+    )
+    return _row(
+        patient_id=columns["patient_id"],
+        name=name or email,
+        email=email,
+        last_reading_at=columns["last_reading_at"],
+        current=PeriodMetrics(
+            readings=columns["readings"], **{column: columns[column] for column in snapshots.SORT_COLUMNS}
+        ),
+        previous=None,
+        tir_change=columns["tir_change"],
+        period=period,
+        unit=columns["unit"],
+        now=now,
+    )
+
+
 SORT_KEYS = {
     "attention": lambda r: r.attention,
     "name": lambda r: r.name.lower(),
@@ -220,7 +270,7 @@ SORT_KEYS = {
     "gmi": lambda r: _number(r.current.gmi_percent),
     "cv": lambda r: _number(r.current.cv_percent),
     "gri": lambda r: _number(r.current.gri),
-    "tir_change": lambda r: _number(r.change("tir_70_180_percent")),
+    "tir_change": lambda r: _number(r.tir_change),
 }
 # Sorting by these puts the highest (worst) first unless the user flips it.
 DESCENDING_BY_DEFAULT = {"attention", "last_reading", "tbr", "tbr54", "tar", "gmi", "cv", "gri"}
@@ -308,8 +358,9 @@ def order_by(*, key: str, descending: bool, now: datetime, vendor: str) -> list:
     return [*terms, F("patient__email").asc(), F("patient_id").asc()]
 
 
-def search_q(query: str) -> Q:
+def search_q(query: str, *, through: str = "patient__") -> Q:
+    """For TriageSnapshot rows; through="" for the User rows themselves."""
     query = query.strip()
     if not query:
         return Q()
-    return Q(patient__full_name__icontains=query) | Q(patient__email__icontains=query)
+    return Q(**{f"{through}full_name__icontains": query}) | Q(**{f"{through}email__icontains": query})

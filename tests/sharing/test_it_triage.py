@@ -195,7 +195,10 @@ def test_it_takes_a_period(client, cohort, clinician):
     response = client.get(reverse("sharing:triage"), {"period": 7})
     steady = next(r for r in response.context["rows"] if r.name == "Steady Sam")
     assert steady.current.readings == 7 * 288
-    assert steady.previous.readings == 7 * 288
+    # The 7 days before are split days too (not the all-in-range days of 14 to 28 days ago).
+    assert steady.tir_change == 0
+    rows = {row.email: row for row in selectors.triage_rows(viewer=clinician, period_days=7)}
+    assert rows["steady@example.com"].previous.readings == 7 * 288
 
 
 def test_it_records_the_list_in_each_patients_trail_once_per_quarter_hour(client, cohort, clinician):
@@ -224,15 +227,17 @@ def test_it_pins_its_query_count_whatever_the_number_of_patients(
         extra = make_user(f"p{number}@example.com", "patient")
         _split_day(extra, yesterday)
         make_share(extra, clinician=clinician)
-    # The 20 new ones: their snapshots built in one batch (savepoint pair, patients, sums,
-    # upsert) and recorded in one insert, the 3 not again.
-    assert _count_queries(client, url + "?q=") == few + 6
+    # The 20 new ones: the page finds snapshots missing, finds whose (one query), builds them in
+    # one batch (savepoint pair, patients, sums, upsert), reads the page again and records them
+    # in one insert, the 3 not again.
+    assert _count_queries(client, url + "?q=") == few + 8
     many = _count_queries(client, url + "?q=")
     assert many == few
-    # session, user, TOTP check, stale snapshots (none), counts, period labels, the page's
-    # rows, recent audit entries, and the one UPDATE marking the shown patients watched for
-    # the sync scheduler = 9. No session write: the idle timeout is pushed at most once a minute.
-    assert few == 9, few
+    # session, user, TOTP check, the page's ids with the counts and the staleness check, the
+    # page's rows, recent audit entries, and the one UPDATE marking the shown patients watched
+    # for the sync scheduler = 7. No session write: the idle timeout is pushed at most once a
+    # minute.
+    assert few == 7, few
 
 
 def test_it_uses_the_patients_local_days_not_the_clinicians(client, make_user, make_share):
