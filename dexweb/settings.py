@@ -222,6 +222,12 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+# --- Triage list ---------------------------------------------------------------------------------
+# How long the order of a clinician's list (which patients make a page, the totals) is kept
+# before one query over every patient computes it again; the rows shown are read on every look
+# (apps/sharing/selectors.py). 0: computed on every look.
+TRIAGE_ORDER_CACHE_SECONDS = env.int("TRIAGE_ORDER_CACHE_SECONDS", default=20)
+
 # --- Dexcom -------------------------------------------------------------------------------------
 # DEXCOM_BASE_URL: "emulator" (default, the built-in emulator served by this site), one of the
 # region names us / eu / jp / sandbox, or any URL.

@@ -215,8 +215,9 @@ def _count_queries(client, url):
 
 
 def test_it_pins_its_query_count_whatever_the_number_of_patients(
-    client, cohort, clinician, make_user, make_share, yesterday
+    client, cohort, clinician, make_user, make_share, yesterday, settings
 ):
+    settings.TRIAGE_ORDER_CACHE_SECONDS = 0  # the order computed on every look
     client.force_login(clinician)
     url = reverse("sharing:triage")
     # First look: starts the idle timeout (one session write), builds the 3 patients' snapshots
@@ -233,11 +234,25 @@ def test_it_pins_its_query_count_whatever_the_number_of_patients(
     assert _count_queries(client, url + "?q=") == few + 8
     many = _count_queries(client, url + "?q=")
     assert many == few
-    # session, user, TOTP check, the page's ids with the counts and the staleness check, the
-    # page's rows, recent audit entries, and the one UPDATE marking the shown patients watched
-    # for the sync scheduler = 7. No session write: the idle timeout is pushed at most once a
-    # minute.
-    assert few == 7, few
+    # session, user, TOTP check, the shares reaching the clinician, the page's ids with the
+    # counts and the staleness check, the page's rows, recent audit entries, and the one UPDATE
+    # marking the shown patients watched for the sync scheduler = 8. No session write: the idle
+    # timeout is pushed at most once a minute.
+    assert few == 8, few
+
+
+def test_a_look_soon_after_reads_the_rows_in_the_kept_order(client, cohort, clinician):
+    client.force_login(clinician)
+    client.get(reverse("sharing:triage"))  # builds the snapshots, records the trail entries
+    url = reverse("sharing:triage") + "?sort=tir&order=desc"
+    with CaptureQueriesContext(connection) as first:
+        client.get(url)
+    with CaptureQueriesContext(connection) as again:
+        shown = client.get(url).context["rows"]
+    ordering = [q["sql"] for q in again.captured_queries if " OVER " in q["sql"]]
+    assert [q["sql"] for q in first.captured_queries if " OVER " in q["sql"]] != [] and ordering == []
+    assert len(again.captured_queries) == len(first.captured_queries) - 1 == 7
+    assert [r.name for r in shown] == ["Hypo Hana", "Steady Sam", "Silent Sid"]
 
 
 def test_it_uses_the_patients_local_days_not_the_clinicians(client, make_user, make_share):

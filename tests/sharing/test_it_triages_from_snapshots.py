@@ -361,3 +361,72 @@ def test_time_since_is_what_the_timesince_filter_shows():
         deltas += [timedelta(minutes=rng.randint(0, 28 * 1440)) for _ in range(100)]  # on the minute
         for delta in deltas:
             assert time_since(now - delta, now=now) == timesince(now - delta, now), (now, delta)
+
+
+# --- the kept order: what is shown, and to whom, is current ----------------------------------------
+
+
+def _page(clinician, now, **kwargs):
+    return selectors.triage_page(
+        viewer=clinician, period_days=14, sort="tir", descending=True, now=now, **kwargs
+    )
+
+
+def test_a_kept_order_shows_the_rows_as_they_are_now(crowd, clinician, settings):
+    now = timezone.now()
+    before = _page(clinician, now)
+    last = before.page.object_list[-1]
+    TriageSnapshot.objects.filter(patient_id=last.patient_id, period_days=14).update(tir_70_180_percent=99.5)
+    soon = _page(clinician, now + timedelta(seconds=5))
+    assert [r.patient_id for r in soon.page.object_list] == [r.patient_id for r in before.page.object_list]
+    assert soon.page.object_list[-1].current.tir_70_180_percent == 99.5  # read anew, in the kept order
+    # Once the order is older than TRIAGE_ORDER_CACHE_SECONDS, it is computed again.
+    later = _page(clinician, now + timedelta(seconds=settings.TRIAGE_ORDER_CACHE_SECONDS))
+    assert later.page.object_list[0].patient_id == last.patient_id
+
+
+def _revoke_share(patient_id: int, now) -> None:
+    from apps.sharing.models import Share
+
+    Share.objects.filter(patient_id=patient_id).update(revoked_at=now)
+
+
+def _deactivate(patient_id: int, now) -> None:
+    from apps.accounts.models import User
+
+    User.objects.filter(pk=patient_id).update(is_active=False)
+
+
+@pytest.mark.parametrize("leave", [_revoke_share, _deactivate])
+def test_a_patient_leaving_leaves_a_kept_page_at_once(crowd, clinician, leave):
+    now = timezone.now()
+    before = _page(clinician, now)
+    gone = before.page.object_list[3]
+    leave(gone.patient_id, now)
+    after = _page(clinician, now + timedelta(seconds=1))
+    assert gone.patient_id not in [r.patient_id for r in after.page.object_list]
+    assert after.total == before.total - 1 == len(after.page.object_list)
+
+
+def test_a_new_share_joins_a_kept_page_at_once(crowd, clinician, make_user, make_share):
+    now = timezone.now()
+    before = _page(clinician, now)
+    newcomer = make_user("newcomer@example.org", "patient")
+    make_share(newcomer, clinician=clinician)
+    after = _page(clinician, now + timedelta(seconds=1))
+    assert after.total == before.total + 1 and newcomer.pk in [r.patient_id for r in after.page.object_list]
+
+
+def test_each_search_sort_and_page_keeps_its_own_order(crowd, clinician):
+    now = timezone.now()
+    by_tir = _page(clinician, now, page_size=10)
+    second = _page(clinician, now, page_size=10, page_number=2)
+    found = _page(clinician, now, query="ana")
+    by_name = selectors.triage_page(viewer=clinician, period_days=14, sort="name", descending=False, now=now)
+    assert [r.patient_id for r in by_tir.page.object_list] != [r.patient_id for r in second.page.object_list]
+    assert second.page.number == 2 and found.total == sum(
+        1 for r in by_name.page.object_list if "ana" in r.name.lower()
+    )
+    assert [r.name.lower() for r in by_name.page.object_list] == sorted(
+        r.name.lower() for r in by_name.page.object_list
+    )
