@@ -4,9 +4,11 @@ Every change to who may see a patient's data writes an AuditEntry in the same tr
 trail cannot miss a change that happened.
 """
 
+import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -25,6 +27,7 @@ from apps.sharing.models import (
     ShareCodeAttempt,
     token_hash,
 )
+from apps.sync import schedule
 
 INVITATION_LIFETIME = timedelta(days=7)
 SHARE_CODE_LIFETIME = timedelta(hours=24)
@@ -59,6 +62,21 @@ def audit_record(
 def audit_record_view(*, audit: AuditContext, patient: User, page: str) -> AuditEntry:
     """One look at `patient`'s `page` by the audit context's actor."""
     return audit_record(audit=audit, patient=patient, action=AuditEntry.Action.VIEW, page=page)
+
+
+# Once a page of the list has marked its patients watched, each mark lasts at least half of
+# schedule.WATCH_TRIAGE_LIST beyond (mark_watched renews only marks lapsing sooner), so the same
+# page looked at again within these minutes needs no UPDATE.
+LIST_WATCH_RENEWED_EVERY = timedelta(minutes=5)
+
+
+def mark_list_watched(*, viewer_id: int, patient_ids: list[int]) -> None:
+    """The patients on a clinician's page: synced at the watched pace for the next hour."""
+    key = "triage-watched:" + hashlib.sha256(repr((viewer_id, sorted(patient_ids))).encode()).hexdigest()
+    if cache.get(key):
+        return
+    schedule.mark_watched(patient_ids=patient_ids, for_how_long=schedule.WATCH_TRIAGE_LIST)
+    cache.set(key, True, LIST_WATCH_RENEWED_EVERY.total_seconds())
 
 
 def audit_record_list_views(

@@ -229,16 +229,16 @@ def test_it_pins_its_query_count_whatever_the_number_of_patients(
         _split_day(extra, yesterday)
         make_share(extra, clinician=clinician)
     # The 20 new ones: the page finds snapshots missing, finds whose (one query), builds them in
-    # one batch (savepoint pair, patients, sums, upsert), reads the page again and records them
-    # in one insert, the 3 not again.
-    assert _count_queries(client, url + "?q=") == few + 8
+    # one batch (savepoint pair, patients, sums, upsert), reads the page again, records them
+    # in one insert, the 3 not again, and marks the new page's patients watched (one UPDATE).
+    assert _count_queries(client, url + "?q=") == few + 9
     many = _count_queries(client, url + "?q=")
     assert many == few
     # session, user, TOTP check, the shares reaching the clinician, the page's ids with the
-    # counts and the staleness check, the page's rows, recent audit entries, and the one UPDATE
-    # marking the shown patients watched for the sync scheduler = 8. No session write: the idle
-    # timeout is pushed at most once a minute.
-    assert few == 8, few
+    # counts and the staleness check, the page's rows, recent audit entries = 7. No session
+    # write (the idle timeout is pushed at most once a minute), no UPDATE marking the same
+    # patients watched again (renewed every few minutes).
+    assert few == 7, few
 
 
 def test_a_look_soon_after_reads_the_rows_in_the_kept_order(client, cohort, clinician):
@@ -251,7 +251,7 @@ def test_a_look_soon_after_reads_the_rows_in_the_kept_order(client, cohort, clin
         shown = client.get(url).context["rows"]
     ordering = [q["sql"] for q in again.captured_queries if " OVER " in q["sql"]]
     assert [q["sql"] for q in first.captured_queries if " OVER " in q["sql"]] != [] and ordering == []
-    assert len(again.captured_queries) == len(first.captured_queries) - 1 == 7
+    assert len(again.captured_queries) == len(first.captured_queries) - 1 == 6
     assert [r.name for r in shown] == ["Hypo Hana", "Steady Sam", "Silent Sid"]
 
 
@@ -279,3 +279,35 @@ def test_its_wear_counts_the_real_hours_of_a_dst_day(clinician, make_user, make_
     [row] = selectors.triage_rows(viewer=clinician, period_days=1, now=now)
     assert row.period.label == "1 Nov 2026 – 1 Nov 2026 (1 day)"
     assert row.current.wear_percent == pytest.approx(100 * 288 / 300)
+
+
+def test_the_list_marks_its_patients_watched_and_renews_the_mark_only_when_due(client, cohort, clinician):
+    from apps.dexcom.models import DexcomConnection
+    from apps.sync.models import SyncSchedule
+
+    steady = cohort[0]
+    dexcom = DexcomConnection.objects.create(
+        user=steady,
+        base_url="https://dexcom.test",
+        refresh_token_encrypted="x",
+        backfill_completed_at=timezone.now(),
+    )
+    SyncSchedule.objects.create(connection=dexcom)  # the scheduler's tick makes it
+    client.force_login(clinician)
+
+    def schedule_writes():
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("sharing:triage"))
+        return [
+            q["sql"] for q in queries if q["sql"].startswith("UPDATE") and "sync_syncschedule" in q["sql"]
+        ]
+
+    assert len(schedule_writes()) == 1
+    watched_until = SyncSchedule.objects.get(connection=dexcom).watched_until
+    assert watched_until > timezone.now() + timedelta(minutes=55)
+    assert schedule_writes() == []  # the same page again soon: the mark still has long to run
+    SyncSchedule.objects.filter(connection=dexcom).update(watched_until=None)
+    from django.core.cache import cache
+
+    cache.clear()  # as when LIST_WATCH_RENEWED_EVERY has passed
+    assert len(schedule_writes()) == 1 and SyncSchedule.objects.get(connection=dexcom).watched_until
