@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce, Collate, Lower, NullIf
@@ -94,6 +95,7 @@ class TriageRow:
         return f"{'+' if change > 0 else ''}{fixed(change, 1)} pts"
 
 
+@lru_cache(maxsize=1 << 16, typed=True)  # a pure function: a reload shows the same few hundred numbers
 def fixed(value: float | None, places: int) -> str:
     """What Django's floatformat filter shows for `value` with `places` (0 or more) decimals
     in this site's locale (no grouping), at a fraction of its cost: the decimal text of the
