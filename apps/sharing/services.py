@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -86,13 +87,26 @@ def audit_record_list_views(
 
     A clinician reloading the list every few minutes would bury each patient's "who saw my
     data" under identical lines, so a patient already recorded for this page in the last
-    `quiet_minutes` is not recorded again.
+    `quiet_minutes` is not recorded again. Once every patient shown has such an entry, nothing
+    can be recorded for the same patients until the oldest of those entries is that old: the
+    cache remembers when, and the looks until then ask the database nothing.
     """
-    since = timezone.now() - timedelta(minutes=quiet_minutes)
-    recent = set(
+    now = timezone.now()
+    quiet = timedelta(minutes=quiet_minutes)
+    key = (
+        "audit-quiet:"
+        + hashlib.sha256(repr((audit.actor.pk, page, sorted(patient_ids))).encode()).hexdigest()
+    )
+    quiet_until = cache.get(key)
+    if quiet_until is not None and now < quiet_until:
+        return
+    newest = dict(
         AuditEntry.objects.filter(
-            actor=audit.actor, page=page, at__gte=since, patient_id__in=patient_ids
-        ).values_list("patient_id", flat=True)
+            actor=audit.actor, page=page, at__gte=now - quiet, patient_id__in=patient_ids
+        )
+        .values("patient_id")
+        .annotate(newest=Max("at"))
+        .values_list("patient_id", "newest")
     )
     fields = audit.entry_fields()
     entries = [
@@ -102,13 +116,16 @@ def audit_record_list_views(
             patient_id=patient_id,
             action=AuditEntry.Action.VIEW,
             page=page,
+            at=now,
             **fields,
         )
         for patient_id in patient_ids
-        if patient_id not in recent
+        if patient_id not in newest
     ]
     if entries:
         AuditEntry.objects.bulk_create(entries)
+    quiet_until = min([*newest.values(), now]) + quiet
+    cache.set(key, quiet_until, (quiet_until - now).total_seconds())
 
 
 # --- shares ---------------------------------------------------------------------------------------
