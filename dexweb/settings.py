@@ -305,6 +305,9 @@ CELERY_TIMEZONE = "UTC"
 
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Sessions stay in the database, read through the cache (shared by every process, as CACHE_URL
+# requires): a page view then asks the database nothing about its session.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Clinicians and admins are logged out after this much inactivity (patients keep SESSION_COOKIE_AGE).
 CLINICIAN_SESSION_IDLE_SECONDS = env.int("CLINICIAN_SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_COOKIE_SECURE = PRODUCTION
