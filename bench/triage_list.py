@@ -7,9 +7,13 @@ as the sync does after writing summaries, then:
 - times GET /sharing/triage/ in-process (Django test client: URL routing, middleware, the
   snapshot queries, the audit check, template rendering; no network) over sorts, searches and
   pages;
+  both with the page's order computed on every look (TRIAGE_ORDER_CACHE_SECONDS=0) and kept
+  (the setting: a reload or another look within it reads only the rows);
 - with --concurrency C (default 8), runs a production-like gunicorn (DEBUG off, --workers W)
-  and has C client threads fetch triage pages for --seconds S: requests per second and the
-  latency percentiles.
+  and has C client threads fetch triage pages for --seconds S: requests per second, the
+  latency percentiles, and the CPU the server (gunicorn workers and their PostgreSQL
+  backends) spent per request, which bounds the requests per second the machine's cores can
+  serve when nothing else runs on them (this machine is shared).
 
     DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/dexweb_bench_triage \\
         .venv/bin/python bench/triage_list.py [--patients 5000] [--runs 40] [--concurrency 8]
