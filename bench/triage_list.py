@@ -7,9 +7,13 @@ as the sync does after writing summaries, then:
 - times GET /sharing/triage/ in-process (Django test client: URL routing, middleware, the
   snapshot queries, the audit check, template rendering; no network) over sorts, searches and
   pages;
+  both with the page's order computed on every look (TRIAGE_ORDER_CACHE_SECONDS=0) and kept
+  (the setting: a reload or another look within it reads only the rows);
 - with --concurrency C (default 8), runs a production-like gunicorn (DEBUG off, --workers W)
-  and has C client threads fetch triage pages for --seconds S: requests per second and the
-  latency percentiles.
+  and has C client threads fetch triage pages for --seconds S: requests per second, the
+  latency percentiles, and the CPU the server (gunicorn workers and their PostgreSQL
+  backends) spent per request, which bounds the requests per second the machine's cores can
+  serve when nothing else runs on them (this machine is shared).
 
     DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/dexweb_bench_triage \\
         .venv/bin/python bench/triage_list.py [--patients 5000] [--runs 40] [--concurrency 8]
@@ -128,12 +132,12 @@ def _day_row(rng, user, day):
 
 
 def measure(runs: int) -> None:
+    from django.conf import settings
     from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from apps.accounts.models import User
-    from apps.sharing import selectors
     from apps.sharing.models import AuditEntry
 
     clinician = User.objects.get(email=CLINICIAN_EMAIL)
@@ -148,7 +152,6 @@ def measure(runs: int) -> None:
     first = time.perf_counter() - started
     assert response.status_code == 200, response.status_code
 
-    timings, cpu_times = [], []
     variants = [
         {"sort": "attention"},
         {"sort": "tir"},
@@ -161,6 +164,40 @@ def measure(runs: int) -> None:
     ]
     for query in variants:  # each variant once untimed: a first 30-day look builds its snapshots
         client.get("/sharing/triage/", query)
+    rows = User.objects.filter(role="patient").count()
+    print(
+        f"patients sharing with the clinician: {rows} (100 shown per page), page size {len(response.content) / 1024:.0f} KiB, runs: {runs}"
+    )
+    print(f"first look (also writes 100 audit entries for the patients shown): {ms(first)}")
+    # The list keeps a page's order for TRIAGE_ORDER_CACHE_SECONDS (a reload, the next page
+    # within them reads only the rows); both costs, the order computed first. (Code from before
+    # that setting: one figure.)
+    kept_for = getattr(settings, "TRIAGE_ORDER_CACHE_SECONDS", None)
+    modes = [("order computed on every look", 0), (f"order kept {kept_for} s", kept_for)]
+    for label, seconds in modes if kept_for is not None else [("every look", None)]:
+        if seconds is not None:
+            settings.TRIAGE_ORDER_CACHE_SECONDS = seconds
+        _time_pages(client, clinician, variants, runs, label=label)
+    if kept_for is not None:
+        settings.TRIAGE_ORDER_CACHE_SECONDS = kept_for
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/sharing/triage/")
+    print(
+        f"SQL queries per page (order kept): {len(queries)}, of which writing the session: "
+        f"{sum(1 for q in queries if 'django_session' in q['sql'] and not q['sql'].startswith('SELECT'))}"
+    )
+    reset_queries()
+    return client.cookies
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _time_pages(client, clinician, variants: list[dict], runs: int, *, label: str) -> None:
+    from apps.sharing import selectors
+
+    timings, cpu_times, selector_times = [], [], []
     for run in range(runs):
         query = variants[run % len(variants)]
         cpu_before = time.process_time() + _database_cpu_seconds()
@@ -169,45 +206,21 @@ def measure(runs: int) -> None:
         timings.append(time.perf_counter() - started)
         cpu_times.append(time.process_time() + _database_cpu_seconds() - cpu_before)
         assert response.status_code == 200
-
-    with CaptureQueriesContext(connection) as queries:
-        client.get("/sharing/triage/")
-    selector_times = []
-    page_of_rows = getattr(selectors, "triage_page", None)
     for _ in range(runs):
         started = time.perf_counter()
-        if page_of_rows:
-            page_of_rows(viewer=clinician, period_days=14)
-        else:
-            selectors.triage_rows(viewer=clinician, period_days=14)
+        selectors.triage_page(viewer=clinician, period_days=14)
         selector_times.append(time.perf_counter() - started)
-
-    rows = User.objects.filter(role="patient").count()
-    ms = lambda seconds: f"{seconds * 1000:.1f} ms"  # noqa: E731
     timings.sort()
+    cpu_times.sort()
     print(
-        f"patients sharing with the clinician: {rows} (100 shown per page), page size {len(response.content) / 1024:.0f} KiB, runs: {runs}"
-    )
-    print(f"first look (also writes 100 audit entries for the patients shown): {ms(first)}")
-    print(
-        f"triage page median: {ms(statistics.median(timings))}  p95: {ms(timings[int(0.95 * (len(timings) - 1))])}"
+        f"triage page, {label}: median {ms(statistics.median(timings))}  p95: {ms(timings[int(0.95 * (len(timings) - 1))])}"
         f"  min: {ms(timings[0])}  max: {ms(timings[-1])}"
     )
-    cpu_times.sort()
     print(
         f"  server CPU per page (this process + its PostgreSQL backend) median: {ms(statistics.median(cpu_times))}"
         f"  p95: {ms(cpu_times[int(0.95 * (len(cpu_times) - 1))])}: what the page costs on an idle machine"
     )
-    print(
-        f"  of which the selector ({'triage_page' if page_of_rows else 'triage_rows'}) median: "
-        f"{ms(statistics.median(selector_times))}"
-    )
-    print(
-        f"SQL queries per page: {len(queries)}, of which writing the session: "
-        f"{sum(1 for q in queries if 'django_session' in q['sql'] and not q['sql'].startswith('SELECT'))}"
-    )
-    reset_queries()
-    return client.cookies
+    print(f"  of which the selector (triage_page) median: {ms(statistics.median(selector_times))}")
 
 
 def _database_cpu_seconds() -> float:
@@ -274,16 +287,22 @@ def throughput(cookies, *, concurrency: int, seconds: float, workers: int) -> No
         [t.join() for t in warm]
         latencies.clear()
         load_before = os.getloadavg()[0]
+        server = _server_processes(address.port)
+        cpu_before = {pid: _cpu_seconds(pid) for pid in server}
+        clients_cpu_before = time.process_time()
         started = time.perf_counter()
         stop_at[0] = started + seconds
         threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
         [t.start() for t in threads]
         [t.join() for t in threads]
         wall = time.perf_counter() - started
+        server_cpu = sum(_cpu_seconds(pid) - before for pid, before in cpu_before.items())
+        clients_cpu = time.process_time() - clients_cpu_before
     latencies.sort()
     pick = lambda q: latencies[int(q * (len(latencies) - 1))] * 1000  # noqa: E731
     print(
-        f"gunicorn {workers} sync workers, {concurrency} concurrent clients, {wall:.1f} s, "
+        f"gunicorn {workers} sync workers, order kept {getattr(settings, 'TRIAGE_ORDER_CACHE_SECONDS', '-')} s, "
+        f"{concurrency} concurrent clients, {wall:.1f} s, "
         f"load average {load_before:.1f} before on {os.cpu_count()} CPUs"
     )
     print(
@@ -292,6 +311,43 @@ def throughput(cookies, *, concurrency: int, seconds: float, workers: int) -> No
     print(
         f"  latency: p50 {pick(0.5):.1f} ms  p90 {pick(0.9):.1f} ms  p99 {pick(0.99):.1f} ms  max {latencies[-1] * 1000:.1f} ms"
     )
+    per_request = server_cpu / len(latencies)
+    print(
+        f"  server CPU per request (gunicorn workers + their PostgreSQL backends): {per_request * 1000:.1f} ms,"
+        f" so {os.cpu_count()} idle cores serve at most {os.cpu_count() / per_request:.0f} req/s"
+        f" (the {concurrency} client threads here used {clients_cpu / len(latencies) * 1000:.1f} ms more per request,"
+        " on the same cores)"
+    )
+
+
+def _server_processes(port: int) -> list[int]:
+    """gunicorn's master and workers (their command line names the port) and the PostgreSQL
+    backends connected to this database (other databases' backends on the server are not ours)."""
+    from django.db import connection
+
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"gunicorn" in cmdline and f"127.0.0.1:{port}".encode() in cmdline:
+                pids.append(int(entry.name))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids += [pid for (pid,) in cursor.fetchall()]
+    return pids
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -301,7 +357,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="0: no throughput run")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--order-cache-seconds", type=int, help="TRIAGE_ORDER_CACHE_SECONDS for the gunicorn run (0: off)"
+    )
     args = parser.parse_args()
+    if args.order_cache_seconds is not None:
+        os.environ["TRIAGE_ORDER_CACHE_SECONDS"] = str(args.order_cache_seconds)
     ensure_database(os.environ["DATABASE_URL"])
 
     import django
@@ -312,8 +373,10 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     load(args.patients)
+    # VACUUM too: as autovacuum keeps a live table, the list index's pages are then marked
+    # all-visible, so the page's sort and counts are index-only scans (a fresh bulk load is not).
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
     cookies = measure(args.runs)
     if args.concurrency:

@@ -222,6 +222,12 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+# --- Triage list ---------------------------------------------------------------------------------
+# How long the order of a clinician's list (which patients make a page, the totals) is kept
+# before one query over every patient computes it again; the rows shown are read on every look
+# (apps/sharing/selectors.py). 0: computed on every look.
+TRIAGE_ORDER_CACHE_SECONDS = env.int("TRIAGE_ORDER_CACHE_SECONDS", default=20)
+
 # --- Dexcom -------------------------------------------------------------------------------------
 # DEXCOM_BASE_URL: "emulator" (default, the built-in emulator served by this site), one of the
 # region names us / eu / jp / sandbox, or any URL.
@@ -299,6 +305,9 @@ CELERY_TIMEZONE = "UTC"
 
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Sessions stay in the database, read through the cache (shared by every process, as CACHE_URL
+# requires): a page view then asks the database nothing about its session.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Clinicians and admins are logged out after this much inactivity (patients keep SESSION_COOKIE_AGE).
 CLINICIAN_SESSION_IDLE_SECONDS = env.int("CLINICIAN_SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_COOKIE_SECURE = PRODUCTION

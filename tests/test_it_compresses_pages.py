@@ -40,3 +40,16 @@ def test_it_never_gzips_the_answer_to_a_post(client, patient):
     response = client.post("/sharing/codes/new/", {"share_until": ""}, **GZIP)
     assert response.status_code == 200 and b"share code" in response.content.lower()
     assert "Content-Encoding" not in response
+
+
+@pytest.mark.django_db
+def test_it_pads_each_gzipped_page_to_a_random_length(client, patient):
+    """As Django's GZipMiddleware (BREACH): the same page does not compress to one length."""
+    factories.make_egvs(patient, datetime(2026, 11, 10, tzinfo=UTC), [100 + n % 50 for n in range(600)])
+    client.force_login(patient)
+    url = f"/patients/{patient.pk}/trace/day/2026-11-10/"
+    bodies = [client.get(url, **GZIP).content for _ in range(8)]
+    assert all(body[3] & 0x08 for body in bodies)  # FNAME: the padding is the gzip file name
+    names = [body[10 : body.index(b"\x00", 10)] for body in bodies]
+    assert len({len(name) for name in names}) > 1
+    assert all(gzip.decompress(body).count(b'id="trace-data"') == 1 for body in bodies)

@@ -95,7 +95,13 @@ class User(AbstractUser):
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
-        try:
-            return zoneinfo.ZoneInfo(self.timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return zoneinfo.ZoneInfo("UTC")
+        return zone_named(self.timezone)
+
+
+def zone_named(name: str) -> zoneinfo.ZoneInfo:
+    """A user's zone from its stored name (UTC when the name is unknown): for rows that carry
+    the name without the user, as a triage snapshot does."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")

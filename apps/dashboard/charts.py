@@ -25,6 +25,10 @@ REFERENCE_LINES_MGDL = (54, 250)
 # Beyond two weeks one marker per event would cover the trace (90 days: thousands of
 # diamonds): markers then become one per local day, sized and labelled by their count.
 MARKERS_PER_RECORD_MAX_DAYS = 14
+# Beyond two weeks a date label a day overlaps its neighbours, and Plotly measures every label it
+# draws (90 labels were a third of the 90-day trace's first draw): a label a week from the first
+# day then.
+DAILY_TICKS_MAX_DAYS = 14
 
 EVENT_LABELS = {
     "carbs": "Carbs",
@@ -89,7 +93,6 @@ def trace_chart_data(
     `calibrations` are marker rows (epoch, delta, *fields) from selectors.
     """
     axis = localtime.time_axis(period, epoch_s=series.epoch_s, delta_s=series.delta_s)
-    step_hours = 3 if period.days <= 3 else 24
     positions = axis.positions(series.epoch_s)
     return {
         **unit_fields(unit),
@@ -102,11 +105,19 @@ def trace_chart_data(
         "limits": [LOW_LIMIT_MGDL, HIGH_LIMIT_MGDL],
         **target_band(target_set, unit),
         "window": [axis.t0_local * 1000, (axis.t0_local + axis.length) * 1000],
-        "ticks": axis.ticks(step_hours=step_hours),
+        "ticks": _trace_ticks(axis, days=period.days),
         "events": _event_markers(events, axis, per_day=period.days > MARKERS_PER_RECORD_MAX_DAYS),
         "alerts": _alert_markers(alerts, axis, per_day=period.days > MARKERS_PER_RECORD_MAX_DAYS),
         "calibrations": _calibration_markers(calibrations, axis),
     }
+
+
+def _trace_ticks(axis, *, days: int) -> dict:
+    """Every 3 hours for up to 3 days, every local midnight up to two weeks, else every 7th."""
+    ticks = axis.ticks(step_hours=3 if days <= 3 else 24)
+    if days <= DAILY_TICKS_MAX_DAYS:
+        return ticks
+    return {"values": ticks["values"][::7], "text": ticks["text"][::7]}
 
 
 def _offsets(rows, axis) -> list[int]:

@@ -23,7 +23,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -336,13 +336,21 @@ def build_snapshots(*, patient_ids, period_days=TRIAGE_PERIOD_DAYS, now: datetim
 def fresh_snapshot(*, period_days: int, now: datetime):
     """A subquery for a User queryset: their snapshot for `period_days` can be shown at `now`."""
     return TriageSnapshot.objects.filter(
+        _fresh(now=now, time_zone=OuterRef("timezone"), unit_choice=OuterRef("glucose_unit")),
         patient=OuterRef("pk"),
         period_days=period_days,
-        valid_from__lte=now,
-        valid_until__gt=now,
-        time_zone=OuterRef("timezone"),
-        unit_choice=OuterRef("glucose_unit"),
     )
+
+
+def fresh_q(*, now: datetime) -> Q:
+    """For TriageSnapshot rows (joined to their patient): can be shown at `now`."""
+    return _fresh(now=now, time_zone=F("patient__timezone"), unit_choice=F("patient__glucose_unit"))
+
+
+def _fresh(*, now: datetime, time_zone, unit_choice) -> Q:
+    """Still the patient's period (their local day has not rolled over), for the zone and unit
+    choice they have now."""
+    return Q(valid_from__lte=now, valid_until__gt=now, time_zone=time_zone, unit_choice=unit_choice)
 
 
 def refresh_stale(patients, *, period_days: int, now: datetime | None = None) -> int:

@@ -1,11 +1,25 @@
 """Reads: who may see whom, a patient's shares and trail, a clinician's triage list."""
 
+import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    Min,
+    Subquery,
+    Window,
+)
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -118,39 +132,160 @@ def triage_page(
     now: datetime | None = None,
 ) -> TriagePage:
     """One page of `viewer`'s list, searched, sorted and counted in SQL whatever the number of
-    patients, with rows computed for the page only.
+    patients, its rows read from the snapshots' stored columns.
 
-    Besides the stale check: one query counts per period (the totals and the period labels),
-    one sorts and pages the narrow columns (an index-only scan in PostgreSQL), one fetches the
-    page's 100 rows with their sums and patients.
+    The order (which ids make the page, the totals) is computed by one query over every
+    matching snapshot (_order) and kept for TRIAGE_ORDER_CACHE_SECONDS; the rows themselves
+    are read by id on every look. So what the page shows, and to whom, is always current: a
+    shown row no longer shared, or outgrown, and any change to the shares reaching the viewer,
+    make the order computed again at once. What may lag by those seconds is only a new sort
+    position or count after a sync changed a patient's figures.
     """
     now = now or timezone.now()
-    matching = _triage_snapshots(viewer=viewer, period_days=period_days, now=now).filter(
-        triage.search_q(query)
-    )
-    per_period = list(
-        matching.order_by()
-        .values("last_day")
-        .annotate(total=Count("pk"), flagged=Count("pk", filter=triage.any_flag_q(now=now)))
-    )
-    total = sum(group["total"] for group in per_period)
-    ordered_ids = matching.order_by(
-        *triage.order_by(key=sort, descending=descending, now=now, vendor=connection.vendor)
-    ).values_list("pk", flat=True)
-    paginator = Paginator(ordered_ids, page_size)
-    paginator.count = total  # known already: no second COUNT query
-    page = paginator.get_page(page_number)
-    ids = list(page.object_list)
-    by_id = TriageSnapshot.objects.select_related("patient").in_bulk(ids)
-    page.object_list = [triage.row_from_snapshot(by_id[pk], now=now) for pk in ids]
+    asked = _Asked(period_days, query, sort, descending, page_number, page_size)
+    shares = _shares_fingerprint(viewer, now=now)
+    key = "triage-order:" + hashlib.sha256(repr((viewer.pk, asked)).encode()).hexdigest()
+    kept = cache.get(key)
+    if kept and kept["shares"] == shares and timedelta(0) <= now - kept["at"] < _order_kept_for():
+        rows, current = _rows_by_id(kept["ids"], viewer=viewer, period_days=period_days, now=now)
+        if current:
+            return _triage_page_of(rows, kept, page_size=page_size)
+    order = _order(viewer=viewer, asked=asked, now=now)
+    rows, _ = _rows_by_id(order["ids"], viewer=viewer, period_days=period_days, now=now)
+    cache.set(key, {**order, "shares": shares, "at": now}, _order_kept_for().total_seconds())
+    return _triage_page_of(rows, order, page_size=page_size)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What a look at the list asks for: each combination keeps its own order."""
+
+    period_days: int
+    query: str
+    sort: str
+    descending: bool
+    page_number: object  # as given: Paginator.get_page makes sense of it
+    page_size: int
+
+
+def _order_kept_for() -> timedelta:  # read when used: tests change the setting
+    return timedelta(seconds=settings.TRIAGE_ORDER_CACHE_SECONDS)
+
+
+def _shares_fingerprint(viewer: User, *, now: datetime) -> tuple:
+    """Changes when a share reaching `viewer` starts, ends or expires (or their clinic's
+    membership changes): how many there are, and the newest."""
+    found = Share.objects.active(now=now).reaching(viewer).aggregate(count=Count("pk"), newest=Max("pk"))
+    return found["count"], found["newest"]
+
+
+def _triage_page_of(rows: list[TriageRow], order: dict, *, page_size: int) -> TriagePage:
+    paginator = Paginator([], page_size)
+    paginator.count = order["total"]  # known already: no COUNT query
+    page = paginator.page(order["number"])
+    page.object_list = rows
     return TriagePage(
-        page=page,
-        total=total,
-        flagged=sum(group["flagged"] for group in per_period),
-        period_labels=sorted(
-            localtime.period_ending(group["last_day"], days=period_days).label for group in per_period
+        page=page, total=order["total"], flagged=order["flagged"], period_labels=order["period_labels"]
+    )
+
+
+def _order(*, viewer: User, asked: _Asked, now: datetime) -> dict:
+    """The page's snapshot ids in order, the page number and the totals.
+
+    Usually one query: it sorts and pages the narrow columns the list index holds (an
+    index-only scan in PostgreSQL), each of its rows carrying the totals over every matching
+    row (window counts) and whether any of those snapshots is outgrown or missing: only then
+    are they rebuilt (snapshots.refresh_stale) and the page read again. The check rides on the
+    scan the counts make anyway instead of costing its own pass over every patient.
+    """
+    period_days, page_size = asked.period_days, asked.page_size
+    matching = TriageSnapshot.objects.filter(
+        period_days=period_days, patient__in=shared_patient_ids(viewer), patient__is_active=True
+    ).filter(triage.search_q(asked.query))
+    expected = patients_shared_with(viewer).filter(triage.search_q(asked.query, through=""))
+    ordering = triage.order_by(key=asked.sort, descending=asked.descending, now=now, vendor=connection.vendor)
+
+    def read(number: int) -> list[dict]:
+        offset = (number - 1) * page_size
+        return list(
+            _with_totals(matching, expected, now=now).order_by(*ordering)[offset : offset + page_size]
+        )
+
+    number = _page_number_guess(asked.page_number)
+    rows = read(number)
+    if not rows or rows[0]["outgrown"] or rows[0]["total"] != rows[0]["expected"]:
+        snapshots.refresh_stale(patients_shared_with(viewer), period_days=period_days, now=now)
+        rows = read(number)
+    paginator = Paginator([], page_size)
+    paginator.count = rows[0]["total"] if rows else matching.count()
+    page = paginator.get_page(asked.page_number)
+    if page.number != number:  # past the last page, or not a page number: as Paginator.get_page
+        rows = read(page.number)
+    return {
+        "ids": [row["pk"] for row in rows],
+        "number": page.number,
+        "total": paginator.count,
+        "flagged": rows[0]["flagged"] if rows else 0,
+        "period_labels": _period_labels(matching, rows, period_days=period_days),
+    }
+
+
+def _with_totals(matching, expected, *, now: datetime):
+    """The ids, and on every row the same totals over all `matching` rows (a window with no
+    partition: every row the query matched, counted before its LIMIT)."""
+    return matching.values(
+        "pk",
+        total=Window(Count("pk")),
+        flagged=Window(Count("pk", filter=triage.any_flag_q(now=now))),
+        outgrown=Window(Count("pk", filter=~snapshots.fresh_q(now=now))),
+        first_last_day=Window(Min("last_day")),
+        final_last_day=Window(Max("last_day")),
+        expected=Subquery(
+            expected.order_by().values(n=Func("pk", function="COUNT", output_field=IntegerField()))
         ),
     )
+
+
+def _rows_by_id(ids: list[int], *, viewer: User, period_days: int, now: datetime) -> tuple[list, bool]:
+    """The rows of these snapshots still shared with `viewer`, in this order, and whether they
+    all are, each fresh for `now`."""
+    found = TriageSnapshot.objects.filter(
+        pk__in=ids, period_days=period_days, patient__in=shared_patient_ids(viewer), patient__is_active=True
+    ).values(
+        "pk",
+        *triage.ROW_COLUMNS,
+        full_name=F("patient__full_name"),
+        email=F("patient__email"),
+        fresh=ExpressionWrapper(snapshots.fresh_q(now=now), output_field=BooleanField()),
+    )
+    by_id = {row["pk"]: row for row in found}
+    rows = [
+        triage.row_from_columns(by_id[pk], name=by_id[pk]["full_name"], email=by_id[pk]["email"], now=now)
+        for pk in ids
+        if pk in by_id
+    ]
+    return rows, len(by_id) == len(ids) and all(row["fresh"] for row in by_id.values())
+
+
+def _page_number_guess(page_number) -> int:
+    """The page Paginator.get_page will give when the number is in range (checked after)."""
+    try:
+        return max(int(page_number), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _period_labels(matching, rows: list[dict], *, period_days: int) -> list[str]:
+    """The labels of the distinct periods of the matching patients' local days (patients
+    around the world span at most three): the earliest and latest last day the page's query
+    found, unless they are more than a day apart and another may lie between."""
+    if not rows:
+        return []
+    first, final = rows[0]["first_last_day"], rows[0]["final_last_day"]
+    days = {first, final}
+    if (final - first).days > 1:
+        days = set(matching.order_by().values_list("last_day", flat=True).distinct())
+    return sorted(localtime.period_ending(day, days=period_days).label for day in days)
 
 
 def is_digest_subscriber(clinician: User) -> bool:

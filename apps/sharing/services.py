@@ -4,11 +4,14 @@ Every change to who may see a patient's data writes an AuditEntry in the same tr
 trail cannot miss a change that happened.
 """
 
+import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +28,7 @@ from apps.sharing.models import (
     ShareCodeAttempt,
     token_hash,
 )
+from apps.sync import schedule
 
 INVITATION_LIFETIME = timedelta(days=7)
 SHARE_CODE_LIFETIME = timedelta(hours=24)
@@ -61,6 +65,21 @@ def audit_record_view(*, audit: AuditContext, patient: User, page: str) -> Audit
     return audit_record(audit=audit, patient=patient, action=AuditEntry.Action.VIEW, page=page)
 
 
+# Once a page of the list has marked its patients watched, each mark lasts at least half of
+# schedule.WATCH_TRIAGE_LIST beyond (mark_watched renews only marks lapsing sooner), so the same
+# page looked at again within these minutes needs no UPDATE.
+LIST_WATCH_RENEWED_EVERY = timedelta(minutes=5)
+
+
+def mark_list_watched(*, viewer_id: int, patient_ids: list[int]) -> None:
+    """The patients on a clinician's page: synced at the watched pace for the next hour."""
+    key = "triage-watched:" + hashlib.sha256(repr((viewer_id, sorted(patient_ids))).encode()).hexdigest()
+    if cache.get(key):
+        return
+    schedule.mark_watched(patient_ids=patient_ids, for_how_long=schedule.WATCH_TRIAGE_LIST)
+    cache.set(key, True, LIST_WATCH_RENEWED_EVERY.total_seconds())
+
+
 def audit_record_list_views(
     *, audit: AuditContext, patient_ids: list[int], page: str, quiet_minutes: int = 15
 ):
@@ -68,13 +87,26 @@ def audit_record_list_views(
 
     A clinician reloading the list every few minutes would bury each patient's "who saw my
     data" under identical lines, so a patient already recorded for this page in the last
-    `quiet_minutes` is not recorded again.
+    `quiet_minutes` is not recorded again. Once every patient shown has such an entry, nothing
+    can be recorded for the same patients until the oldest of those entries is that old: the
+    cache remembers when, and the looks until then ask the database nothing.
     """
-    since = timezone.now() - timedelta(minutes=quiet_minutes)
-    recent = set(
+    now = timezone.now()
+    quiet = timedelta(minutes=quiet_minutes)
+    key = (
+        "audit-quiet:"
+        + hashlib.sha256(repr((audit.actor.pk, page, sorted(patient_ids))).encode()).hexdigest()
+    )
+    quiet_until = cache.get(key)
+    if quiet_until is not None and now < quiet_until:
+        return
+    newest = dict(
         AuditEntry.objects.filter(
-            actor=audit.actor, page=page, at__gte=since, patient_id__in=patient_ids
-        ).values_list("patient_id", flat=True)
+            actor=audit.actor, page=page, at__gte=now - quiet, patient_id__in=patient_ids
+        )
+        .values("patient_id")
+        .annotate(newest=Max("at"))
+        .values_list("patient_id", "newest")
     )
     fields = audit.entry_fields()
     entries = [
@@ -84,13 +116,16 @@ def audit_record_list_views(
             patient_id=patient_id,
             action=AuditEntry.Action.VIEW,
             page=page,
+            at=now,
             **fields,
         )
         for patient_id in patient_ids
-        if patient_id not in recent
+        if patient_id not in newest
     ]
     if entries:
         AuditEntry.objects.bulk_create(entries)
+    quiet_until = min([*newest.values(), now]) + quiet
+    cache.set(key, quiet_until, (quiet_until - now).total_seconds())
 
 
 # --- shares ---------------------------------------------------------------------------------------

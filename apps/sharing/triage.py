@@ -10,10 +10,12 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce, Collate, Lower, NullIf
 
+from apps.accounts.models import zone_named
 from apps.glucose import snapshots, targets
 from apps.glucose.localtime import Period, period_ending
 from apps.glucose.targets import TargetSet
@@ -49,19 +51,20 @@ class TriageRow:
     last_reading_at: datetime | None
     hours_since_reading: float | None
     current: PeriodMetrics
-    previous: PeriodMetrics
+    # None on a page's rows, read from the snapshot's stored columns (row_from_columns): of the
+    # period before they know only the TIR change.
+    previous: PeriodMetrics | None
     period: Period | None = None  # the patient's own local days
     flags: list[str] = field(default_factory=list)
     # Larger = look first; a tuple so ties fall back on the next criterion.
     attention: tuple = ()
     unit: str = MGDL  # the unit the patient reads, which the row's bands were counted in
     target_set: TargetSet = targets.STANDARD_SET  # the goals its flags follow
-
-    @property
-    def tir_change(self) -> float | None:
-        return self.change("tir_70_180_percent")
+    tir_change: float | None = None  # TIR now minus TIR in the period before
 
     def change(self, metric: str) -> float | None:
+        if self.previous is None:
+            return self.tir_change if metric == "tir_70_180_percent" else None
         now, before = getattr(self.current, metric), getattr(self.previous, metric)
         if now is None or before is None:
             return None
@@ -99,6 +102,7 @@ class TriageRow:
         return f"{'+' if change > 0 else ''}{fixed(change, 1)} pts"
 
 
+@lru_cache(maxsize=1 << 16, typed=True)  # a pure function: a reload shows the same few hundred numbers
 def fixed(value: float | None, places: int) -> str:
     """What Django's floatformat filter shows for `value` with `places` (0 or more) decimals
     in this site's locale (no grouping), at a fraction of its cost: the decimal text of the
@@ -243,24 +247,45 @@ def triage_row(
 ) -> TriageRow:
     """`sums`: {"current": ..., "previous": ...}, the summed columns of `period` (the
     patient's own local days) and the one before; `target_set`: the goals the flags follow."""
-    last = last_reading_at
-    hours = (now - last) / timedelta(hours=1) if last else None
     current = period_metrics(sums.get("current", {}), period=period, unit=unit, target_set=target_set)
     previous = period_metrics(sums.get("previous", {}), period=period.previous(), unit=unit)
-    raised = raised_rules(current, hours, target_set)
-    return TriageRow(
+    tir_now, tir_before = current.tir_70_180_percent, previous.tir_70_180_percent
+    return _row(
         patient_id=patient.pk,
         name=patient.full_name or patient.email,
         email=patient.email,
-        last_reading_at=last,
-        hours_since_reading=hours,
+        last_reading_at=last_reading_at,
         current=current,
         previous=previous,
+        tir_change=None if tir_now is None or tir_before is None else tir_now - tir_before,
         period=period,
+        unit=unit,
+        target_set=target_set,
+        now=now,
+    )
+
+
+def _row(
+    *,
+    last_reading_at: datetime | None,
+    current: PeriodMetrics,
+    unit: str,
+    target_set: TargetSet,
+    now: datetime,
+    **fields,
+) -> TriageRow:
+    """The row with what follows from its metrics: hours since the last reading, flags, rank."""
+    hours = (now - last_reading_at) / timedelta(hours=1) if last_reading_at else None
+    raised = raised_rules(current, hours, target_set)
+    return TriageRow(
+        last_reading_at=last_reading_at,
+        hours_since_reading=hours,
+        current=current,
         flags=[FLAG_RULES[i].name(target_set, unit) for i in raised],
         attention=_attention(raised, current),
         unit=unit,
         target_set=target_set,
+        **fields,
     )
 
 
@@ -276,7 +301,53 @@ def row_from_snapshot(snapshot, *, now: datetime) -> TriageRow:
         period=period,
         unit=snapshot.unit,
         now=now,
-        target_set=TargetSet.from_dict(snapshot.target_set) if snapshot.target_set else targets.STANDARD_SET,
+        target_set=_stored_target_set(snapshot.target_set),
+    )
+
+
+def _stored_target_set(stored: dict) -> TargetSet:
+    return TargetSet.from_dict(stored) if stored else targets.STANDARD_SET
+
+
+# What row_from_columns reads of a TriageSnapshot (with its patient's name and email).
+ROW_COLUMNS = (
+    "patient_id",
+    "period_days",
+    "last_day",
+    "time_zone",
+    "unit",
+    "last_reading_at",
+    "readings",
+    *snapshots.SORT_COLUMNS,
+    *snapshots.TRIAGE_TARGET_COLUMNS,
+    "tir_change",
+    "target_set",
+)
+
+
+def row_from_columns(columns: dict, *, name: str, email: str, now: datetime) -> TriageRow:
+    """A page's row from a snapshot's stored columns (ROW_COLUMNS): the numbers the list was
+    sorted by, without decoding and summing the snapshot's sums again (computed from them by
+    the same code when the snapshot was built)."""
+    period = period_ending(
+        columns["last_day"], days=columns["period_days"], tzinfo=zone_named(columns["time_zone"])
+    )
+    measured = (*snapshots.SORT_COLUMNS, *snapshots.TRIAGE_TARGET_COLUMNS)
+    return _row(
+        patient_id=columns["patient_id"],
+        name=name or email,
+        email=email,
+        last_reading_at=columns["last_reading_at"],
+        current=PeriodMetrics(
+            readings=columns["readings"],
+            **{column: columns[column] for column in measured},
+        ),
+        previous=None,
+        tir_change=columns["tir_change"],
+        period=period,
+        unit=columns["unit"],
+        target_set=_stored_target_set(columns["target_set"]),
+        now=now,
     )
 
 
@@ -292,7 +363,7 @@ SORT_KEYS = {
     "gmi": lambda r: _number(r.current.gmi_percent),
     "cv": lambda r: _number(r.current.cv_percent),
     "gri": lambda r: _number(r.current.gri),
-    "tir_change": lambda r: _number(r.change("tir_70_180_percent")),
+    "tir_change": lambda r: _number(r.tir_change),
 }
 # Sorting by these puts the highest (worst) first unless the user flips it.
 DESCENDING_BY_DEFAULT = {"attention", "last_reading", "tbr", "tbr54", "tar", "gmi", "cv", "gri"}
@@ -380,8 +451,9 @@ def order_by(*, key: str, descending: bool, now: datetime, vendor: str) -> list:
     return [*terms, F("patient__email").asc(), F("patient_id").asc()]
 
 
-def search_q(query: str) -> Q:
+def search_q(query: str, *, through: str = "patient__") -> Q:
+    """For TriageSnapshot rows; through="" for the User rows themselves."""
     query = query.strip()
     if not query:
         return Q()
-    return Q(patient__full_name__icontains=query) | Q(patient__email__icontains=query)
+    return Q(**{f"{through}full_name__icontains": query}) | Q(**{f"{through}email__icontains": query})

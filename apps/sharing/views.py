@@ -25,7 +25,6 @@ from apps.sharing.forms import (
 from apps.sharing.models import Invitation, Share, ShareCode
 from apps.sharing.services import SharingError
 from apps.sharing.signup import INVITATION_SESSION_KEY
-from apps.sync import schedule
 
 # --- the patient's side -------------------------------------------------------------------------
 
@@ -194,8 +193,8 @@ def triage_list(request):
         page="triage",
     )
     # On a clinician's list: synced at the watched pace for the next hour.
-    schedule.mark_watched(
-        patient_ids=[row.patient_id for row in page.object_list], for_how_long=schedule.WATCH_TRIAGE_LIST
+    services.mark_list_watched(
+        viewer_id=request.user.pk, patient_ids=[row.patient_id for row in page.object_list]
     )
     context = {
         "form": form,

@@ -1,5 +1,6 @@
 """Chart data: gaps stay gaps, LOW/HIGH kept for marking, compact for 90 days, served offline."""
 
+import itertools
 import json
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
@@ -196,3 +197,21 @@ def test_trace_alert_markers_have_human_names_and_each_types_colour():
     assert markers["text"] == ["Urgent low soon alert (alarming)", "Rising fast alert"]
     assert markers["colour"] == [alert_colour("urgentLowSoon"), alert_colour("rise")]
     assert markers["colour"][0] != markers["colour"][1]
+
+
+def test_a_long_trace_labels_a_day_a_week_from_its_first_day():
+    """Beyond two weeks a label a day would overlap (and cost Plotly a measurement each)."""
+    n = 90 * 288
+    epoch = int(datetime(2026, 9, 22, 4, tzinfo=UTC).timestamp()) + np.arange(n) * 300
+    readings = series(epoch, np.where(epoch < 1_793_512_800, -14400, -18000), np.full(n, 120))
+    long = trace_chart_data(
+        readings, unit="mg/dL", period=Period(date(2026, 9, 22), date(2026, 12, 21), tzinfo=NEW_YORK)
+    )
+    assert long["ticks"]["text"][:3] == ["22 Sep", "29 Sep", "6 Oct"] and len(long["ticks"]["text"]) == 13
+    # Across the end of DST (1 Nov) a week is 7 local midnights: 169 real hours.
+    values = long["ticks"]["values"]
+    assert {b - a for a, b in itertools.pairwise(values)} == {7 * 24 * 3600_000, 169 * 3600_000}
+    two_weeks = trace_chart_data(
+        readings, unit="mg/dL", period=Period(date(2026, 9, 22), date(2026, 10, 6), tzinfo=NEW_YORK)
+    )
+    assert two_weeks["ticks"]["text"][:3] == ["22 Sep", "23 Sep", "24 Sep"]

@@ -37,9 +37,9 @@ COMPARED = (
     "tar_above_250_percent",
     "gri",
 )
+# The list shows no mean: its rows carry the snapshot's stored columns, which hold none.
 TRIAGE = {
     "wear_percent": "wear_percent",
-    "mean_mgdl": "mean_mgdl",
     "cv_percent": "cv_percent",
     "gmi_percent": "gmi_percent",
     "tbr_below_54_percent": "tbr_below_54_percent",

@@ -195,7 +195,10 @@ def test_it_takes_a_period(client, cohort, clinician):
     response = client.get(reverse("sharing:triage"), {"period": 7})
     steady = next(r for r in response.context["rows"] if r.name == "Steady Sam")
     assert steady.current.readings == 7 * 288
-    assert steady.previous.readings == 7 * 288
+    # The 7 days before are split days too (not the all-in-range days of 14 to 28 days ago).
+    assert steady.tir_change == 0
+    rows = {row.email: row for row in selectors.triage_rows(viewer=clinician, period_days=7)}
+    assert rows["steady@example.com"].previous.readings == 7 * 288
 
 
 def test_it_records_the_list_in_each_patients_trail_once_per_quarter_hour(client, cohort, clinician):
@@ -212,8 +215,9 @@ def _count_queries(client, url):
 
 
 def test_it_pins_its_query_count_whatever_the_number_of_patients(
-    client, cohort, clinician, make_user, make_share, yesterday
+    client, cohort, clinician, make_user, make_share, yesterday, settings
 ):
+    settings.TRIAGE_ORDER_CACHE_SECONDS = 0  # the order computed on every look
     client.force_login(clinician)
     url = reverse("sharing:triage")
     # First look: starts the idle timeout (one session write), builds the 3 patients' snapshots
@@ -224,15 +228,33 @@ def test_it_pins_its_query_count_whatever_the_number_of_patients(
         extra = make_user(f"p{number}@example.com", "patient")
         _split_day(extra, yesterday)
         make_share(extra, clinician=clinician)
-    # The 20 new ones: their snapshots built in one batch (savepoint pair, patients, their
-    # target sets, sums, upsert) and recorded in one insert, the 3 not again.
-    assert _count_queries(client, url + "?q=") == few + 7
+    # The 20 new ones: the page finds snapshots missing, finds whose (one query), builds them in
+    # one batch (savepoint pair, patients, their target sets, sums, upsert), reads the page
+    # again, finds which are in the trail already (the 3) and records the others in one insert,
+    # and marks the new page's patients watched (one UPDATE).
+    assert _count_queries(client, url + "?q=") == few + 11
     many = _count_queries(client, url + "?q=")
     assert many == few
-    # session, user, TOTP check, stale snapshots (none), counts, period labels, the page's
-    # rows, recent audit entries, and the one UPDATE marking the shown patients watched for
-    # the sync scheduler = 9. No session write: the idle timeout is pushed at most once a minute.
-    assert few == 9, few
+    # user, TOTP check, the shares reaching the clinician, the page's ids with the counts and
+    # the staleness check, the page's rows = 5. No session read (through the cache) or write
+    # (the idle timeout is pushed at most once a minute), no look at the trail for the same
+    # patients within the quarter hour, no UPDATE marking them watched again (renewed every few
+    # minutes).
+    assert few == 5, few
+
+
+def test_a_look_soon_after_reads_the_rows_in_the_kept_order(client, cohort, clinician):
+    client.force_login(clinician)
+    client.get(reverse("sharing:triage"))  # builds the snapshots, records the trail entries
+    url = reverse("sharing:triage") + "?sort=tir&order=desc"
+    with CaptureQueriesContext(connection) as first:
+        client.get(url)
+    with CaptureQueriesContext(connection) as again:
+        shown = client.get(url).context["rows"]
+    ordering = [q["sql"] for q in again.captured_queries if " OVER " in q["sql"]]
+    assert [q["sql"] for q in first.captured_queries if " OVER " in q["sql"]] != [] and ordering == []
+    assert len(again.captured_queries) == len(first.captured_queries) - 1 == 4
+    assert [r.name for r in shown] == ["Hypo Hana", "Steady Sam", "Silent Sid"]
 
 
 def test_it_uses_the_patients_local_days_not_the_clinicians(client, make_user, make_share):
@@ -259,3 +281,35 @@ def test_its_wear_counts_the_real_hours_of_a_dst_day(clinician, make_user, make_
     [row] = selectors.triage_rows(viewer=clinician, period_days=1, now=now)
     assert row.period.label == "1 Nov 2026 – 1 Nov 2026 (1 day)"
     assert row.current.wear_percent == pytest.approx(100 * 288 / 300)
+
+
+def test_the_list_marks_its_patients_watched_and_renews_the_mark_only_when_due(client, cohort, clinician):
+    from apps.dexcom.models import DexcomConnection
+    from apps.sync.models import SyncSchedule
+
+    steady = cohort[0]
+    dexcom = DexcomConnection.objects.create(
+        user=steady,
+        base_url="https://dexcom.test",
+        refresh_token_encrypted="x",
+        backfill_completed_at=timezone.now(),
+    )
+    SyncSchedule.objects.create(connection=dexcom)  # the scheduler's tick makes it
+    client.force_login(clinician)
+
+    def schedule_writes():
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("sharing:triage"))
+        return [
+            q["sql"] for q in queries if q["sql"].startswith("UPDATE") and "sync_syncschedule" in q["sql"]
+        ]
+
+    assert len(schedule_writes()) == 1
+    watched_until = SyncSchedule.objects.get(connection=dexcom).watched_until
+    assert watched_until > timezone.now() + timedelta(minutes=55)
+    assert schedule_writes() == []  # the same page again soon: the mark still has long to run
+    SyncSchedule.objects.filter(connection=dexcom).update(watched_until=None)
+    from django.core.cache import cache
+
+    cache.clear()  # as when LIST_WATCH_RENEWED_EVERY has passed
+    assert len(schedule_writes()) == 1 and SyncSchedule.objects.get(connection=dexcom).watched_until

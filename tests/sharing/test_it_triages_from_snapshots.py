@@ -58,38 +58,51 @@ def test_the_list_shows_what_the_snapshot_was_built_from(client, clinician, pati
     assert row.current.readings == 14 * 288 and row.current.wear_percent == pytest.approx(100)
 
 
-def test_a_local_day_rolling_over_rebuilds_the_snapshot(clinician, make_user, make_share):
+def _every_row(*, viewer, period_days, now=None):
+    return selectors.triage_rows(viewer=viewer, period_days=period_days, now=now)
+
+
+def _one_page(*, viewer, period_days, now=None):
+    return selectors.triage_page(viewer=viewer, period_days=period_days, now=now).page.object_list
+
+
+# Both readers rebuild what is outgrown: the full list (digest) and the page (its own check).
+READERS = [pytest.param(_every_row, id="every_row"), pytest.param(_one_page, id="one_page")]
+
+
+@pytest.mark.parametrize("read", READERS)
+def test_a_local_day_rolling_over_rebuilds_the_snapshot(clinician, make_user, make_share, read):
     patient = make_user("late@example.com", "patient", timezone="UTC")
     make_share(patient, clinician=clinician)
     day = datetime(2026, 11, 20, tzinfo=UTC)
     factories.make_egvs(patient, day, [120] * 288, summaries=False)
     factories.make_egvs(patient, day + timedelta(days=1), [200] * 288)
     on_21st = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
-    [row] = selectors.triage_rows(viewer=clinician, period_days=1, now=on_21st)
-    assert row.period.last_day.isoformat() == "2026-11-20" and row.current.mean_mgdl == 120
+    [row] = read(viewer=clinician, period_days=1, now=on_21st)
+    assert row.period.last_day.isoformat() == "2026-11-20" and row.current.tir_70_180_percent == 100
     # Past the patient's midnight, yesterday is the 21st: the same call now shows that day.
-    [row] = selectors.triage_rows(
-        viewer=clinician, period_days=1, now=on_21st + timedelta(hours=12, seconds=1)
-    )
-    assert row.period.last_day.isoformat() == "2026-11-21" and row.current.mean_mgdl == 200
+    [row] = read(viewer=clinician, period_days=1, now=on_21st + timedelta(hours=12, seconds=1))
+    assert row.period.last_day.isoformat() == "2026-11-21" and row.current.tir_70_180_percent == 0
 
 
-def test_a_new_time_zone_or_unit_choice_rebuilds_the_snapshot(clinician, make_user, make_share):
+@pytest.mark.parametrize("read", READERS)
+def test_a_new_time_zone_or_unit_choice_rebuilds_the_snapshot(clinician, make_user, make_share, read):
     patient = make_user("moving@example.com", "patient", timezone="UTC")
     make_share(patient, clinician=clinician)
     # 181 mg/dL is above range in mg/dL, but reads 10.0 mmol/L: in range for mmol/L readers.
     factories.make_days(
         patient, last_day_start=factories.recent_day_start(1), days=1, value_for=lambda i: 181
     )
-    [row] = selectors.triage_rows(viewer=clinician, period_days=1)
+    [row] = read(viewer=clinician, period_days=1)
     assert row.current.tir_70_180_percent == 0
     patient.glucose_unit = "mmol/L"
     patient.save(update_fields=["glucose_unit"])
-    [row] = selectors.triage_rows(viewer=clinician, period_days=1)
-    assert row.current.tir_70_180_percent == 100
+    [row] = read(viewer=clinician, period_days=1)
+    assert row.current.tir_70_180_percent == 100 and row.unit == "mmol/L"
     patient.timezone = "Pacific/Kiritimati"
     patient.save(update_fields=["timezone"])
-    selectors.triage_rows(viewer=clinician, period_days=1)
+    [row] = read(viewer=clinician, period_days=1)
+    assert row.period.tzinfo.key == "Pacific/Kiritimati"
     assert TriageSnapshot.objects.get(patient=patient, period_days=1).time_zone == "Pacific/Kiritimati"
 
 
@@ -170,6 +183,75 @@ def test_the_stored_sort_columns_are_the_numbers_shown(crowd, clinician):
         for column in snapshots.SORT_COLUMNS:
             assert getattr(snapshot, column) == getattr(row.current, column), column
         assert snapshot.tir_change == row.tir_change
+
+
+def test_a_page_shows_what_the_full_rows_show(crowd, clinician):
+    """The page reads the stored columns; the full list recomputes from the stored sums."""
+    now = timezone.now()
+    full = {r.patient_id: r for r in selectors.triage_rows(viewer=clinician, period_days=14, now=now)}
+    page = selectors.triage_page(viewer=clinician, period_days=14, now=now).page.object_list
+    assert len(page) == len(full) == 30
+    for row in page:
+        expected = full[row.patient_id]
+        shown = lambda r: (  # noqa: E731
+            r.name,
+            r.email,
+            r.last_reading_at,
+            r.hours_since_reading,
+            r.flags,
+            r.attention,
+            r.unit,
+            r.period.label,
+            r.period.tzinfo,
+            r.metric_cells,
+            r.wear_cell,
+            r.tir_change_cell,
+        )
+        assert shown(row) == shown(expected), row.email
+    assert any(row.flags for row in page) and any(row.tir_change for row in page)
+
+
+def test_the_period_labels_name_each_local_yesterday_of_the_patients(clinician, make_user, make_share):
+    # At 11:00 UTC it is already the 16th in Kiritimati (UTC+14) and still the 14th at UTC-12:
+    # three local yesterdays at once, the earliest and latest two days apart.
+    for zone in ("Pacific/Kiritimati", "UTC", "Etc/GMT+12", "Etc/GMT+12"):
+        make_share(
+            make_user(f"{zone.replace('/', '.')}.{random.random()}@example.org", "patient", timezone=zone),
+            clinician=clinician,
+        )
+    now = datetime(2026, 6, 15, 11, 0, tzinfo=UTC)
+    page = selectors.triage_page(viewer=clinician, period_days=7, now=now)
+    rows = selectors.triage_rows(viewer=clinician, period_days=7, now=now)
+    assert page.period_labels == sorted({r.period.label for r in rows})
+    assert len(page.period_labels) == 3
+    assert selectors.triage_page(viewer=clinician, period_days=7, query="UTC", now=now).period_labels == [
+        "8 Jun 2026 – 14 Jun 2026 (7 days)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("asked", "shown"), [(None, 1), ("2", 2), ("3", 3), ("4", 3), ("99", 3), ("0", 3), ("x", 1), ("2.5", 1)]
+)
+def test_it_takes_page_numbers_as_the_paginator_does(clinician, make_user, make_share, asked, shown):
+    for n in range(25):
+        make_share(make_user(f"r{n:02d}@example.org", "patient"), clinician=clinician)
+    page = selectors.triage_page(
+        viewer=clinician, period_days=14, sort="name", descending=False, page_number=asked, page_size=10
+    ).page
+    assert page.number == shown and page.paginator.num_pages == 3
+    first = (shown - 1) * 10
+    assert [r.email for r in page.object_list] == [
+        f"r{n:02d}@example.org" for n in range(first, min(first + 10, 25))
+    ]
+
+
+def test_an_empty_list_and_a_search_finding_nobody(clinician, make_user, make_share):
+    page = selectors.triage_page(viewer=clinician, period_days=14)
+    assert page.total == page.flagged == 0 and page.page.object_list == [] and page.period_labels == []
+    make_share(make_user("someone@example.org", "patient"), clinician=clinician)
+    page = selectors.triage_page(viewer=clinician, period_days=14, query="nobody")
+    assert page.total == 0 and page.page.object_list == [] and page.page.number == 1
+    assert selectors.triage_page(viewer=clinician, period_days=14).total == 1
 
 
 def test_it_pages_by_100(client, clinician, make_user, make_share):
@@ -262,3 +344,89 @@ def test_the_rows_html_is_the_markup_the_template_wrote(crowd, clinician, make_u
     for row in rows:
         assert squeeze(rows_html([row])) == squeeze(old.render(Context({"row": row}))), row.email
     assert "&lt;b&gt;&quot;Bobby&quot; &amp; Tables&lt;/b&gt;" in rows_html(rows)
+
+
+def test_time_since_is_what_the_timesince_filter_shows():
+    from django.utils.timesince import timesince
+
+    from apps.sharing.triage_table import time_since
+
+    rng = random.Random(8)
+    nows = [datetime(2026, 3, 1, 0, 0, 30, tzinfo=UTC), datetime(2024, 2, 29, 23, 59, tzinfo=UTC)]
+    nows += [datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.uniform(0, 3e7)) for _ in range(20)]
+    edges = [timedelta(0), timedelta(seconds=-5), timedelta(seconds=59.999999), timedelta(minutes=1)]
+    edges += [timedelta(days=28) - timedelta(microseconds=1), timedelta(days=28), timedelta(days=400)]
+    for now in nows:
+        deltas = edges + [timedelta(seconds=rng.uniform(0, 40 * 86400)) for _ in range(300)]
+        deltas += [timedelta(minutes=rng.randint(0, 28 * 1440)) for _ in range(100)]  # on the minute
+        for delta in deltas:
+            assert time_since(now - delta, now=now) == timesince(now - delta, now), (now, delta)
+
+
+# --- the kept order: what is shown, and to whom, is current ----------------------------------------
+
+
+def _page(clinician, now, **kwargs):
+    return selectors.triage_page(
+        viewer=clinician, period_days=14, sort="tir", descending=True, now=now, **kwargs
+    )
+
+
+def test_a_kept_order_shows_the_rows_as_they_are_now(crowd, clinician, settings):
+    now = timezone.now()
+    before = _page(clinician, now)
+    last = before.page.object_list[-1]
+    TriageSnapshot.objects.filter(patient_id=last.patient_id, period_days=14).update(tir_70_180_percent=99.5)
+    soon = _page(clinician, now + timedelta(seconds=5))
+    assert [r.patient_id for r in soon.page.object_list] == [r.patient_id for r in before.page.object_list]
+    assert soon.page.object_list[-1].current.tir_70_180_percent == 99.5  # read anew, in the kept order
+    # Once the order is older than TRIAGE_ORDER_CACHE_SECONDS, it is computed again.
+    later = _page(clinician, now + timedelta(seconds=settings.TRIAGE_ORDER_CACHE_SECONDS))
+    assert later.page.object_list[0].patient_id == last.patient_id
+
+
+def _revoke_share(patient_id: int, now) -> None:
+    from apps.sharing.models import Share
+
+    Share.objects.filter(patient_id=patient_id).update(revoked_at=now)
+
+
+def _deactivate(patient_id: int, now) -> None:
+    from apps.accounts.models import User
+
+    User.objects.filter(pk=patient_id).update(is_active=False)
+
+
+@pytest.mark.parametrize("leave", [_revoke_share, _deactivate])
+def test_a_patient_leaving_leaves_a_kept_page_at_once(crowd, clinician, leave):
+    now = timezone.now()
+    before = _page(clinician, now)
+    gone = before.page.object_list[3]
+    leave(gone.patient_id, now)
+    after = _page(clinician, now + timedelta(seconds=1))
+    assert gone.patient_id not in [r.patient_id for r in after.page.object_list]
+    assert after.total == before.total - 1 == len(after.page.object_list)
+
+
+def test_a_new_share_joins_a_kept_page_at_once(crowd, clinician, make_user, make_share):
+    now = timezone.now()
+    before = _page(clinician, now)
+    newcomer = make_user("newcomer@example.org", "patient")
+    make_share(newcomer, clinician=clinician)
+    after = _page(clinician, now + timedelta(seconds=1))
+    assert after.total == before.total + 1 and newcomer.pk in [r.patient_id for r in after.page.object_list]
+
+
+def test_each_search_sort_and_page_keeps_its_own_order(crowd, clinician):
+    now = timezone.now()
+    by_tir = _page(clinician, now, page_size=10)
+    second = _page(clinician, now, page_size=10, page_number=2)
+    found = _page(clinician, now, query="ana")
+    by_name = selectors.triage_page(viewer=clinician, period_days=14, sort="name", descending=False, now=now)
+    assert [r.patient_id for r in by_tir.page.object_list] != [r.patient_id for r in second.page.object_list]
+    assert second.page.number == 2 and found.total == sum(
+        1 for r in by_name.page.object_list if "ana" in r.name.lower()
+    )
+    assert [r.name.lower() for r in by_name.page.object_list] == sorted(
+        r.name.lower() for r in by_name.page.object_list
+    )
