@@ -157,6 +157,10 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_PROVIDERS = {}  # "dexcom" is added below, once the Dexcom settings are read
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "dexweb"
+# A code of the step before or after the server's is accepted too (RFC 6238 section 5.2): a
+# phone whose clock runs some seconds off, or a code typed as it changes, still signs in. Each
+# code is still taken only once (allauth remembers used codes for the whole window).
+MFA_TOTP_TOLERANCE = 1
 # The activation secret survives stray requests to the set-up page (apps/accounts/mfa.py).
 MFA_FORMS = {"activate_totp": "apps.accounts.mfa.ActivateTOTPForm"}
 # TOTP secrets and recovery-code seeds, encrypted with TOKEN_ENCRYPTION_KEYS (accounts/mfa_secrets).

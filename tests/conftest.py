@@ -9,17 +9,24 @@ DEMO_PASSWORD = "correct-horse-battery-42"
 TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
-def totp_code(secret: str = TEST_TOTP_SECRET) -> str:
-    """The current TOTP code for `secret`, computed with allauth's own helpers."""
+def totp_code(secret: str = TEST_TOTP_SECRET, *, steps_ahead: int = 0) -> str:
+    """The TOTP code for `secret` `steps_ahead` steps from now, with allauth's own helpers.
+
+    The settings accept one step either way (MFA_TOTP_TOLERANCE), so a code taken just before
+    its step ends is still good when the server checks it, and the next step's code is a fresh
+    one that signs in now (no waiting out the step after a code was used)."""
     import time
 
     from allauth.mfa import app_settings
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
-    period = app_settings.TOTP_PERIOD
-    if time.time() % period > period - 3:  # allauth allows no drift: don't straddle a step
-        time.sleep(period - time.time() % period + 0.1)
-    return format_hotp_value(hotp_value(secret, int(time.time()) // period))
+    counter = int(time.time()) // app_settings.TOTP_PERIOD + steps_ahead
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def a_fresh_totp_code(used: str, secret: str = TEST_TOTP_SECRET) -> str:
+    """A code within the accepted window that is not `used` (allauth refuses a replay)."""
+    return next(code for code in (totp_code(secret, steps_ahead=s) for s in (1, -1)) if code != used)
 
 
 # Modules that wait on real processes, real clocks or a browser run first (workers, then e2e):

@@ -19,6 +19,8 @@ UTC_MARGIN = timedelta(days=1)
 # this is not a reading yet. The sync and the Clarity import refuse such records, and the pages
 # never take one stored earlier (an old rule accepted two days) as the current reading.
 CLOCK_SKEW = timedelta(minutes=10)
+# datetime.timezone takes offsets strictly within one day.
+MAX_UTC_OFFSET = timedelta(days=1)
 
 
 def newest_possible_reading_time(now: datetime) -> datetime:
@@ -50,9 +52,14 @@ def device_local_time(moment: datetime, *, delta_seconds: int | None, tzinfo) ->
 
 def record_local_time_with_offset(system_time: datetime, delta_seconds: int | None) -> datetime:
     """The same local wall clock as an aware time with its UTC offset, for ISO 8601 with offset
-    (exports): 2026-11-10T07:00:00-05:00. No known offset: the UTC time itself."""
-    zone = timezone(timedelta(seconds=delta_seconds or 0))
-    return system_time.astimezone(zone)
+    (exports): 2026-11-10T07:00:00-05:00. No known offset: the UTC time itself.
+
+    A device clock set a day or more away from the real time (a wrong date entered on a
+    receiver) has no UTC offset an ISO 8601 time can carry: its wall clock comes back naive."""
+    delta = timedelta(seconds=delta_seconds or 0)
+    if abs(delta) >= MAX_UTC_OFFSET:
+        return record_local_time(system_time, delta_seconds)
+    return system_time.astimezone(timezone(delta))
 
 
 def viewer_clock_text(moment: datetime | None, tzinfo, *, seconds: bool = False) -> str:

@@ -61,6 +61,32 @@ def test_it_asks_a_clinician_with_totp_for_the_code_at_login(client, clinician):
     assert client.get(reverse("sharing:triage")).status_code == 200
 
 
+@pytest.mark.parametrize("steps", [-1, 1])
+def test_a_code_of_the_next_or_previous_step_signs_in(client, clinician, steps):
+    """A phone some seconds off, or a code typed as it changes: one step either way is taken."""
+    _log_in(client, clinician.email)
+    client.post(reverse("mfa_authenticate"), {"code": totp_code(steps_ahead=steps)})
+    assert client.session.get("_auth_user_id") == str(clinician.pk)
+
+
+@pytest.mark.parametrize("steps", [-3, 3])
+def test_a_code_further_off_is_refused(client, clinician, steps):
+    _log_in(client, clinician.email)
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(steps_ahead=steps)})
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+
+
+def test_a_code_is_taken_only_once(client, clinician):
+    code = totp_code()
+    _log_in(client, clinician.email)
+    client.post(reverse("mfa_authenticate"), {"code": code})
+    assert client.session.get("_auth_user_id") == str(clinician.pk)
+    client.logout()
+    _log_in(client, clinician.email)
+    replay = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert replay.status_code == 200 and "_auth_user_id" not in client.session
+
+
 def test_it_accepts_a_recovery_code(client, clinician):
     from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 

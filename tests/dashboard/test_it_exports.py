@@ -53,6 +53,18 @@ def test_a_period_is_of_the_records_own_local_days(client, patient):
     ]
 
 
+def test_a_device_clock_a_day_or_more_off_exports_its_wall_clock(client, patient):
+    """A receiver set to the wrong date: no UTC offset can say it, so its clock goes out naive."""
+    at = datetime(2026, 11, 10, 12, tzinfo=UTC)
+    two_days_ahead = 2 * 86400 + 3600
+    factories.make_egvs(patient, at, [140], delta_seconds=two_days_ahead, summaries=False)
+    client.force_login(patient)
+    response = client.get(f"/patients/{patient.pk}/export/?type=egvs&start=2026-11-10&end=2026-11-12")
+    assert response.status_code == 200
+    rows = read_csv(response)
+    assert [(row[1], row[2]) for row in rows[1:]] == [("2026-11-10T12:00:00+00:00", "2026-11-12T13:00:00")]
+
+
 def test_it_exports_in_mmol_too(client, patient_with_records):
     patient_with_records.glucose_unit = "mmol/L"
     patient_with_records.save()
